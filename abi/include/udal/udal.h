@@ -1,0 +1,577 @@
+/*
+ * udal.h — the UDAL application interface, version 1.
+ *
+ * This header is the specification of what a framework may call. Every function:
+ *   - returns a udal_result_t: UDAL_SUCCESS (0), a positive status (UDAL_NOT_READY,
+ *     UDAL_TIMEOUT) or a negative error;
+ *   - takes its outputs last, named out_*, and clears them on entry (even on failure);
+ *   - on any non-success result sets a thread-local message that says what was wrong with
+ *     which value, readable with udal_last_error_message().
+ *
+ * Every descriptor struct begins with `size_t struct_size; const void* next;`. Set
+ * struct_size to sizeof(the struct) (the UDAL_*_INIT macros do) and next to NULL or an
+ * extension struct. Fields are only ever appended; a callee reads only fields that lie
+ * inside struct_size, so code built against an older header keeps working.
+ *
+ * Thread safety: every function may be called from any thread. Objects may be used from
+ * several threads at once except where a function says otherwise (a buffer's map/unmap
+ * pair; destroying an object while another thread uses it is never allowed).
+ *
+ * Parameter annotations: [in] read by the callee, [out] written by the callee,
+ * [optional] may be NULL / 0.
+ */
+#ifndef UDAL_UDAL_H_
+#define UDAL_UDAL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* libudal is built with hidden visibility; only what carries UDAL_API is exported. */
+#define UDAL_API __attribute__((visibility("default")))
+
+/* ==========================================================================================
+ * Versions
+ * ======================================================================================= */
+
+/* A version is major.minor packed into 32 bits. A minor version only adds; only a major
+ * version may break, and libudal refuses a driver of another major version. */
+#define UDAL_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor)&0xffffu))
+#define UDAL_VERSION_MAJOR(version) (((uint32_t)(version)) >> 16)
+#define UDAL_VERSION_MINOR(version) (((uint32_t)(version)) & 0xffffu)
+
+/* The ABI version this header describes. */
+#define UDAL_ABI_VERSION UDAL_MAKE_VERSION(1, 0)
+
+/* Timeout value meaning "wait for ever". */
+#define UDAL_TIMEOUT_INFINITE UINT64_MAX
+
+/* ==========================================================================================
+ * Results
+ * ======================================================================================= */
+
+typedef enum udal_result_t {
+  UDAL_SUCCESS = 0,
+  /* Statuses (positive): the call did what it was asked; the answer is "not yet". */
+  UDAL_NOT_READY = 1, /* queried work has not completed */
+  UDAL_TIMEOUT = 2,   /* a wait ended because its timeout expired; the work goes on */
+
+  /* Errors (negative). */
+  UDAL_ERROR_INVALID_ARGUMENT = -1,    /* a pointer, size, enum, flag or value is wrong */
+  UDAL_ERROR_INVALID_HANDLE = -2,      /* a handle is NULL or of the wrong driver/device */
+  UDAL_ERROR_OUT_OF_RANGE = -3,        /* an offset/size runs past the end of a buffer */
+  UDAL_ERROR_UNSUPPORTED = -4,         /* the driver or device does not offer this */
+  UDAL_ERROR_OUT_OF_HOST_MEMORY = -5,  /* host allocation failed */
+  UDAL_ERROR_OUT_OF_DEVICE_MEMORY = -6, /* device allocation failed; the device still works */
+  UDAL_ERROR_INVALID_MODULE = -7,      /* no image could be loaded, or the image is corrupt */
+  UDAL_ERROR_KERNEL_NOT_FOUND = -8,    /* the module has no kernel of that name */
+  UDAL_ERROR_INVALID_STATE = -9,       /* the object is not in a state that allows this */
+  UDAL_ERROR_DEVICE_LOST = -10,        /* the device failed; its objects may only be destroyed */
+  UDAL_ERROR_INCOMPATIBLE_DRIVER = -11, /* a driver's ABI major version differs from libudal's */
+  UDAL_ERROR_NOT_FOUND = -12,          /* an index or name matches nothing */
+  UDAL_ERROR_INTERNAL = -13,           /* a bug in libudal or a driver; the message says where */
+
+  UDAL_RESULT_FORCE_32BIT = 0x7fffffff
+} udal_result_t;
+
+/* The name of a result ("UDAL_ERROR_OUT_OF_RANGE"); "UDAL_RESULT_UNKNOWN" for other
+ * values. Never NULL; the string is static. */
+UDAL_API const char* udal_result_name(udal_result_t result);
+
+/* The message of the last call on this thread that did not return UDAL_SUCCESS, e.g.
+ * "udal_stream_copy_buffer: copy of 512 bytes at source offset 3840 runs past the end of
+ * buffer 0x... (4096 bytes)". Empty ("") when no call on this thread has failed. The
+ * string stays valid until the next udal_* call on this thread. Never NULL. */
+UDAL_API const char* udal_last_error_message(void);
+
+/* The ABI version this libudal implements (UDAL_ABI_VERSION of its build). */
+UDAL_API uint32_t udal_get_abi_version(void);
+
+/* ==========================================================================================
+ * Handles
+ * ======================================================================================= */
+
+typedef struct udal_instance_s* udal_instance_t; /* owned by libudal */
+typedef struct udal_device_s* udal_device_t;     /* owned by the instance */
+typedef struct udal_buffer_s* udal_buffer_t;
+typedef struct udal_stream_s* udal_stream_t;
+typedef struct udal_event_s* udal_event_t;
+typedef struct udal_module_s* udal_module_t;
+typedef struct udal_kernel_s* udal_kernel_t;
+
+/* ==========================================================================================
+ * Instance and drivers
+ * ======================================================================================= */
+
+typedef uint64_t udal_instance_flags_t;
+/* Skip every environment variable of the driver search and filters (UDAL_DRIVER_FILES,
+ * UDAL_ADD_DRIVER_FILES, UDAL_DRIVERS_SELECT, UDAL_DRIVERS_DISABLE). */
+#define UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT ((udal_instance_flags_t)1u << 0)
+
+typedef struct udal_instance_desc_t {
+  size_t struct_size; /* sizeof(udal_instance_desc_t) */
+  const void* next;   /* [optional] extension chain */
+  udal_instance_flags_t flags;
+  /* [optional] Manifests (.json) or driver libraries (.so) to load. When driver_path_count
+   * is non-zero these replace the manifest search (the environment filters still apply
+   * unless UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT is set). */
+  const char* const* driver_paths;
+  uint32_t driver_path_count;
+} udal_instance_desc_t;
+
+#define UDAL_INSTANCE_DESC_INIT {sizeof(udal_instance_desc_t), NULL, 0, NULL, 0}
+
+/* Creates an instance: finds driver manifests, loads and negotiates with each driver and
+ * collects their devices. A driver that fails to load does not fail the call: it is listed
+ * by udal_instance_get_driver_status() with the reason. The instance starts with a
+ * reference count of 1.
+ *   desc          [in][optional] NULL means defaults (search + environment).
+ *   out_instance  [out] the new instance.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_ARGUMENT (bad struct_size, unknown flag, NULL
+ * driver path), UDAL_ERROR_OUT_OF_HOST_MEMORY. */
+UDAL_API udal_result_t udal_instance_create(const udal_instance_desc_t* desc,
+                                            udal_instance_t* out_instance);
+
+/* Adds a reference. Returns UDAL_SUCCESS or UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_instance_retain(udal_instance_t instance);
+
+/* Drops a reference; the last one destroys the instance: every driver is closed and
+ * unloaded, which invalidates every device and object created through it. Objects must be
+ * destroyed first. Returns UDAL_SUCCESS or UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_instance_release(udal_instance_t instance);
+
+typedef enum udal_driver_state_t {
+  UDAL_DRIVER_STATE_LOADED = 0,   /* loaded and negotiated; its devices are listed */
+  UDAL_DRIVER_STATE_FAILED = 1,   /* could not be loaded; `reason` says why */
+  UDAL_DRIVER_STATE_FILTERED = 2, /* skipped by UDAL_DRIVERS_SELECT / UDAL_DRIVERS_DISABLE */
+  UDAL_DRIVER_STATE_FORCE_32BIT = 0x7fffffff
+} udal_driver_state_t;
+
+typedef struct udal_driver_status_t {
+  size_t struct_size;
+  const void* next;
+  udal_driver_state_t state;
+  udal_result_t result;          /* UDAL_SUCCESS when loaded, else the failure's code */
+  /* The strings below are owned by the instance and live as long as it does; none is
+   * NULL ("" when unknown). */
+  const char* name;              /* the driver's name from its manifest (or file name) */
+  const char* manifest_path;     /* "" when the driver was given as a library */
+  const char* library_path;      /* as resolved */
+  const char* reason;            /* why it is not loaded; "" when loaded */
+  uint32_t abi_version;          /* the ABI version the driver stated; 0 when unknown */
+  uint32_t driver_version;       /* the driver's own version; 0 when unknown */
+  uint32_t device_count;         /* devices it reported; 0 unless loaded */
+} udal_driver_status_t;
+
+#define UDAL_DRIVER_STATUS_INIT {sizeof(udal_driver_status_t), NULL, UDAL_DRIVER_STATE_LOADED, UDAL_SUCCESS, NULL, NULL, NULL, NULL, 0, 0, 0}
+
+/* Number of drivers the search found, loaded or not.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT. */
+UDAL_API udal_result_t udal_instance_get_driver_count(udal_instance_t instance,
+                                                      uint32_t* out_count);
+
+/* Status of driver |index| (0 ≤ index < driver count), in search order.
+ *   out_status  [in,out] struct_size must be set by the caller; the rest is written.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT,
+ * UDAL_ERROR_NOT_FOUND (index out of range). */
+UDAL_API udal_result_t udal_instance_get_driver_status(udal_instance_t instance, uint32_t index,
+                                                       udal_driver_status_t* out_status);
+
+/* Number of devices of every loaded driver. When it is 0, the driver statuses say why.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT. */
+UDAL_API udal_result_t udal_instance_get_device_count(udal_instance_t instance,
+                                                      uint32_t* out_count);
+
+/* Device |index| (0 ≤ index < device count): drivers in search order, each driver's
+ * devices in its own order. The handle lives as long as the instance.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT,
+ * UDAL_ERROR_NOT_FOUND. */
+UDAL_API udal_result_t udal_instance_get_device(udal_instance_t instance, uint32_t index,
+                                                udal_device_t* out_device);
+
+/* ==========================================================================================
+ * Devices
+ * ======================================================================================= */
+
+typedef enum udal_device_type_t {
+  UDAL_DEVICE_TYPE_OTHER = 0,
+  UDAL_DEVICE_TYPE_CPU = 1,
+  UDAL_DEVICE_TYPE_GPU = 2,
+  UDAL_DEVICE_TYPE_ACCELERATOR = 3,
+  UDAL_DEVICE_TYPE_FORCE_32BIT = 0x7fffffff
+} udal_device_type_t;
+
+typedef enum udal_module_format_t {
+  UDAL_MODULE_FORMAT_NONE = 0,
+  UDAL_MODULE_FORMAT_HOST_NATIVE = 1,   /* ELF shared object of host kernels (udal_host_kernel.h) */
+  UDAL_MODULE_FORMAT_SPIRV_COMPUTE = 2, /* Vulkan-flavoured SPIR-V (GLCompute entry points) */
+  UDAL_MODULE_FORMAT_SPIRV_KERNEL = 3,  /* OpenCL-flavoured SPIR-V (Kernel entry points) */
+  UDAL_MODULE_FORMAT_OPENCL_C = 4,      /* OpenCL C source text, built at module creation */
+  UDAL_MODULE_FORMAT_PTX = 5,           /* NVIDIA PTX text */
+  UDAL_MODULE_FORMAT_VENDOR_BEGIN = 0x10000, /* formats of one vendor: 0x10000 … 0x7ffffffe */
+  UDAL_MODULE_FORMAT_FORCE_32BIT = 0x7fffffff
+} udal_module_format_t;
+
+typedef uint64_t udal_device_features_t;
+#define UDAL_DEVICE_FEATURE_TIMESTAMPS ((udal_device_features_t)1u << 0)   /* udal_event_elapsed_ns */
+#define UDAL_DEVICE_FEATURE_HOST_BUFFERS ((udal_device_features_t)1u << 1) /* UDAL_BUFFER_KIND_HOST */
+#define UDAL_DEVICE_FEATURE_SHARED_BUFFERS ((udal_device_features_t)1u << 2) /* UDAL_BUFFER_KIND_SHARED */
+#define UDAL_DEVICE_FEATURE_LOCAL_MEMORY ((udal_device_features_t)1u << 3) /* dynamic local memory at launch */
+#define UDAL_DEVICE_FEATURE_FLOAT64 ((udal_device_features_t)1u << 4)  /* kernels may use doubles */
+#define UDAL_DEVICE_FEATURE_INT64 ((udal_device_features_t)1u << 5)    /* kernels may use 64-bit ints */
+
+#define UDAL_MAX_DEVICE_NAME 256
+#define UDAL_MAX_DRIVER_NAME 64
+#define UDAL_UUID_SIZE 16
+#define UDAL_MAX_PCI_BUS_ID 32
+#define UDAL_MAX_MODULE_FORMATS 16
+
+typedef struct udal_device_info_t {
+  size_t struct_size;
+  const void* next;
+  char name[UDAL_MAX_DEVICE_NAME];        /* NUL-terminated */
+  char vendor[UDAL_MAX_DEVICE_NAME];      /* NUL-terminated */
+  char driver_name[UDAL_MAX_DRIVER_NAME]; /* the name libudal knows the driver by */
+  uint32_t driver_version;                /* the driver's own version */
+  uint32_t abi_version;                   /* the ABI version the driver implements */
+  udal_device_type_t type;
+  uint8_t uuid[UDAL_UUID_SIZE];           /* stable for a device across runs; unique */
+  uint64_t device_memory_bytes;           /* memory for UDAL_BUFFER_KIND_DEVICE */
+  uint64_t host_visible_memory_bytes;     /* memory for HOST / SHARED buffers; 0 if none */
+  /* Limits. Every one is non-zero. */
+  uint32_t max_group_size[3];             /* per axis */
+  uint32_t max_group_invocations;         /* product of the three group sizes */
+  uint32_t max_group_count[3];            /* per axis */
+  uint64_t max_local_memory_bytes;        /* dynamic local memory of one launch */
+  uint64_t max_allocation_bytes;          /* largest single buffer */
+  uint32_t max_kernel_arguments;
+  uint32_t max_value_argument_bytes;      /* total bytes of value arguments of one launch */
+  uint64_t min_buffer_alignment;          /* every buffer's address is a multiple of it */
+  /* Module formats the device accepts, in the driver's order of preference. */
+  uint32_t module_format_count;
+  udal_module_format_t module_formats[UDAL_MAX_MODULE_FORMATS];
+  udal_device_features_t features;        /* UDAL_DEVICE_FEATURE_* */
+  char pci_bus_id[UDAL_MAX_PCI_BUS_ID];   /* "dddd:bb:dd.f", or "" when not a PCI device */
+  int32_t numa_node;                      /* host NUMA node nearest the device; -1 if unknown */
+} udal_device_info_t;
+
+/* Fills |out_info| (struct_size set by the caller; fields past it are not written).
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT. */
+UDAL_API udal_result_t udal_device_get_info(udal_device_t device, udal_device_info_t* out_info);
+
+/* ==========================================================================================
+ * Buffers
+ * ======================================================================================= */
+
+typedef enum udal_buffer_kind_t {
+  UDAL_BUFFER_KIND_DEVICE = 0, /* device-local; not mappable */
+  UDAL_BUFFER_KIND_HOST = 1,   /* host memory the device can reach (pinned); mappable */
+  UDAL_BUFFER_KIND_SHARED = 2, /* reachable and fast from both sides; mappable */
+  UDAL_BUFFER_KIND_FORCE_32BIT = 0x7fffffff
+} udal_buffer_kind_t;
+
+typedef struct udal_buffer_desc_t {
+  size_t struct_size;
+  const void* next;
+  udal_buffer_kind_t kind;
+  uint64_t size;      /* bytes; > 0 */
+  uint64_t alignment; /* 0 for the device's minimum, else a power of two */
+  uint64_t flags;     /* none defined yet: must be 0 */
+} udal_buffer_desc_t;
+
+#define UDAL_BUFFER_DESC_INIT {sizeof(udal_buffer_desc_t), NULL, UDAL_BUFFER_KIND_DEVICE, 0, 0, 0}
+
+/* Allocates a buffer. Contents are undefined until written.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (size 0,
+ * unknown kind, alignment not a power of two, flags), UDAL_ERROR_UNSUPPORTED (kind the
+ * device lacks), UDAL_ERROR_OUT_OF_DEVICE_MEMORY (also when size > max_allocation_bytes),
+ * UDAL_ERROR_OUT_OF_HOST_MEMORY. */
+UDAL_API udal_result_t udal_buffer_create(udal_device_t device, const udal_buffer_desc_t* desc,
+                                          udal_buffer_t* out_buffer);
+
+/* Frees a buffer. Work already enqueued that uses it must have completed (synchronize or
+ * wait on an event first); the driver may defer the release but must not crash.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_buffer_destroy(udal_buffer_t buffer);
+
+typedef struct udal_buffer_info_t {
+  size_t struct_size;
+  const void* next;
+  udal_device_t device;
+  udal_buffer_kind_t kind;
+  uint64_t size;
+  uint64_t alignment;
+} udal_buffer_info_t;
+
+/* Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT. */
+UDAL_API udal_result_t udal_buffer_get_info(udal_buffer_t buffer, udal_buffer_info_t* out_info);
+
+/* Maps bytes [offset, offset + size) of a HOST or SHARED buffer for host access. Host
+ * visible memory is coherent: host writes are seen by work enqueued after them; device
+ * writes are seen by the host once that work has completed (synchronize, event wait).
+ * One mapping at a time per buffer; the buffer may be used by the device while mapped.
+ *   out_ptr  [out] address of byte |offset|.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (NULL
+ * out_ptr, size 0, a DEVICE buffer), UDAL_ERROR_OUT_OF_RANGE, UDAL_ERROR_INVALID_STATE
+ * (already mapped). */
+UDAL_API udal_result_t udal_buffer_map(udal_buffer_t buffer, uint64_t offset, uint64_t size,
+                                       void** out_ptr);
+
+/* Ends the mapping; the pointer it gave is no longer valid.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_STATE (not mapped). */
+UDAL_API udal_result_t udal_buffer_unmap(udal_buffer_t buffer);
+
+/* ==========================================================================================
+ * Events
+ * ======================================================================================= */
+
+typedef struct udal_event_desc_t {
+  size_t struct_size;
+  const void* next;
+  uint64_t flags; /* none defined yet: must be 0 */
+} udal_event_desc_t;
+
+#define UDAL_EVENT_DESC_INIT {sizeof(udal_event_desc_t), NULL, 0}
+
+/* Creates an event. An event that was never recorded counts as complete.
+ *   desc  [in][optional] NULL for defaults.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT,
+ * UDAL_ERROR_OUT_OF_HOST_MEMORY. */
+UDAL_API udal_result_t udal_event_create(udal_device_t device, const udal_event_desc_t* desc,
+                                         udal_event_t* out_event);
+
+/* Destroys an event. Any record of it still pending completes without harm.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_event_destroy(udal_event_t event);
+
+/* UDAL_SUCCESS when the event's latest record has completed (or it was never recorded),
+ * UDAL_NOT_READY when not yet, else UDAL_ERROR_INVALID_HANDLE / UDAL_ERROR_DEVICE_LOST. */
+UDAL_API udal_result_t udal_event_query(udal_event_t event);
+
+/* Blocks until the event's latest record completes or |timeout_ns| passes
+ * (UDAL_TIMEOUT_INFINITE: no limit; 0: a query).
+ * Returns UDAL_SUCCESS, UDAL_TIMEOUT, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_DEVICE_LOST. */
+UDAL_API udal_result_t udal_event_wait(udal_event_t event, uint64_t timeout_ns);
+
+/* Device time in nanoseconds between two completed records: end − start (may be 0; never
+ * negative when |end| was recorded after |start| on the same stream).
+ * Returns UDAL_SUCCESS, UDAL_NOT_READY (either still pending), UDAL_ERROR_INVALID_HANDLE,
+ * UDAL_ERROR_INVALID_ARGUMENT, UDAL_ERROR_INVALID_STATE (either never recorded; events of
+ * different devices), UDAL_ERROR_UNSUPPORTED (no UDAL_DEVICE_FEATURE_TIMESTAMPS). */
+UDAL_API udal_result_t udal_event_elapsed_ns(udal_event_t start, udal_event_t end,
+                                             uint64_t* out_ns);
+
+/* ==========================================================================================
+ * Modules and kernels
+ * ======================================================================================= */
+
+typedef struct udal_module_image_t {
+  size_t struct_size;
+  const void* next;
+  udal_module_format_t format;
+  const void* data; /* the image's bytes; or NULL to read |path| */
+  size_t size;      /* bytes at |data|; 0 with |path| */
+  const char* path; /* [optional] file holding the image, used when data is NULL */
+} udal_module_image_t;
+
+#define UDAL_MODULE_IMAGE_INIT {sizeof(udal_module_image_t), NULL, UDAL_MODULE_FORMAT_NONE, NULL, 0, NULL}
+
+typedef struct udal_module_desc_t {
+  size_t struct_size;
+  const void* next;
+  const udal_module_image_t* images; /* one module may carry the same code in several formats */
+  uint32_t image_count;              /* > 0 */
+  const char* build_options;         /* [optional] for formats built from source (OPENCL_C) */
+} udal_module_desc_t;
+
+#define UDAL_MODULE_DESC_INIT {sizeof(udal_module_desc_t), NULL, NULL, 0, NULL}
+
+/* Creates a module from the first image, in the order given, whose format the device
+ * accepts. The bytes are copied: the caller may free them when the call returns.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (no images,
+ * an image with neither data nor path, an unknown format), UDAL_ERROR_UNSUPPORTED (no image
+ * in a format the device accepts), UDAL_ERROR_INVALID_MODULE (the chosen image is corrupt
+ * or does not build; the message has the driver's log), UDAL_ERROR_OUT_OF_HOST_MEMORY. */
+UDAL_API udal_result_t udal_module_create(udal_device_t device, const udal_module_desc_t* desc,
+                                          udal_module_t* out_module);
+
+/* Destroys a module. Kernels created from it stay usable until they are destroyed.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_module_destroy(udal_module_t module);
+
+typedef struct udal_module_info_t {
+  size_t struct_size;
+  const void* next;
+  udal_module_format_t format; /* the format of the image that was taken */
+  uint32_t image_index;        /* its index in udal_module_desc_t::images */
+} udal_module_info_t;
+
+/* Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT. */
+UDAL_API udal_result_t udal_module_get_info(udal_module_t module, udal_module_info_t* out_info);
+
+/* Looks up kernel |name| (NUL-terminated) in |module|.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (NULL or
+ * empty name), UDAL_ERROR_KERNEL_NOT_FOUND, UDAL_ERROR_OUT_OF_HOST_MEMORY. */
+UDAL_API udal_result_t udal_kernel_create(udal_module_t module, const char* name,
+                                          udal_kernel_t* out_kernel);
+
+/* Destroys a kernel. Launches already enqueued complete normally.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_kernel_destroy(udal_kernel_t kernel);
+
+/* Kernel argument count when the format does not say it. */
+#define UDAL_ARGUMENT_COUNT_UNKNOWN UINT32_MAX
+
+typedef struct udal_kernel_info_t {
+  size_t struct_size;
+  const void* next;
+  uint32_t argument_count;        /* or UDAL_ARGUMENT_COUNT_UNKNOWN */
+  uint32_t max_group_invocations; /* for this kernel; ≤ the device's limit */
+} udal_kernel_info_t;
+
+/* Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT. */
+UDAL_API udal_result_t udal_kernel_get_info(udal_kernel_t kernel, udal_kernel_info_t* out_info);
+
+/* ==========================================================================================
+ * Launch arguments
+ * ======================================================================================= */
+
+typedef enum udal_arg_kind_t {
+  UDAL_ARG_KIND_BUFFER = 0, /* a buffer and a byte offset into it */
+  UDAL_ARG_KIND_VALUE = 1,  /* bytes copied at enqueue time */
+  UDAL_ARG_KIND_FORCE_32BIT = 0x7fffffff
+} udal_arg_kind_t;
+
+/* One launch argument. An element of an array, so its layout is frozen for major
+ * version 1 (it has no struct_size); extensions go on udal_launch_desc_t::next. */
+typedef struct udal_kernel_arg_t {
+  udal_arg_kind_t kind;
+  uint32_t value_size;  /* VALUE: bytes at |value| (> 0); BUFFER: 0 */
+  const void* value;    /* VALUE: the bytes; BUFFER: NULL */
+  udal_buffer_t buffer; /* BUFFER: the buffer; VALUE: NULL */
+  uint64_t offset;      /* BUFFER: byte offset (< the buffer's size); VALUE: 0 */
+} udal_kernel_arg_t;
+
+static inline udal_kernel_arg_t udal_arg_buffer(udal_buffer_t buffer, uint64_t offset) {
+  udal_kernel_arg_t arg;
+  arg.kind = UDAL_ARG_KIND_BUFFER;
+  arg.value_size = 0;
+  arg.value = NULL;
+  arg.buffer = buffer;
+  arg.offset = offset;
+  return arg;
+}
+
+static inline udal_kernel_arg_t udal_arg_value(const void* value, uint32_t size) {
+  udal_kernel_arg_t arg;
+  arg.kind = UDAL_ARG_KIND_VALUE;
+  arg.value_size = size;
+  arg.value = value;
+  arg.buffer = NULL;
+  arg.offset = 0;
+  return arg;
+}
+
+typedef struct udal_launch_desc_t {
+  size_t struct_size;
+  const void* next;
+  uint32_t group_count[3];     /* work-groups per axis; each ≥ 1 */
+  uint32_t group_size[3];      /* work-items per group per axis; each ≥ 1 */
+  uint64_t local_memory_bytes; /* dynamic local memory per group; 0 for none */
+  const udal_kernel_arg_t* args; /* [optional when arg_count is 0] */
+  uint32_t arg_count;
+} udal_launch_desc_t;
+
+#define UDAL_LAUNCH_DESC_INIT {sizeof(udal_launch_desc_t), NULL, {1, 1, 1}, {1, 1, 1}, 0, NULL, 0}
+
+/* ==========================================================================================
+ * Streams
+ * ======================================================================================= */
+
+typedef struct udal_stream_desc_t {
+  size_t struct_size;
+  const void* next;
+  uint64_t flags; /* none defined yet: must be 0 */
+} udal_stream_desc_t;
+
+#define UDAL_STREAM_DESC_INIT {sizeof(udal_stream_desc_t), NULL, 0}
+
+/* Creates an in-order stream: each operation starts after the previous one on the same
+ * stream has completed, and its effects are visible to the next. Streams run
+ * independently of each other except through events.
+ *   desc  [in][optional] NULL for defaults.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT,
+ * UDAL_ERROR_OUT_OF_HOST_MEMORY. */
+UDAL_API udal_result_t udal_stream_create(udal_device_t device, const udal_stream_desc_t* desc,
+                                          udal_stream_t* out_stream);
+
+/* Waits for the stream's work to complete, then destroys it.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_DEVICE_LOST. */
+UDAL_API udal_result_t udal_stream_destroy(udal_stream_t stream);
+
+/* Enqueues a copy of |size| bytes from |src| at |src_offset| to |dst| at |dst_offset|.
+ * The ranges may be in the same buffer but must not overlap.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (size 0,
+ * overlapping ranges), UDAL_ERROR_OUT_OF_RANGE. */
+UDAL_API udal_result_t udal_stream_copy_buffer(udal_stream_t stream, udal_buffer_t src,
+                                               uint64_t src_offset, udal_buffer_t dst,
+                                               uint64_t dst_offset, uint64_t size);
+
+/* Enqueues a fill of [offset, offset + size) with the |pattern_size|-byte pattern at
+ * |pattern| (1, 2, 4, 8 or 16 bytes, copied at enqueue time), repeated from |offset|; a
+ * last partial repetition is truncated. |offset| need not be aligned.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (size 0,
+ * NULL pattern, pattern size), UDAL_ERROR_OUT_OF_RANGE. */
+UDAL_API udal_result_t udal_stream_fill_buffer(udal_stream_t stream, udal_buffer_t dst,
+                                               uint64_t offset, uint64_t size,
+                                               const void* pattern, uint32_t pattern_size);
+
+/* Enqueues a copy of |size| bytes from host memory |src| into |dst| at |dst_offset|. The
+ * host memory is read when the operation runs: it must stay valid and unchanged until the
+ * operation has completed.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (NULL src,
+ * size 0), UDAL_ERROR_OUT_OF_RANGE. */
+UDAL_API udal_result_t udal_stream_write_buffer(udal_stream_t stream, udal_buffer_t dst,
+                                                uint64_t dst_offset, const void* src,
+                                                uint64_t size);
+
+/* Enqueues a copy of |size| bytes of |src| at |src_offset| into host memory |dst|, written
+ * when the operation runs: read it only after the operation has completed.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (NULL dst,
+ * size 0), UDAL_ERROR_OUT_OF_RANGE. */
+UDAL_API udal_result_t udal_stream_read_buffer(udal_stream_t stream, udal_buffer_t src,
+                                               uint64_t src_offset, void* dst, uint64_t size);
+
+/* Enqueues a launch of |kernel|: group_count[0]·[1]·[2] work-groups of group_size
+ * work-items. Arguments are captured at enqueue time (value bytes copied), so |desc| and
+ * its arrays may be reused at once, and one kernel may be launched from several threads.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE (NULL kernel or argument buffer, objects
+ * of another driver), UDAL_ERROR_INVALID_ARGUMENT (zero group count or size, argument
+ * count or kinds that do not match the kernel, group size over the limits, local memory
+ * over the limit), UDAL_ERROR_OUT_OF_RANGE (a buffer argument's offset past its end),
+ * UDAL_ERROR_UNSUPPORTED. */
+UDAL_API udal_result_t udal_stream_launch(udal_stream_t stream, udal_kernel_t kernel,
+                                          const udal_launch_desc_t* desc);
+
+/* Enqueues a record of |event|: it completes when all work enqueued on |stream| before it
+ * has completed, and takes a timestamp then. Re-recording replaces the previous record.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_stream_record_event(udal_stream_t stream, udal_event_t event);
+
+/* Makes work enqueued on |stream| after this call wait until the record of |event| that
+ * was latest at the time of this call has completed. An event never recorded is complete.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE. */
+UDAL_API udal_result_t udal_stream_wait_event(udal_stream_t stream, udal_event_t event);
+
+/* Blocks until all work enqueued on |stream| has completed or |timeout_ns| passes.
+ * Returns UDAL_SUCCESS, UDAL_TIMEOUT, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_DEVICE_LOST. */
+UDAL_API udal_result_t udal_stream_synchronize(udal_stream_t stream, uint64_t timeout_ns);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* UDAL_UDAL_H_ */
