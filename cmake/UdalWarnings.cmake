@@ -1,8 +1,8 @@
 # Warning and sanitizer settings shared by every target of the project.
 add_library(udal_build_flags INTERFACE)
 target_compile_options(udal_build_flags INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-  $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor -Wold-style-cast>)
+  -Wall -Wextra -Wpedantic -Wshadow
+  $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>)
 if(UDAL_WERROR)
   target_compile_options(udal_build_flags INTERFACE -Werror)
 endif()
