@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package UDAL builds, tests and certifies with. Run as root (or
+# with sudo available). Safe to run again.
+set -euo pipefail
+packages=(
+  # toolchain and build
+  build-essential cmake ninja-build pkg-config git python3 ccache
+  # libraries of libudal, the SDK and the drivers
+  nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libhwloc-dev libdrm-dev libboost-dev
+  # tests, benchmarks, ABI check
+  libgtest-dev libgmock-dev libbenchmark-dev abigail-tools
+  # kernels of the conformance suite: GLSL -> SPIR-V, OpenCL C -> SPIR-V
+  glslang-tools spirv-tools clang-14 llvm-spirv-14
+  # Vulkan (lavapipe is a real Vulkan device on the CPU), Level Zero loader, OpenCL peers
+  libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers libze-dev
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
