@@ -1,0 +1,93 @@
+# check_udal_info.cmake — runs udal-info and checks what it reports. cmake -P, so the
+# tests need nothing but CMake (string(JSON) parses the --json output).
+#
+#   -DUDAL_INFO=<path of udal-info>
+#   -DMODE=cpu_loaded      --json lists driver "cpu" as loaded with >= 1 device, and the
+#                          devices array is not empty
+#   -DMODE=broken_driver   -DMANIFEST=<manifest> -DMISSING_FILE=<library file name>:
+#                          with --driver MANIFEST the driver is failed, its reason names
+#                          MISSING_FILE, there are no devices and the text says why
+cmake_minimum_required(VERSION 3.25)
+
+function(run_udal_info out_var)
+  execute_process(COMMAND ${UDAL_INFO} ${ARGN}
+    OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "udal-info ${ARGN} exited with ${rc}\nstdout:\n${out}\nstderr:\n${err}")
+  endif()
+  set(${out_var} "${out}" PARENT_SCOPE)
+endfunction()
+
+# Sets |prefix|_found to the index of the driver named |name| in |json|, or -1.
+function(find_driver json name prefix)
+  string(JSON count ERROR_VARIABLE err LENGTH "${json}" drivers)
+  if(err)
+    message(FATAL_ERROR "no 'drivers' array: ${err}\n${json}")
+  endif()
+  set(found -1)
+  if(count GREATER 0)
+    math(EXPR last "${count} - 1")
+    foreach(i RANGE ${last})
+      string(JSON driver_name GET "${json}" drivers ${i} name)
+      if(driver_name STREQUAL name)
+        set(found ${i})
+        break()
+      endif()
+    endforeach()
+  endif()
+  set(${prefix}_found ${found} PARENT_SCOPE)
+endfunction()
+
+if(MODE STREQUAL "cpu_loaded")
+  run_udal_info(json --json)
+  string(JSON abi ERROR_VARIABLE err GET "${json}" abi_version)
+  if(err)
+    message(FATAL_ERROR "udal-info --json is not a JSON object with abi_version: ${err}\n${json}")
+  endif()
+  find_driver("${json}" cpu cpu)
+  if(cpu_found LESS 0)
+    message(FATAL_ERROR "driver 'cpu' is not listed\n${json}")
+  endif()
+  string(JSON state GET "${json}" drivers ${cpu_found} state)
+  string(JSON reason GET "${json}" drivers ${cpu_found} reason)
+  string(JSON device_count GET "${json}" drivers ${cpu_found} device_count)
+  if(NOT state STREQUAL "loaded")
+    message(FATAL_ERROR "driver 'cpu' is ${state}, not loaded: ${reason}")
+  endif()
+  if(device_count LESS 1)
+    message(FATAL_ERROR "driver 'cpu' reports ${device_count} devices")
+  endif()
+  string(JSON devices LENGTH "${json}" devices)
+  if(devices LESS 1)
+    message(FATAL_ERROR "the devices array is empty\n${json}")
+  endif()
+  message(STATUS "ok: ABI ${abi}; driver 'cpu' loaded with ${device_count} device(s)")
+
+elseif(MODE STREQUAL "broken_driver")
+  run_udal_info(json --json --driver ${MANIFEST})
+  find_driver("${json}" broken_sample broken)
+  if(broken_found LESS 0)
+    message(FATAL_ERROR "driver 'broken_sample' of ${MANIFEST} is not listed\n${json}")
+  endif()
+  string(JSON state GET "${json}" drivers ${broken_found} state)
+  string(JSON reason GET "${json}" drivers ${broken_found} reason)
+  if(NOT state STREQUAL "failed")
+    message(FATAL_ERROR "driver 'broken_sample' is '${state}', expected 'failed'")
+  endif()
+  string(FIND "${reason}" "${MISSING_FILE}" at)
+  if(at LESS 0)
+    message(FATAL_ERROR "the reason does not name the missing ${MISSING_FILE}: '${reason}'")
+  endif()
+
+  run_udal_info(text --driver ${MANIFEST})
+  foreach(expected "broken_sample" "failed" "${MISSING_FILE}" "No devices")
+    string(FIND "${text}" "${expected}" at)
+    if(at LESS 0)
+      message(FATAL_ERROR "the text output lacks '${expected}':\n${text}")
+    endif()
+  endforeach()
+  message(STATUS "ok: broken_sample failed: ${reason}")
+
+else()
+  message(FATAL_ERROR "unknown MODE '${MODE}'")
+endif()
