@@ -1,0 +1,37 @@
+// An instance: the drivers one udal_instance_create found, loaded or not, and the devices
+// of those that loaded. No state is shared between instances.
+#pragma once
+
+#include "driver.h"
+#include "log.h"
+
+#include <udal/udal.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace udal::hal {
+
+struct Instance {
+  // Catches a handle of another kind (or a released one, often) before it is used.
+  static constexpr uint64_t kMagic = 0x554441'4c494e53ull; // "UDALINS"
+
+  uint64_t magic = kMagic;
+  std::atomic<uint32_t> references{1};
+  Logger logger;
+  // Declared after |logger|: drivers log through it while they are destroyed.
+  std::vector<std::unique_ptr<Driver>> drivers;
+  std::vector<udal_device_t> devices;
+
+  Instance() = default;
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+  ~Instance();
+};
+
+} // namespace udal::hal
+
+// The public handle is the instance itself.
+struct udal_instance_s : udal::hal::Instance {};
