@@ -72,6 +72,26 @@ static int device_accepts(const udal_device_info_t* info, udal_module_format_t f
   return 0;
 }
 
+/* "No device" is useless without why: list every driver with its state and reason. */
+static void explain_drivers(udal_instance_t instance) {
+  uint32_t driver_count = 0, i;
+  if (udal_instance_get_driver_count(instance, &driver_count) != UDAL_SUCCESS) return;
+  if (driver_count == 0)
+    fprintf(stderr, "vector_add: no UDAL driver was found (see udal-info)\n");
+  for (i = 0; i < driver_count; ++i) {
+    udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
+    if (udal_instance_get_driver_status(instance, i, &status) != UDAL_SUCCESS) continue;
+    if (status.state == UDAL_DRIVER_STATE_LOADED) {
+      fprintf(stderr, "vector_add:   driver '%s': loaded, %u device(s)\n", status.name,
+              status.device_count);
+    } else {
+      fprintf(stderr, "vector_add:   driver '%s': %s (%s): %s\n", status.name,
+              status.state == UDAL_DRIVER_STATE_FILTERED ? "filtered" : "failed",
+              udal_result_name(status.result), status.reason);
+    }
+  }
+}
+
 static int pick_device(sample_t* s, const kernel_image_t* images, uint32_t image_count) {
   uint32_t device_count = 0, d, i;
   CHECK(udal_instance_get_device_count(s->instance, &device_count));
@@ -90,10 +110,9 @@ static int pick_device(sample_t* s, const kernel_image_t* images, uint32_t image
       }
     }
   }
-  fprintf(stderr,
-          "vector_add: none of the %u devices accepts this sample's kernel formats; "
-          "run udal-info to see the drivers and devices found\n",
+  fprintf(stderr, "vector_add: none of the %u devices accepts this sample's kernel formats\n",
           device_count);
+  explain_drivers(s->instance);
   return 0;
 }
 
