@@ -4,6 +4,7 @@
 #   -DUDAL_INFO=<path of udal-info>
 #   -DMODE=cpu_loaded      --json lists driver "cpu" as loaded with >= 1 device, and the
 #                          devices array is not empty
+#   -DMODE=text            the text lists driver "cpu" as loaded, and at least one device
 #   -DMODE=broken_driver   -DMANIFEST=<manifest> -DMISSING_FILE=<library file name>:
 #                          with --driver MANIFEST the driver is failed, its reason names
 #                          MISSING_FILE, there are no devices and the text says why
@@ -62,6 +63,19 @@ if(MODE STREQUAL "cpu_loaded")
     message(FATAL_ERROR "the devices array is empty\n${json}")
   endif()
   message(STATUS "ok: ABI ${abi}; driver 'cpu' loaded with ${device_count} device(s)")
+
+elseif(MODE STREQUAL "text")
+  run_udal_info(text)
+  if(NOT text MATCHES "Drivers: [0-9]+ found \\([1-9][0-9]* loaded")
+    message(FATAL_ERROR "no driver is loaded:\n${text}")
+  endif()
+  if(NOT text MATCHES "\n  [0-9]+ +cpu +loaded ")
+    message(FATAL_ERROR "driver 'cpu' is not listed as loaded:\n${text}")
+  endif()
+  if(NOT text MATCHES "Devices: [1-9]")
+    message(FATAL_ERROR "no devices:\n${text}")
+  endif()
+  message(STATUS "ok:\n${text}")
 
 elseif(MODE STREQUAL "broken_driver")
   run_udal_info(json --json --driver ${MANIFEST})
