@@ -1,0 +1,71 @@
+// buffer.h — buffers: host memory on the device's NUMA node, for all three kinds.
+#ifndef UDAL_CPU_BUFFER_H_
+#define UDAL_CPU_BUFFER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+
+#include "device.h"
+#include "topology.h"
+#include "udal/sdk/sdk.h"
+
+namespace udal::cpu {
+
+// The bytes of a buffer. Held by shared_ptr by the buffer and by every operation in flight
+// that uses it, so destroying a buffer with work pending frees nothing under that work.
+class Memory {
+ public:
+  // nullptr when the node has no memory left for |size| bytes aligned to |alignment|.
+  static std::shared_ptr<Memory> allocate(std::shared_ptr<Topology> topology,
+                                          hwloc_const_nodeset_t nodeset, uint64_t size,
+                                          uint64_t alignment);
+  Memory(std::shared_ptr<Topology> topology, void* mapping, std::size_t mapping_bytes,
+         std::byte* data) noexcept
+      : topology_(std::move(topology)), mapping_(mapping), mapping_bytes_(mapping_bytes),
+        data_(data) {}
+  ~Memory();
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
+
+  std::byte* data() const noexcept { return data_; }
+
+ private:
+  std::shared_ptr<Topology> topology_;
+  void* mapping_;
+  std::size_t mapping_bytes_;
+  std::byte* data_;  // inside the mapping, aligned as asked
+};
+
+// The object behind a udal_buffer_t.
+struct Buffer {
+  const udal_driver_table_t* dispatch;
+  Device* device;
+  std::shared_ptr<Memory> memory;
+  udal_buffer_kind_t kind;
+  uint64_t size;
+  uint64_t alignment;
+  std::atomic<bool> mapped;
+};
+UDAL_SDK_DISPATCHABLE(Buffer);
+
+inline Buffer* to_buffer(udal_buffer_t handle) noexcept {
+  return udal::sdk::from_handle<Buffer>(handle);
+}
+
+// Checks that [offset, offset + size) lies in |buffer|; else sets the message
+// "<function>: <what> of <size> bytes at offset <offset> runs past the end of buffer ..."
+// and returns UDAL_ERROR_OUT_OF_RANGE.
+udal_result_t check_range(const char* function, const char* what, const Buffer& buffer,
+                          uint64_t offset, uint64_t size) noexcept;
+
+udal_result_t buffer_create(udal_device_t device, const udal_buffer_desc_t* desc,
+                            udal_buffer_t* out_buffer);
+udal_result_t buffer_destroy(udal_buffer_t buffer);
+udal_result_t buffer_get_info(udal_buffer_t buffer, udal_buffer_info_t* out_info);
+udal_result_t buffer_map(udal_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr);
+udal_result_t buffer_unmap(udal_buffer_t buffer);
+
+}  // namespace udal::cpu
+
+#endif  // UDAL_CPU_BUFFER_H_
