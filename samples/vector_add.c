@@ -209,8 +209,9 @@ static int run(sample_t* s, const kernel_image_t* images, uint32_t image_count) 
             s->device_info.name);
     return 0;
   }
-  printf("vector_add: %u elements OK on %s (%s driver; %u groups of %u)\n", n,
-         s->device_info.name, s->device_info.driver_name, launch.group_count[0], group_size);
+  printf("vector_add: driver %s, %u groups of %u items for %u elements\n",
+         s->device_info.driver_name, launch.group_count[0], group_size, n);
+  printf("vector_add: %u elements OK on %s\n", n, s->device_info.name);
   return 1;
 }
 
