@@ -89,7 +89,9 @@ void append_drivers(std::string& out, const Inventory& inv) {
         {"devices", std::to_string(d.device_count)},
     };
     if (d.state != UDAL_DRIVER_STATE_LOADED) {
-      fields.insert(fields.begin(), {"result", udal_result_name(d.result)});
+      // A filtered driver was never tried, so its result is no news.
+      if (d.result != UDAL_SUCCESS)
+        fields.insert(fields.begin(), {"result", udal_result_name(d.result)});
       fields.insert(fields.begin(), {"reason", d.reason.empty() ? "no reason given" : d.reason});
     }
     append_fields(out, fields, "    ");
