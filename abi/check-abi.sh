@@ -12,7 +12,7 @@ status=0
 for lib in libudal libudal_abi_probe; do
   so="$build/lib/$lib.so"
   [[ -e $so ]] || { echo "check-abi: $so is missing: build the project first" >&2; exit 2; }
-  abidw --no-show-locs --no-corpus-path --out-file "$tmp/$lib.abi" "$so"
+  abidw --no-show-locs --no-corpus-path --exported-interfaces-only --headers-dir "$here/include" --drop-private-types --out-file "$tmp/$lib.abi" "$so"
   if [[ $mode == --update ]]; then
     cp "$tmp/$lib.abi" "$here/$lib.abi"
     echo "check-abi: wrote $here/$lib.abi"

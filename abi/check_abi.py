@@ -39,9 +39,11 @@ class Corpus:
         self.enums = {}
         for elem in self.types.values():
             name = elem.get("name")
-            if elem.tag == "class-decl" and name and elem.get("is-declaration-only") != "yes":
+            if not (name or "").startswith("udal_"):  # only the public ABI's own types
+                continue
+            if elem.tag == "class-decl" and elem.get("is-declaration-only") != "yes":
                 self.structs[name] = elem
-            elif elem.tag == "enum-decl" and name:
+            elif elem.tag == "enum-decl":
                 self.enums[name] = elem
 
     def spell(self, type_id, depth=0):
@@ -86,6 +88,8 @@ class Corpus:
     def members(self, struct):
         out = []
         for member in struct.findall("data-member"):
+            if member.get("layout-offset-in-bits") is None:  # a static member: no layout
+                continue
             var = member.find("var-decl")
             out.append((var.get("name"), int(member.get("layout-offset-in-bits")),
                         self.spell(var.get("type-id"))))
