@@ -50,7 +50,16 @@ bool same_driver(const void* a, const void* b) noexcept { return table_of(a) == 
               owner_name, owner);
 }
 
-bool is_module_format(udal_module_format_t format) noexcept {
+// An enum field read as the integer the caller stored: a value outside the enumerators'
+// range (e.g. -1) must not be loaded as the enum type, which C++ leaves undefined.
+template <typename Enum> uint32_t raw_enum(const Enum& field) noexcept {
+  static_assert(sizeof(Enum) == sizeof(uint32_t));
+  uint32_t value;
+  std::memcpy(&value, &field, sizeof(value));
+  return value;
+}
+
+bool is_module_format(uint32_t format) noexcept {
   return (format >= UDAL_MODULE_FORMAT_HOST_NATIVE && format <= UDAL_MODULE_FORMAT_PTX) ||
          (format >= UDAL_MODULE_FORMAT_VENDOR_BEGIN && format < UDAL_MODULE_FORMAT_FORCE_32BIT);
 }
@@ -139,10 +148,10 @@ UDAL_API udal_result_t udal_buffer_create(udal_device_t device, const udal_buffe
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
                 "{}: desc->struct_size {} is smaller than sizeof(udal_buffer_desc_t) {}", fn,
                 desc->struct_size, kMinBufferDesc);
-  if (desc->kind < UDAL_BUFFER_KIND_DEVICE || desc->kind > UDAL_BUFFER_KIND_SHARED)
+  if (raw_enum(desc->kind) > UDAL_BUFFER_KIND_SHARED)
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
                 "{}: desc->kind {} is not a udal_buffer_kind_t (0 DEVICE, 1 HOST, 2 SHARED)", fn,
-                static_cast<int64_t>(desc->kind));
+                static_cast<int32_t>(raw_enum(desc->kind)));
   if (desc->size == 0)
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->size is 0", fn);
   if (desc->alignment != 0 && !is_power_of_two(desc->alignment))
@@ -325,11 +334,11 @@ UDAL_API udal_result_t udal_module_create(udal_device_t device, const udal_modul
                   "{}: desc->images[{}].struct_size {} is smaller than "
                   "sizeof(udal_module_image_t) {}",
                   fn, i, image.struct_size, kMinModuleImage);
-    if (!is_module_format(image.format))
+    if (!is_module_format(raw_enum(image.format)))
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
                   "{}: desc->images[{}].format {:#x} is not a udal_module_format_t (1-5, or "
                   "0x10000-0x7ffffffe for vendors)",
-                  fn, i, static_cast<uint32_t>(image.format));
+                  fn, i, raw_enum(image.format));
     if (image.data) {
       if (image.size == 0)
         return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images[{}].size is 0", fn, i);
@@ -593,7 +602,7 @@ UDAL_API udal_result_t udal_stream_launch(udal_stream_t stream, udal_kernel_t ke
                 fn, desc->arg_count);
   for (uint32_t i = 0; i < desc->arg_count; ++i) {
     const udal_kernel_arg_t& arg = desc->args[i];
-    switch (arg.kind) {
+    switch (raw_enum(arg.kind)) {
     case UDAL_ARG_KIND_VALUE:
       if (!arg.value)
         return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->args[{}] is a VALUE with value NULL",
@@ -612,7 +621,7 @@ UDAL_API udal_result_t udal_stream_launch(udal_stream_t stream, udal_kernel_t ke
     default:
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
                   "{}: desc->args[{}].kind {} is not a udal_arg_kind_t (0 BUFFER, 1 VALUE)", fn, i,
-                  static_cast<int64_t>(arg.kind));
+                  static_cast<int32_t>(raw_enum(arg.kind)));
     }
   }
   const udal_driver_table_t* t = table_of(stream);

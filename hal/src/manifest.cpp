@@ -73,7 +73,7 @@ std::string resolve_library_path(const std::string& manifest_path,
     return library_path;
   std::filesystem::path dir = std::filesystem::path(manifest_path).parent_path();
   if (dir.empty())
-    dir = ".";
+    return library_path;
   return (dir / library_path).string();
 }
 

@@ -13,6 +13,12 @@ namespace {
 // A dangling, non-NULL value out-parameters start with, to see them cleared.
 template <typename T> T garbage() { return reinterpret_cast<T>(uintptr_t{0x1}); }
 
+// Stores |value| into an enum field the way C code can, bypassing C++'s enum range.
+template <typename Enum> void store_raw(Enum& field, int32_t value) {
+  static_assert(sizeof(Enum) == sizeof(value));
+  std::memcpy(&field, &value, sizeof(value));
+}
+
 class DispatchTest : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -151,8 +157,9 @@ TEST_F(DispatchTest, BufferCreateRejectsBadInputAndClearsTheOutput) {
   EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT,
                     "kind 3");
   bad = desc;
-  bad.kind = static_cast<udal_buffer_kind_t>(-1);
-  EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT, "kind");
+  store_raw(bad.kind, -1); // what a C caller can store; not a value C++ may load as the enum
+  EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT,
+                    "kind -1");
   bad = desc;
   bad.size = 0;
   EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT, "size");
@@ -336,7 +343,13 @@ TEST_F(DispatchTest, ModuleCreateRejectsBadInputAndClearsTheOutput) {
                     "images[1].format");
   images[1].format = static_cast<udal_module_format_t>(6);
   EXPECT_FAILS_WITH(udal_module_create(device, &d, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "images[1].format");
+                    "images[1].format 0x6");
+  images[1].format = UDAL_MODULE_FORMAT_FORCE_32BIT;
+  EXPECT_FAILS_WITH(udal_module_create(device, &d, &out), UDAL_ERROR_INVALID_ARGUMENT,
+                    "images[1].format 0x7fffffff");
+  store_raw(images[1].format, -5);
+  EXPECT_FAILS_WITH(udal_module_create(device, &d, &out), UDAL_ERROR_INVALID_ARGUMENT,
+                    "images[1].format 0xfffffffb");
   images[1] = image;
   images[1].data = nullptr;
   images[1].size = 0;
@@ -589,6 +602,9 @@ TEST_F(DispatchTest, StreamLaunchRejectsBadInput) {
   bad[1].kind = static_cast<udal_arg_kind_t>(2);
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
                     "args[1].kind 2");
+  store_raw(bad[1].kind, -1);
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[1].kind -1");
   bad[1] = udal_arg_value(nullptr, 4);
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
                     "args[1]");
