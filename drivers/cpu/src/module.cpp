@@ -1,13 +1,17 @@
 #include "module.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "udal/udal_host_kernel.h"
 
@@ -37,6 +41,48 @@ const char* format_name(udal_module_format_t format) {
 std::string dl_error() {
   const char* error = dlerror();
   return error ? error : "unknown dlopen error";
+}
+
+#if UINTPTR_MAX > 0xffffffffu
+using ElfHeader = Elf64_Ehdr;
+using ElfSegment = Elf64_Phdr;
+#else
+using ElfHeader = Elf32_Ehdr;
+using ElfSegment = Elf32_Phdr;
+#endif
+
+// Why an ELF image of this machine's class is truncated, or "" when it is not (or is not
+// such an ELF at all: dlopen then says what is wrong). Needed because dlopen maps the
+// segments a header names: a segment past the end of the file maps pages that do not
+// exist, and the first touch kills the process with SIGBUS instead of failing.
+std::string truncation(const unsigned char* data, std::size_t size) {
+  if (size < EI_NIDENT || std::memcmp(data, ELFMAG, SELFMAG) != 0) return {};
+  if (data[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32)) return {};
+  if (size < sizeof(ElfHeader)) {
+    return fmt::format("truncated ELF: {} bytes, fewer than its header's {}", size,
+                       sizeof(ElfHeader));
+  }
+  ElfHeader header;
+  std::memcpy(&header, data, sizeof(header));
+  if (header.e_phnum == 0) return {};
+  if (header.e_phentsize != sizeof(ElfSegment)) {
+    return fmt::format("corrupt ELF: program header entries of {} bytes, expected {}",
+                       header.e_phentsize, sizeof(ElfSegment));
+  }
+  const uint64_t table_end = uint64_t{header.e_phoff} + uint64_t{header.e_phnum} * sizeof(ElfSegment);
+  if (header.e_phoff > size || table_end > size) {
+    return fmt::format("truncated ELF: its program headers end at byte {} but the image has {}",
+                       table_end, size);
+  }
+  for (uint32_t i = 0; i < header.e_phnum; ++i) {
+    ElfSegment segment;
+    std::memcpy(&segment, data + header.e_phoff + i * sizeof(ElfSegment), sizeof(segment));
+    if (segment.p_offset > size || segment.p_filesz > size - segment.p_offset) {
+      return fmt::format("truncated ELF: segment {} needs bytes up to {} but the image has {}",
+                         i, uint64_t{segment.p_offset} + segment.p_filesz, size);
+    }
+  }
+  return {};
 }
 
 // Writes |size| bytes into an anonymous memory file and returns its fd, or -1 with |error|.
@@ -72,6 +118,11 @@ udal_result_t load_image(const udal_module_image_t& image, uint32_t index,
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_module_create: images[{}] has data but size 0",
                   index);
     }
+    std::string problem = truncation(static_cast<const unsigned char*>(image.data), image.size);
+    if (!problem.empty()) {
+      return fail(UDAL_ERROR_INVALID_MODULE, "udal_module_create: images[{}] (HOST_NATIVE, {} "
+                  "bytes) is not a loadable shared object: {}", index, image.size, problem);
+    }
     std::string error;
     memfd = make_memfd(image.data, image.size, error);
     if (memfd < 0) {
@@ -84,6 +135,16 @@ udal_result_t load_image(const udal_module_image_t& image, uint32_t index,
     std::error_code ec;
     std::filesystem::path path = std::filesystem::absolute(image.path, ec);
     where = ec ? std::string(image.path) : path.string();
+    std::ifstream file(where, std::ios::binary);
+    if (file) {
+      const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(file)),
+                                             std::istreambuf_iterator<char>());
+      std::string problem = truncation(bytes.data(), bytes.size());
+      if (!problem.empty()) {
+        return fail(UDAL_ERROR_INVALID_MODULE, "udal_module_create: images[{}] (HOST_NATIVE at "
+                    "{}) is not a loadable shared object: {}", index, where, problem);
+      }
+    }
     handle = dlopen(where.c_str(), RTLD_NOW | RTLD_LOCAL);
   } else {
     return fail(UDAL_ERROR_INVALID_ARGUMENT,

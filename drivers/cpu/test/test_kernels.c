@@ -1,0 +1,94 @@
+/* test_kernels.c — host kernels the CPU driver's tests launch. */
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <udal/udal_host_kernel.h>
+
+UDAL_HOST_MODULE();
+
+UDAL_HOST_KERNEL(empty, 0) { (void)d; }
+
+/* (data, n): data[i] += 1 for every global x id below n. */
+UDAL_HOST_KERNEL(add_one, 2) {
+  uint32_t* data = UDAL_ARG_BUFFER(d, 0, uint32_t);
+  const uint32_t n = UDAL_ARG_VALUE(d, 1, uint32_t);
+  UDAL_FOR_EACH_ITEM(d, x, y, z) {
+    const uint64_t i = udal_global_id(d, 0, x);
+    if (i < n) data[i] += 1;
+  }
+}
+
+/* (a, b, c, n): c = a + b. */
+UDAL_HOST_KERNEL(vector_add, 4) {
+  const float* a = UDAL_ARG_BUFFER(d, 0, const float);
+  const float* b = UDAL_ARG_BUFFER(d, 1, const float);
+  float* c = UDAL_ARG_BUFFER(d, 2, float);
+  const uint32_t n = UDAL_ARG_VALUE(d, 3, uint32_t);
+  UDAL_FOR_EACH_ITEM(d, x, y, z) {
+    const uint64_t i = udal_global_id(d, 0, x);
+    if (i < n) c[i] = a[i] + b[i];
+  }
+}
+
+/* (out): out[linear group] = 1 + the group's linear id computed from group_id, and counts
+ * the items the group ran in out[groups + linear group]. */
+UDAL_HOST_KERNEL(group_ids, 1) {
+  uint32_t* out = UDAL_ARG_BUFFER(d, 0, uint32_t);
+  const uint64_t groups = (uint64_t)d->group_count[0] * d->group_count[1] * d->group_count[2];
+  const uint64_t linear = d->group_id[0] + (uint64_t)d->group_count[0] *
+                          (d->group_id[1] + (uint64_t)d->group_count[1] * d->group_id[2]);
+  out[linear] += (uint32_t)(1 + linear);
+  UDAL_FOR_EACH_ITEM(d, x, y, z) { out[groups + linear] += 1; }
+}
+
+/* (out): each group fills its local memory with its id, sums it back, and records
+ * out[3 * group] = sum, out[3 * group + 1] = whether local memory is 64-byte aligned,
+ * out[3 * group + 2] = local_memory_bytes. */
+UDAL_HOST_KERNEL(local_sum, 1) {
+  uint32_t* out = UDAL_ARG_BUFFER(d, 0, uint32_t);
+  uint32_t* local = (uint32_t*)d->local_memory;
+  const uint64_t count = d->local_memory_bytes / sizeof(uint32_t);
+  for (uint64_t i = 0; i < count; ++i) local[i] = d->group_id[0];
+  uint32_t sum = 0;
+  for (uint64_t i = 0; i < count; ++i) sum += local[i];
+  out[3 * d->group_id[0]] = sum;
+  out[3 * d->group_id[0] + 1] = ((uintptr_t)d->local_memory % 64) == 0;
+  out[3 * d->group_id[0] + 2] = (uint32_t)d->local_memory_bytes;
+}
+
+/* (out, u8, u64, 16-byte block): copies the values and their alignment checks into out. */
+UDAL_HOST_KERNEL(values, 4) {
+  uint64_t* out = UDAL_ARG_BUFFER(d, 0, uint64_t);
+  out[0] = UDAL_ARG_VALUE(d, 1, uint8_t);
+  out[1] = UDAL_ARG_VALUE(d, 2, uint64_t);
+  memcpy(&out[2], d->args[3], 16);
+  out[4] = ((uintptr_t)d->args[1] % 16 == 0) && ((uintptr_t)d->args[2] % 16 == 0) &&
+           ((uintptr_t)d->args[3] % 16 == 0);
+  out[5] = d->arg_sizes[0];
+  out[6] = d->arg_sizes[1];
+  out[7] = d->arg_sizes[3];
+}
+
+/* (milliseconds): sleeps; makes work that is still running when the test looks. */
+UDAL_HOST_KERNEL(sleep_ms, 1) {
+  const uint32_t ms = UDAL_ARG_VALUE(d, 0, uint32_t);
+  struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&t, &t) != 0) {
+  }
+}
+
+/* (counter): counter[0] += 1, with group count 1: checks stream order and counts. */
+UDAL_HOST_KERNEL(increment, 1) {
+  uint64_t* counter = UDAL_ARG_BUFFER(d, 0, uint64_t);
+  counter[0] += 1;
+}
+
+/* (data, step): data[0] = data[0] * 3 + step: order-sensitive, so any reordering shows. */
+UDAL_HOST_KERNEL(mix, 2) {
+  uint64_t* data = UDAL_ARG_BUFFER(d, 0, uint64_t);
+  data[0] = data[0] * 3 + UDAL_ARG_VALUE(d, 1, uint32_t);
+}
+
+/* (out): out[0] = 1; other_kernels.c's kernel of the same name writes 7. */
+UDAL_HOST_KERNEL(identify, 1) { UDAL_ARG_BUFFER(d, 0, uint32_t)[0] = 1; }
