@@ -1,0 +1,69 @@
+/* udal_template_check <manifest> <device name> — loads only |manifest| and succeeds when
+ * its driver loaded and reports exactly one device of that name. */
+#include <stdio.h>
+#include <string.h>
+
+#include <udal/udal.h>
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s <manifest> <device name>\n", argv[0]);
+    return 2;
+  }
+  const char* paths[1] = {argv[1]};
+  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
+  desc.flags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT;
+  desc.driver_paths = paths;
+  desc.driver_path_count = 1;
+  udal_instance_t instance = NULL;
+  udal_result_t r = udal_instance_create(&desc, &instance);
+  if (r != UDAL_SUCCESS) {
+    fprintf(stderr, "udal_instance_create: %s: %s\n", udal_result_name(r), udal_last_error_message());
+    return 1;
+  }
+  udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
+  r = udal_instance_get_driver_status(instance, 0, &status);
+  if (r != UDAL_SUCCESS || status.state != UDAL_DRIVER_STATE_LOADED) {
+    fprintf(stderr, "the driver did not load: %s\n", r == UDAL_SUCCESS ? status.reason : udal_last_error_message());
+    return 1;
+  }
+  uint32_t count = 0;
+  udal_instance_get_device_count(instance, &count);
+  if (count != 1) {
+    fprintf(stderr, "expected 1 device, got %u\n", count);
+    return 1;
+  }
+  udal_device_t device = NULL;
+  udal_device_info_t info;
+  memset(&info, 0, sizeof(info));
+  info.struct_size = sizeof(info);
+  if (udal_instance_get_device(instance, 0, &device) != UDAL_SUCCESS ||
+      udal_device_get_info(device, &info) != UDAL_SUCCESS) {
+    fprintf(stderr, "device info: %s\n", udal_last_error_message());
+    return 1;
+  }
+  if (strcmp(info.name, argv[2]) != 0) {
+    fprintf(stderr, "device is named '%s', expected '%s'\n", info.name, argv[2]);
+    return 1;
+  }
+  /* What the template does not do is refused with a code and a message, never a crash. */
+  udal_buffer_desc_t buffer_desc = UDAL_BUFFER_DESC_INIT;
+  buffer_desc.size = 64;
+  udal_buffer_t buffer = NULL;
+  r = udal_buffer_create(device, &buffer_desc, &buffer);
+  if (r != UDAL_ERROR_UNSUPPORTED || udal_last_error_message()[0] == '\0') {
+    fprintf(stderr, "udal_buffer_create: expected UDAL_ERROR_UNSUPPORTED with a message, got %s\n",
+            udal_result_name(r));
+    return 1;
+  }
+  udal_stream_t stream = NULL;
+  r = udal_stream_create(device, NULL, &stream);
+  if (r != UDAL_ERROR_UNSUPPORTED) {
+    fprintf(stderr, "udal_stream_create: expected UDAL_ERROR_UNSUPPORTED, got %s\n", udal_result_name(r));
+    return 1;
+  }
+  printf("driver '%s' %u.%u: device '%s' (%s)\n", status.name, UDAL_VERSION_MAJOR(status.driver_version),
+         UDAL_VERSION_MINOR(status.driver_version), info.name, info.vendor);
+  udal_instance_release(instance);
+  return 0;
+}
