@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -74,7 +76,14 @@ std::string resolve_library_path(const std::string& manifest_path,
   std::filesystem::path dir = std::filesystem::path(manifest_path).parent_path();
   if (dir.empty())
     return library_path;
-  return (dir / library_path).string();
+  std::filesystem::path joined = dir / library_path;
+  // Show "/usr/lib/udal/libx.so", not ".../drivers.d/../../lib/udal/libx.so": resolve the
+  // directories as the kernel would (realpath, so ".." after a symlink stays right) but
+  // keep the file name, which is often itself a versioned symlink worth seeing.
+  char resolved[PATH_MAX];
+  if (realpath(joined.parent_path().c_str(), resolved) != nullptr)
+    return (std::filesystem::path(resolved) / joined.filename()).string();
+  return joined.string();
 }
 
 ManifestResult read_manifest(const std::string& path) noexcept {
