@@ -56,18 +56,19 @@ static int fail(const char* what, udal_result_t result) {
   return 0;
 }
 
-#define CHECK(call)                                        \
-  do {                                                     \
-    udal_result_t check_result_ = (call);                  \
-    if (check_result_ != UDAL_SUCCESS) {                   \
-      return fail(#call, check_result_);                   \
-    }                                                      \
+#define CHECK(call)                                                                                \
+  do {                                                                                             \
+    udal_result_t check_result_ = (call);                                                          \
+    if (check_result_ != UDAL_SUCCESS) {                                                           \
+      return fail(#call, check_result_);                                                           \
+    }                                                                                              \
   } while (0)
 
 static int device_accepts(const udal_device_info_t* info, udal_module_format_t format) {
   uint32_t i;
   for (i = 0; i < info->module_format_count && i < UDAL_MAX_MODULE_FORMATS; ++i) {
-    if (info->module_formats[i] == format) return 1;
+    if (info->module_formats[i] == format)
+      return 1;
   }
   return 0;
 }
@@ -75,12 +76,14 @@ static int device_accepts(const udal_device_info_t* info, udal_module_format_t f
 /* "No device" is useless without why: list every driver with its state and reason. */
 static void explain_drivers(udal_instance_t instance) {
   uint32_t driver_count = 0, i;
-  if (udal_instance_get_driver_count(instance, &driver_count) != UDAL_SUCCESS) return;
+  if (udal_instance_get_driver_count(instance, &driver_count) != UDAL_SUCCESS)
+    return;
   if (driver_count == 0)
     fprintf(stderr, "vector_add: no UDAL driver was found (see udal-info)\n");
   for (i = 0; i < driver_count; ++i) {
     udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
-    if (udal_instance_get_driver_status(instance, i, &status) != UDAL_SUCCESS) continue;
+    if (udal_instance_get_driver_status(instance, i, &status) != UDAL_SUCCESS)
+      continue;
     if (status.state == UDAL_DRIVER_STATE_LOADED) {
       fprintf(stderr, "vector_add:   driver '%s': loaded, %u device(s)\n", status.name,
               status.device_count);
@@ -141,7 +144,9 @@ static int load_kernel(sample_t* s, const kernel_image_t* images, uint32_t image
   return 1;
 }
 
-static uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static uint32_t min_u32(uint32_t a, uint32_t b) {
+  return a < b ? a : b;
+}
 
 static int run(sample_t* s, const kernel_image_t* images, uint32_t image_count) {
   const uint64_t bytes = (uint64_t)ELEMENT_COUNT * sizeof(float);
@@ -153,12 +158,14 @@ static int run(sample_t* s, const kernel_image_t* images, uint32_t image_count) 
   uint32_t group_size, i, bad = 0;
 
   CHECK(udal_instance_create(NULL, &s->instance));
-  if (!pick_device(s, images, image_count)) return 0;
+  if (!pick_device(s, images, image_count))
+    return 0;
   CHECK(udal_stream_create(s->device, NULL, &s->stream));
   if (!create_buffer(s, bytes, &s->a) || !create_buffer(s, bytes, &s->b) ||
       !create_buffer(s, c_bytes, &s->c))
     return 0;
-  if (!load_kernel(s, images, image_count)) return 0;
+  if (!load_kernel(s, images, image_count))
+    return 0;
 
   s->host_a = malloc(bytes);
   s->host_b = malloc(bytes);
@@ -178,9 +185,8 @@ static int run(sample_t* s, const kernel_image_t* images, uint32_t image_count) 
   /* The sentinel shows both elements the kernel missed and writes past |n|. */
   CHECK(udal_stream_fill_buffer(s->stream, s->c, 0, c_bytes, &sentinel, sizeof(sentinel)));
 
-  group_size = min_u32(PREFERRED_GROUP_SIZE,
-                       min_u32(s->device_info.max_group_size[0],
-                               s->device_info.max_group_invocations));
+  group_size = min_u32(PREFERRED_GROUP_SIZE, min_u32(s->device_info.max_group_size[0],
+                                                     s->device_info.max_group_invocations));
   launch.group_size[0] = group_size;
   launch.group_count[0] = (n + group_size - 1) / group_size;
   args[0] = udal_arg_buffer(s->a, 0);
@@ -218,13 +224,20 @@ static int run(sample_t* s, const kernel_image_t* images, uint32_t image_count) 
 /* Destroys in dependency order; the stream first because destroying it waits for its
  * work, which may still use the buffers when run() stopped half way. */
 static void release(sample_t* s) {
-  if (s->stream) udal_stream_destroy(s->stream);
-  if (s->kernel) udal_kernel_destroy(s->kernel);
-  if (s->module) udal_module_destroy(s->module);
-  if (s->c) udal_buffer_destroy(s->c);
-  if (s->b) udal_buffer_destroy(s->b);
-  if (s->a) udal_buffer_destroy(s->a);
-  if (s->instance) udal_instance_release(s->instance);
+  if (s->stream)
+    udal_stream_destroy(s->stream);
+  if (s->kernel)
+    udal_kernel_destroy(s->kernel);
+  if (s->module)
+    udal_module_destroy(s->module);
+  if (s->c)
+    udal_buffer_destroy(s->c);
+  if (s->b)
+    udal_buffer_destroy(s->b);
+  if (s->a)
+    udal_buffer_destroy(s->a);
+  if (s->instance)
+    udal_instance_release(s->instance);
   free(s->host_a);
   free(s->host_b);
   free(s->host_c);

@@ -11,6 +11,7 @@ UDAL_HOST_KERNEL(vector_add, 4) {
   const uint32_t n = UDAL_ARG_VALUE(d, 3, uint32_t);
   UDAL_FOR_EACH_ITEM(d, x, y, z) {
     const uint64_t i = udal_global_id(d, 0, x);
-    if (i < n) c[i] = a[i] + b[i];
+    if (i < n)
+      c[i] = a[i] + b[i];
   }
 }

@@ -28,8 +28,8 @@ bool collect(udal_instance_t instance, Inventory& out, QueryError& error) {
     auto str = [](const char* s) { return std::string(s ? s : ""); };
     out.drivers.push_back(DriverEntry{status.state, status.result, str(status.name),
                                       str(status.manifest_path), str(status.library_path),
-                                      str(status.reason), status.abi_version,
-                                      status.driver_version, status.device_count});
+                                      str(status.reason), status.abi_version, status.driver_version,
+                                      status.device_count});
   }
 
   uint32_t device_count = 0;
@@ -43,83 +43,103 @@ bool collect(udal_instance_t instance, Inventory& out, QueryError& error) {
     entry.index = i;
     entry.info.struct_size = sizeof(entry.info);
     entry.result = udal_device_get_info(device, &entry.info);
-    if (entry.result != UDAL_SUCCESS) entry.error_message = udal_last_error_message();
+    if (entry.result != UDAL_SUCCESS)
+      entry.error_message = udal_last_error_message();
     out.devices.push_back(entry);
   }
 
   for (const char* name : {"UDAL_DRIVER_FILES", "UDAL_ADD_DRIVER_FILES", "UDAL_DRIVERS_SELECT",
                            "UDAL_DRIVERS_DISABLE", "UDAL_VALIDATION", "UDAL_TRACE"}) {
-    if (const char* value = std::getenv(name)) out.environment.emplace_back(name, value);
+    if (const char* value = std::getenv(name))
+      out.environment.emplace_back(name, value);
   }
   return true;
 }
 
 std::vector<std::string> explain_no_devices(const Inventory& inventory) {
   std::vector<std::string> why;
-  if (!inventory.devices.empty()) return why;
+  if (!inventory.devices.empty())
+    return why;
   if (inventory.drivers.empty()) {
-    why.push_back(
-        "no driver was found: no manifest in the search path (UDAL_DRIVER_FILES, "
-        "UDAL_ADD_DRIVER_FILES, $XDG_CONFIG_DIRS, /etc, $XDG_DATA_DIRS and the install "
-        "prefix, each + /udal/drivers.d) and no --driver given");
+    why.push_back("no driver was found: no manifest in the search path (UDAL_DRIVER_FILES, "
+                  "UDAL_ADD_DRIVER_FILES, $XDG_CONFIG_DIRS, /etc, $XDG_DATA_DIRS and the install "
+                  "prefix, each + /udal/drivers.d) and no --driver given");
     return why;
   }
   for (const DriverEntry& d : inventory.drivers) {
     switch (d.state) {
-      case UDAL_DRIVER_STATE_LOADED:
-        why.push_back(fmt::format("driver '{}' loaded but reports no devices", d.name));
-        break;
-      case UDAL_DRIVER_STATE_FILTERED:
-        why.push_back(fmt::format("driver '{}' was filtered out: {}", d.name,
-                                  d.reason.empty() ? "by UDAL_DRIVERS_SELECT / UDAL_DRIVERS_DISABLE"
-                                                   : d.reason));
-        break;
-      default:
-        why.push_back(fmt::format("driver '{}' failed to load ({}): {}", d.name,
-                                  udal_result_name(d.result),
-                                  d.reason.empty() ? "no reason given" : d.reason));
-        break;
+    case UDAL_DRIVER_STATE_LOADED:
+      why.push_back(fmt::format("driver '{}' loaded but reports no devices", d.name));
+      break;
+    case UDAL_DRIVER_STATE_FILTERED:
+      why.push_back(fmt::format("driver '{}' was filtered out: {}", d.name,
+                                d.reason.empty() ? "by UDAL_DRIVERS_SELECT / UDAL_DRIVERS_DISABLE"
+                                                 : d.reason));
+      break;
+    default:
+      why.push_back(fmt::format("driver '{}' failed to load ({}): {}", d.name,
+                                udal_result_name(d.result),
+                                d.reason.empty() ? "no reason given" : d.reason));
+      break;
     }
   }
   return why;
 }
 
 std::string version_string(uint32_t version) {
-  if (version == 0) return "unknown";
+  if (version == 0)
+    return "unknown";
   return fmt::format("{}.{}", UDAL_VERSION_MAJOR(version), UDAL_VERSION_MINOR(version));
 }
 
 const char* driver_state_name(udal_driver_state_t state) {
   switch (state) {
-    case UDAL_DRIVER_STATE_LOADED: return "loaded";
-    case UDAL_DRIVER_STATE_FAILED: return "failed";
-    case UDAL_DRIVER_STATE_FILTERED: return "filtered";
-    default: return "unknown";
+  case UDAL_DRIVER_STATE_LOADED:
+    return "loaded";
+  case UDAL_DRIVER_STATE_FAILED:
+    return "failed";
+  case UDAL_DRIVER_STATE_FILTERED:
+    return "filtered";
+  default:
+    return "unknown";
   }
 }
 
 std::string device_type_name(udal_device_type_t type) {
   switch (type) {
-    case UDAL_DEVICE_TYPE_OTHER: return "other";
-    case UDAL_DEVICE_TYPE_CPU: return "cpu";
-    case UDAL_DEVICE_TYPE_GPU: return "gpu";
-    case UDAL_DEVICE_TYPE_ACCELERATOR: return "accelerator";
-    default: return fmt::format("unknown({})", static_cast<int>(type));
+  case UDAL_DEVICE_TYPE_OTHER:
+    return "other";
+  case UDAL_DEVICE_TYPE_CPU:
+    return "cpu";
+  case UDAL_DEVICE_TYPE_GPU:
+    return "gpu";
+  case UDAL_DEVICE_TYPE_ACCELERATOR:
+    return "accelerator";
+  default:
+    return fmt::format("unknown({})", static_cast<int>(type));
   }
 }
 
 std::string module_format_name(udal_module_format_t format) {
   switch (format) {
-    case UDAL_MODULE_FORMAT_NONE: return "NONE";
-    case UDAL_MODULE_FORMAT_HOST_NATIVE: return "HOST_NATIVE";
-    case UDAL_MODULE_FORMAT_SPIRV_COMPUTE: return "SPIRV_COMPUTE";
-    case UDAL_MODULE_FORMAT_SPIRV_KERNEL: return "SPIRV_KERNEL";
-    case UDAL_MODULE_FORMAT_OPENCL_C: return "OPENCL_C";
-    case UDAL_MODULE_FORMAT_PTX: return "PTX";
-    default: break;
+  case UDAL_MODULE_FORMAT_NONE:
+    return "NONE";
+  case UDAL_MODULE_FORMAT_HOST_NATIVE:
+    return "HOST_NATIVE";
+  case UDAL_MODULE_FORMAT_SPIRV_COMPUTE:
+    return "SPIRV_COMPUTE";
+  case UDAL_MODULE_FORMAT_SPIRV_KERNEL:
+    return "SPIRV_KERNEL";
+  case UDAL_MODULE_FORMAT_OPENCL_C:
+    return "OPENCL_C";
+  case UDAL_MODULE_FORMAT_PTX:
+    return "PTX";
+  default:
+    break;
   }
   const auto value = static_cast<uint32_t>(format);
-  if (value >= UDAL_MODULE_FORMAT_VENDOR_BEGIN) return fmt::format("VENDOR(0x{:x})", value);
+  if (value >= UDAL_MODULE_FORMAT_VENDOR_BEGIN)
+    return fmt::format("VENDOR(0x{:x})", value);
   return fmt::format("UNKNOWN({})", value);
 }
 
@@ -142,7 +162,8 @@ std::vector<std::string> feature_names(udal_device_features_t features) {
   // Bits of a newer minor version are shown, not dropped: this tool may be older than
   // the driver.
   for (int bit = 0; bit < 64; ++bit) {
-    if (features & (udal_device_features_t{1} << bit)) names.push_back(fmt::format("BIT{}", bit));
+    if (features & (udal_device_features_t{1} << bit))
+      names.push_back(fmt::format("BIT{}", bit));
   }
   return names;
 }
@@ -150,7 +171,8 @@ std::vector<std::string> feature_names(udal_device_features_t features) {
 std::string uuid_hex(const uint8_t (&uuid)[UDAL_UUID_SIZE], bool dashed) {
   std::string hex;
   for (int i = 0; i < UDAL_UUID_SIZE; ++i) {
-    if (dashed && (i == 4 || i == 6 || i == 8 || i == 10)) hex += '-';
+    if (dashed && (i == 4 || i == 6 || i == 8 || i == 10))
+      hex += '-';
     hex += fmt::format("{:02x}", uuid[i]);
   }
   return hex;
@@ -158,7 +180,8 @@ std::string uuid_hex(const uint8_t (&uuid)[UDAL_UUID_SIZE], bool dashed) {
 
 std::string human_bytes(uint64_t bytes) {
   static constexpr std::array<const char*, 7> kUnits{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024)
+    return fmt::format("{} B", bytes);
   double value = static_cast<double>(bytes);
   size_t unit = 0;
   while (value >= 1024.0 && unit + 1 < kUnits.size()) {
@@ -168,4 +191,4 @@ std::string human_bytes(uint64_t bytes) {
   return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
-}  // namespace udal_info
+} // namespace udal_info

@@ -62,16 +62,16 @@ bool collect(udal_instance_t instance, Inventory& out, QueryError& error);
 std::vector<std::string> explain_no_devices(const Inventory& inventory);
 
 // ---- names shared by both renderers ----------------------------------------------------
-std::string version_string(uint32_t version);  // "1.0"; "unknown" for 0
+std::string version_string(uint32_t version); // "1.0"; "unknown" for 0
 const char* driver_state_name(udal_driver_state_t state);
 std::string device_type_name(udal_device_type_t type);
 std::string module_format_name(udal_module_format_t format);
 std::vector<std::string> feature_names(udal_device_features_t features);
 std::string uuid_hex(const uint8_t (&uuid)[UDAL_UUID_SIZE], bool dashed);
-std::string human_bytes(uint64_t bytes);  // "15.6 GiB"
+std::string human_bytes(uint64_t bytes); // "15.6 GiB"
 
 // ---- renderers ---------------------------------------------------------------------------
 std::string render_text(const Inventory& inventory);
 std::string render_json(const Inventory& inventory);
 
-}  // namespace udal_info
+} // namespace udal_info

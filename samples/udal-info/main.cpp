@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   // Paths are passed through unchecked: reporting a missing or broken driver is libudal's
   // job, and this tool exists to show that report.
   std::vector<const char*> path_pointers;
-  for (const auto& path : driver_paths) path_pointers.push_back(path.c_str());
+  for (const auto& path : driver_paths)
+    path_pointers.push_back(path.c_str());
   udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
   desc.driver_paths = path_pointers.empty() ? nullptr : path_pointers.data();
   desc.driver_path_count = static_cast<uint32_t>(path_pointers.size());
@@ -41,8 +42,8 @@ int main(int argc, char** argv) {
   udal_info::Inventory inventory;
   udal_info::QueryError error;
   if (!udal_info::collect(instance.get(), inventory, error)) {
-    fmt::print(stderr, "udal-info: {} failed: {}: {}\n", error.call,
-               udal_result_name(error.result), error.message);
+    fmt::print(stderr, "udal-info: {} failed: {}: {}\n", error.call, udal_result_name(error.result),
+               error.message);
     return 1;
   }
   const std::string report =

@@ -16,7 +16,9 @@ json version_json(uint32_t version) {
   return version == 0 ? json(nullptr) : json(version_string(version));
 }
 
-json axes(const uint32_t (&v)[3]) { return json::array({v[0], v[1], v[2]}); }
+json axes(const uint32_t (&v)[3]) {
+  return json::array({v[0], v[1], v[2]});
+}
 
 json driver_json(const DriverEntry& d) {
   return json{
@@ -34,12 +36,14 @@ json driver_json(const DriverEntry& d) {
 
 json device_json(const DeviceEntry& dev) {
   if (dev.result != UDAL_SUCCESS) {
-    return json{{"index", dev.index},
-                {"error", {{"result", udal_result_name(dev.result)}, {"message", dev.error_message}}}};
+    return json{
+        {"index", dev.index},
+        {"error", {{"result", udal_result_name(dev.result)}, {"message", dev.error_message}}}};
   }
   const udal_device_info_t& info = dev.info;
   json formats = json::array();
-  for (uint32_t i = 0; i < std::min<uint32_t>(info.module_format_count, UDAL_MAX_MODULE_FORMATS); ++i)
+  for (uint32_t i = 0; i < std::min<uint32_t>(info.module_format_count, UDAL_MAX_MODULE_FORMATS);
+       ++i)
     formats.push_back(module_format_name(info.module_formats[i]));
   // Field names follow udal_device_info_t so the JSON needs no separate documentation.
   return json{
@@ -68,15 +72,18 @@ json device_json(const DeviceEntry& dev) {
   };
 }
 
-}  // namespace
+} // namespace
 
 std::string render_json(const Inventory& inv) {
   json drivers = json::array();
-  for (const auto& d : inv.drivers) drivers.push_back(driver_json(d));
+  for (const auto& d : inv.drivers)
+    drivers.push_back(driver_json(d));
   json devices = json::array();
-  for (const auto& dev : inv.devices) devices.push_back(device_json(dev));
+  for (const auto& dev : inv.devices)
+    devices.push_back(device_json(dev));
   json environment = json::object();
-  for (const auto& [name, value] : inv.environment) environment[name] = value;
+  for (const auto& [name, value] : inv.environment)
+    environment[name] = value;
 
   json root{
       {"abi_version", version_string(inv.libudal_abi_version)},
@@ -84,9 +91,10 @@ std::string render_json(const Inventory& inv) {
       {"drivers", drivers},
       {"devices", devices},
   };
-  if (inv.devices.empty()) root["no_devices_reasons"] = explain_no_devices(inv);
+  if (inv.devices.empty())
+    root["no_devices_reasons"] = explain_no_devices(inv);
   // Names come from drivers; a stray non-UTF-8 byte must not abort the report.
   return root.dump(2, ' ', false, json::error_handler_t::replace) + '\n';
 }
 
-}  // namespace udal_info
+} // namespace udal_info

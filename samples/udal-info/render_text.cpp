@@ -19,7 +19,8 @@ void append_table(std::string& out, const Rows& rows, const std::string& indent)
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    for (size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], row[c].size());
   }
   for (const auto& row : rows) {
     std::string line = indent;
@@ -37,37 +38,48 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 void append_fields(std::string& out, const Fields& fields, const std::string& indent) {
   Rows rows;
-  for (const auto& [key, value] : fields) rows.push_back({key, value});
+  for (const auto& [key, value] : fields)
+    rows.push_back({key, value});
   append_table(out, rows, indent);
 }
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
   std::string joined;
-  for (size_t i = 0; i < items.size(); ++i) joined += (i ? separator : "") + items[i];
+  for (size_t i = 0; i < items.size(); ++i)
+    joined += (i ? separator : "") + items[i];
   return joined;
 }
 
-std::string axes(const uint32_t (&v)[3]) { return fmt::format("{} x {} x {}", v[0], v[1], v[2]); }
+std::string axes(const uint32_t (&v)[3]) {
+  return fmt::format("{} x {} x {}", v[0], v[1], v[2]);
+}
 
 // "15.6 GiB (16777216000 bytes)"; small values need no parenthesis.
 std::string memory(uint64_t bytes) {
-  if (bytes < 1024) return fmt::format("{} bytes", bytes);
+  if (bytes < 1024)
+    return fmt::format("{} bytes", bytes);
   return fmt::format("{} ({} bytes)", human_bytes(bytes), bytes);
 }
 
 // "-" rather than "unknown" keeps the summary table narrow.
-std::string short_version(uint32_t version) { return version ? version_string(version) : "-"; }
+std::string short_version(uint32_t version) {
+  return version ? version_string(version) : "-";
+}
 
 void append_drivers(std::string& out, const Inventory& inv) {
   size_t loaded = 0, failed = 0, filtered = 0;
   for (const auto& d : inv.drivers) {
-    if (d.state == UDAL_DRIVER_STATE_LOADED) ++loaded;
-    else if (d.state == UDAL_DRIVER_STATE_FILTERED) ++filtered;
-    else ++failed;
+    if (d.state == UDAL_DRIVER_STATE_LOADED)
+      ++loaded;
+    else if (d.state == UDAL_DRIVER_STATE_FILTERED)
+      ++filtered;
+    else
+      ++failed;
   }
   out += fmt::format("Drivers: {} found ({} loaded, {} failed, {} filtered)\n", inv.drivers.size(),
                      loaded, failed, filtered);
-  if (inv.drivers.empty()) return;
+  if (inv.drivers.empty())
+    return;
 
   Rows summary{{"#", "NAME", "STATE", "RESULT", "ABI", "VERSION", "DEVICES"}};
   for (size_t i = 0; i < inv.drivers.size(); ++i) {
@@ -106,44 +118,44 @@ void append_device(std::string& out, const DeviceEntry& dev) {
   }
   const udal_device_info_t& info = dev.info;
   std::vector<std::string> formats;
-  for (uint32_t i = 0; i < std::min<uint32_t>(info.module_format_count, UDAL_MAX_MODULE_FORMATS); ++i)
+  for (uint32_t i = 0; i < std::min<uint32_t>(info.module_format_count, UDAL_MAX_MODULE_FORMATS);
+       ++i)
     formats.push_back(module_format_name(info.module_formats[i]));
   const auto features = feature_names(info.features);
 
   out += fmt::format("\n  Device {}: {}\n", dev.index, info.name);
-  append_fields(
-      out,
-      {
-          {"vendor", info.vendor},
-          {"type", device_type_name(info.type)},
-          {"driver", info.driver_name},
-          {"driver version", version_string(info.driver_version)},
-          {"abi version", version_string(info.abi_version)},
-          {"uuid", uuid_hex(info.uuid, true)},
-          {"device memory", memory(info.device_memory_bytes)},
-          {"host-visible memory", memory(info.host_visible_memory_bytes)},
-          {"max group size", axes(info.max_group_size)},
-          {"max group invocations", std::to_string(info.max_group_invocations)},
-          {"max group count", axes(info.max_group_count)},
-          {"max local memory", memory(info.max_local_memory_bytes)},
-          {"max allocation", memory(info.max_allocation_bytes)},
-          {"max kernel arguments", std::to_string(info.max_kernel_arguments)},
-          {"max value argument bytes", std::to_string(info.max_value_argument_bytes)},
-          {"min buffer alignment", fmt::format("{} bytes", info.min_buffer_alignment)},
-          {"module formats", formats.empty() ? "none" : join(formats, ", ")},
-          {"features", features.empty() ? "none" : join(features, ", ")},
-          {"pci bus id", info.pci_bus_id[0] ? std::string(info.pci_bus_id) : "none"},
-          {"numa node", info.numa_node < 0 ? "unknown" : std::to_string(info.numa_node)},
-      },
-      "    ");
+  append_fields(out,
+                {
+                    {"vendor", info.vendor},
+                    {"type", device_type_name(info.type)},
+                    {"driver", info.driver_name},
+                    {"driver version", version_string(info.driver_version)},
+                    {"abi version", version_string(info.abi_version)},
+                    {"uuid", uuid_hex(info.uuid, true)},
+                    {"device memory", memory(info.device_memory_bytes)},
+                    {"host-visible memory", memory(info.host_visible_memory_bytes)},
+                    {"max group size", axes(info.max_group_size)},
+                    {"max group invocations", std::to_string(info.max_group_invocations)},
+                    {"max group count", axes(info.max_group_count)},
+                    {"max local memory", memory(info.max_local_memory_bytes)},
+                    {"max allocation", memory(info.max_allocation_bytes)},
+                    {"max kernel arguments", std::to_string(info.max_kernel_arguments)},
+                    {"max value argument bytes", std::to_string(info.max_value_argument_bytes)},
+                    {"min buffer alignment", fmt::format("{} bytes", info.min_buffer_alignment)},
+                    {"module formats", formats.empty() ? "none" : join(formats, ", ")},
+                    {"features", features.empty() ? "none" : join(features, ", ")},
+                    {"pci bus id", info.pci_bus_id[0] ? std::string(info.pci_bus_id) : "none"},
+                    {"numa node", info.numa_node < 0 ? "unknown" : std::to_string(info.numa_node)},
+                },
+                "    ");
 }
 
-}  // namespace
+} // namespace
 
 std::string render_text(const Inventory& inv) {
-  std::string out = fmt::format("UDAL ABI {} (libudal), {} (this tool)\n",
-                                version_string(inv.libudal_abi_version),
-                                version_string(UDAL_ABI_VERSION));
+  std::string out =
+      fmt::format("UDAL ABI {} (libudal), {} (this tool)\n",
+                  version_string(inv.libudal_abi_version), version_string(UDAL_ABI_VERSION));
   if (!inv.environment.empty()) {
     out += "Environment:\n";
     append_fields(out, Fields(inv.environment.begin(), inv.environment.end()), "  ");
@@ -154,10 +166,12 @@ std::string render_text(const Inventory& inv) {
   out += fmt::format("\nDevices: {}\n", inv.devices.size());
   if (inv.devices.empty()) {
     out += "  No devices, because:\n";
-    for (const auto& line : explain_no_devices(inv)) out += "    - " + line + '\n';
+    for (const auto& line : explain_no_devices(inv))
+      out += "    - " + line + '\n';
   }
-  for (const auto& dev : inv.devices) append_device(out, dev);
+  for (const auto& dev : inv.devices)
+    append_device(out, dev);
   return out;
 }
 
-}  // namespace udal_info
+} // namespace udal_info
