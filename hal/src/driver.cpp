@@ -86,6 +86,8 @@ void load_driver(Driver& driver) {
   driver.slot = std::make_unique<TableSlot>();
   std::memset(&driver.slot->table, 0, sizeof(driver.slot->table));
   driver.slot->owner = &driver;
+  for (uint64_t& g : driver.slot->guard)
+    g = TableSlot::kGuard;
   udal_driver_table_t& table = driver.slot->table;
   table.struct_size = sizeof(udal_driver_table_t);
 
@@ -100,6 +102,17 @@ void load_driver(Driver& driver) {
   };
 
   udal_result_t r = negotiate(UDAL_ABI_VERSION, &table);
+  bool overran = driver.slot->owner != &driver;
+  for (uint64_t g : driver.slot->guard)
+    overran = overran || g != TableSlot::kGuard;
+  if (overran) {
+    driver.slot->owner = &driver;
+    give_up(UDAL_ERROR_INCOMPATIBLE_DRIVER,
+            fmt::format("driver '{}' wrote past the end of the {}-byte function table "
+                        "(udal_driver_negotiate must write at most table->struct_size bytes)",
+                        driver.name, sizeof(udal_driver_table_t)));
+    return;
+  }
   // A driver must not change the size libudal gave; restore it rather than trust it.
   table.struct_size = sizeof(udal_driver_table_t);
   table.next = nullptr;

@@ -19,7 +19,12 @@ struct Driver;
 // every handle starts with a pointer to |table|, so from a handle libudal reaches its
 // driver's record with one cast (e.g. to name the driver in a message).
 struct TableSlot {
+  // A driver built against a newer header that ignores struct_size would write past
+  // |table|: the guard catches that at load time instead of a corrupt |owner| later.
+  static constexpr uint64_t kGuard = 0x5544414c'47554152ull; // "UDALGUAR"
+
   udal_driver_table_t table;
+  uint64_t guard[4];
   Driver* owner;
 };
 static_assert(std::is_standard_layout_v<TableSlot> && offsetof(TableSlot, table) == 0);

@@ -9,6 +9,7 @@
 //   FAKE_CREATE_FAILS    driver_create returns an error
 //   FAKE_MISSING_REQUIRED device_get_info is left NULL
 //   FAKE_BAD_LAYOUT      the driver object does not begin with the table pointer
+//   FAKE_IGNORES_STRUCT_SIZE  writes its whole (larger) table whatever struct_size says
 // Work runs synchronously at enqueue time; events only pretend to be pending so that the
 // positive statuses can be observed.
 #include <udal/udal_driver.h>
@@ -453,7 +454,11 @@ extern "C" UDAL_DRIVER_EXPORT udal_result_t udal_driver_negotiate(uint32_t loade
   // The rule every driver follows: write only what both sides know, and never the
   // struct_size libudal set.
   size_t header = offsetof(udal_driver_table_t, abi_version);
+#ifdef FAKE_IGNORES_STRUCT_SIZE
+  size_t size = FAKE_TABLE_BYTES;
+#else
   size_t size = std::min<size_t>(table->struct_size, FAKE_TABLE_BYTES);
+#endif
   if (size > header)
     std::memcpy(reinterpret_cast<char*>(table) + header, reinterpret_cast<char*>(&mine) + header,
                 size - header);

@@ -4,6 +4,9 @@
 
 #include <udal/udal_driver.h>
 
+#include <atomic>
+#include <thread>
+
 using namespace udal_test;
 
 namespace {
@@ -219,6 +222,73 @@ TEST_F(LoaderTest, NewerDriverWithALargerTableWritesOnlyTheLoadersSize) {
   ASSERT_EQ(udal_stream_create(instance.device(0), nullptr, &stream), UDAL_SUCCESS);
   EXPECT_EQ(udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE), UDAL_SUCCESS);
   EXPECT_EQ(udal_stream_destroy(stream), UDAL_SUCCESS);
+}
+
+TEST_F(LoaderTest, DriverThatWritesPastItsTableIsRefused) {
+  Status s = load_library("udal_test_overrun");
+  EXPECT_EQ(s.state, UDAL_DRIVER_STATE_FAILED);
+  EXPECT_EQ(s.result, UDAL_ERROR_INCOMPATIBLE_DRIVER);
+  EXPECT_CONTAINS(s.reason, "wrote past the end");
+  EXPECT_CONTAINS(s.reason, "struct_size");
+}
+
+TEST_F(LoaderTest, DriverLogCallbackWritesThroughUdalLog) {
+  std::string m = dir.manifest("a.json", "chatty", stub("udal_test_fake"));
+  env.set("UDAL_LOG", "debug");
+  testing::internal::CaptureStderr();
+  { Instance instance({m}); }
+  std::string debug = testing::internal::GetCapturedStderr();
+  EXPECT_CONTAINS(debug, "driver 'chatty': fake driver created");
+  EXPECT_CONTAINS(debug, "loading driver 'chatty'");
+
+  env.set("UDAL_LOG", "warning");
+  testing::internal::CaptureStderr();
+  { Instance instance({m}); }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+}
+
+TEST_F(LoaderTest, FailedDriverIsAWarningUnlessUdalLogIsNone) {
+  std::string m = dir.manifest("a.json", "broken", dir.path() + "/libmissing.so");
+  env.set("UDAL_LOG", "warning");
+  testing::internal::CaptureStderr();
+  { Instance instance({m}); }
+  std::string warned = testing::internal::GetCapturedStderr();
+  EXPECT_CONTAINS(warned, "udal: warning: driver 'broken' not loaded");
+
+  env.set("UDAL_LOG", "none");
+  testing::internal::CaptureStderr();
+  { Instance instance({m}); }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+}
+
+TEST_F(LoaderTest, InstancesCanBeCreatedOnSeveralThreadsAtOnce) {
+  std::string m = dir.manifest("a.json", "fake", stub("udal_test_fake"));
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        const char* paths[] = {m.c_str()};
+        udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
+        desc.driver_paths = paths;
+        desc.driver_path_count = 1;
+        udal_instance_t instance = nullptr;
+        if (udal_instance_create(&desc, &instance) != UDAL_SUCCESS)
+          continue;
+        uint32_t count = 0;
+        udal_device_t device = nullptr;
+        if (udal_instance_get_device_count(instance, &count) == UDAL_SUCCESS && count == 1 &&
+            udal_instance_get_device(instance, 0, &device) == UDAL_SUCCESS &&
+            udal_buffer_create(device, nullptr, nullptr) == UDAL_ERROR_INVALID_ARGUMENT &&
+            std::string(udal_last_error_message()).find("udal_buffer_create") == 0)
+          ++good;
+        udal_instance_release(instance);
+      }
+    });
+  }
+  for (std::thread& t : threads)
+    t.join();
+  EXPECT_EQ(good.load(), 40);
 }
 
 TEST_F(LoaderTest, TwoDriversListTheirDevicesInSearchOrder) {
