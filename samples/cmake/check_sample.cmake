@@ -1,5 +1,5 @@
-# check_udal_info.cmake — runs udal-info and checks what it reports. cmake -P, so the
-# tests need nothing but CMake (string(JSON) parses the --json output).
+# check_sample.cmake — runs a sample and checks what it reports. cmake -P, so the tests
+# need nothing but CMake (string(JSON) parses udal-info's --json output).
 #
 #   -DUDAL_INFO=<path of udal-info>
 #   -DMODE=cpu_loaded      --json lists driver "cpu" as loaded with >= 1 device, and the
@@ -8,6 +8,9 @@
 #   -DMODE=broken_driver   -DMANIFEST=<manifest> -DMISSING_FILE=<library file name>:
 #                          with --driver MANIFEST the driver is failed, its reason names
 #                          MISSING_FILE, there are no devices and the text says why
+#   -DMODE=expect_failure  -DCOMMAND=<program;args> -DEXPECT=<regex>: the program exits
+#                          non-zero and its output matches EXPECT (a failure must be
+#                          explained, not just signalled)
 cmake_minimum_required(VERSION 3.25)
 
 function(run_udal_info out_var)
@@ -101,6 +104,16 @@ elseif(MODE STREQUAL "broken_driver")
     endif()
   endforeach()
   message(STATUS "ok: broken_sample failed: ${reason}")
+
+elseif(MODE STREQUAL "expect_failure")
+  execute_process(COMMAND ${COMMAND} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "${COMMAND} succeeded; expected a failure\n${out}${err}")
+  endif()
+  if(NOT "${out}${err}" MATCHES "${EXPECT}")
+    message(FATAL_ERROR "the output of ${COMMAND} does not match '${EXPECT}':\n${out}${err}")
+  endif()
+  message(STATUS "ok: failed with exit code ${rc}:\n${err}")
 
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
