@@ -120,7 +120,7 @@ typedef udal_result_t (*udal_pfn_stream_wait_event)(udal_stream_t stream, udal_e
 typedef udal_result_t (*udal_pfn_stream_synchronize)(udal_stream_t stream, uint64_t timeout_ns);
 
 /* The function table. New entries are only appended. Entries a driver leaves NULL make
- * libudal answer UDAL_ERROR_UNSUPPORTED, except the five marked [required]: a driver
+ * libudal answer UDAL_ERROR_UNSUPPORTED, except the six marked [required]: a driver
  * without them is refused at load time. */
 struct udal_driver_table_t {
   size_t struct_size;      /* set by libudal: the size of the table it passes */
