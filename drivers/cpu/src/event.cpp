@@ -45,9 +45,8 @@ udal_result_t event_destroy(udal_event_t handle) {
 udal_result_t event_query(udal_event_t handle) {
   return udal::sdk::guard("udal_event_query", [&]() -> udal_result_t {
     auto record = latest_record(*to_event(handle));
-    if (!record || record->done()) return UDAL_SUCCESS;
-    return fail(UDAL_NOT_READY, "udal_event_query: event {} has not completed yet",
-                fmt::ptr(to_event(handle)));
+    // Statuses carry libudal's static message (it is polled), so none is formatted here.
+    return !record || record->done() ? UDAL_SUCCESS : UDAL_NOT_READY;
   });
 }
 
@@ -55,8 +54,7 @@ udal_result_t event_wait(udal_event_t handle, uint64_t timeout_ns) {
   return udal::sdk::guard("udal_event_wait", [&]() -> udal_result_t {
     auto record = latest_record(*to_event(handle));
     if (!record || record->wait(Deadline::after(timeout_ns))) return UDAL_SUCCESS;
-    return fail(UDAL_TIMEOUT, "udal_event_wait: event {} did not complete within {} ns",
-                fmt::ptr(to_event(handle)), timeout_ns);
+    return UDAL_TIMEOUT;
   });
 }
 
@@ -82,9 +80,7 @@ udal_result_t event_elapsed_ns(udal_event_t start_handle, udal_event_t end_handl
                   !start_record ? "start" : "end", fmt::ptr(!start_record ? start : end));
     }
     if (!start_record->done() || !end_record->done()) {
-      return fail(UDAL_NOT_READY, "udal_event_elapsed_ns: the {} event {} has not completed yet",
-                  !start_record->done() ? "start" : "end",
-                  fmt::ptr(!start_record->done() ? start : end));
+      return UDAL_NOT_READY;
     }
     const uint64_t t0 = start_record->timestamp_ns();
     const uint64_t t1 = end_record->timestamp_ns();
