@@ -1,0 +1,447 @@
+// report.cpp — turns Google Benchmark's JSON into the ratio table (ratios.md) and the plot
+// (gnuplot data + script, then gnuplot itself), so the figures in docs/performance.md come
+// from one command.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+
+namespace udal_bench {
+namespace {
+
+using nlohmann::json;
+
+struct Key {
+  std::string workload;
+  std::string backend;
+  uint64_t size = 0; // 0 for workloads without a size
+  auto operator<=>(const Key&) const = default;
+};
+
+struct Entry {
+  double real_time_ns = NAN;
+  double bytes_per_second = NAN;
+  double median_us = NAN;
+  double p99_us = NAN;
+  double launches_per_s = NAN;
+};
+
+double number(const json& j, const char* field) {
+  return j.contains(field) && j[field].is_number() ? j[field].get<double>() : NAN;
+}
+
+std::optional<Key> parse_name(const std::string& name) {
+  const auto slash = name.find('/');
+  if (slash == std::string::npos)
+    return std::nullopt;
+  Key key;
+  key.workload = name.substr(0, slash);
+  std::string rest = name.substr(slash + 1);
+  const auto slash2 = rest.find('/');
+  if (slash2 != std::string::npos) {
+    key.size = std::strtoull(rest.c_str() + slash2 + 1, nullptr, 10);
+    rest.resize(slash2);
+  }
+  key.backend = rest;
+  return key;
+}
+
+double to_ns(double t, const std::string& unit) {
+  if (unit == "us")
+    return t * 1e3;
+  if (unit == "ms")
+    return t * 1e6;
+  if (unit == "s")
+    return t * 1e9;
+  return t;
+}
+
+std::string size_text(uint64_t bytes) {
+  if (bytes >= (uint64_t{1} << 20))
+    return fmt::format("{} MiB", bytes >> 20);
+  return fmt::format("{} KiB", bytes >> 10);
+}
+
+std::string fmt_value(double v) {
+  if (std::isnan(v))
+    return "—";
+  if (v >= 1e6)
+    return fmt::format("{:.3g}M", v / 1e6);
+  if (v >= 100)
+    return fmt::format("{:.0f}", v);
+  if (v >= 10)
+    return fmt::format("{:.1f}", v);
+  return fmt::format("{:.2f}", v);
+}
+
+std::string fmt_ratio(double v) {
+  return std::isnan(v) ? "—" : fmt::format("{:.2f}", v);
+}
+
+const char* verdict(bool met) {
+  return met ? "met" : "**MISSED**";
+}
+
+// What a row compares, in the unit the table shows.
+struct Metric {
+  std::string workload;
+  std::string label;
+  std::string unit;
+  double (*value)(const Entry&);
+  std::string limit_workload;       // "" when there is no limit
+  std::string limit_backend_prefix; // "limit" or "udal-direct:"
+};
+
+class Report {
+public:
+  explicit Report(const json& doc) {
+    for (const json& b : doc.value("benchmarks", json::array())) {
+      if (b.value("error_occurred", false))
+        continue;
+      if (b.value("run_type", std::string("iteration")) != "iteration")
+        continue;
+      const auto key = parse_name(b.value("name", std::string()));
+      if (!key)
+        continue;
+      Entry e;
+      e.real_time_ns = to_ns(number(b, "real_time"), b.value("time_unit", std::string("ns")));
+      e.bytes_per_second = number(b, "bytes_per_second");
+      e.median_us = number(b, "median_us");
+      e.p99_us = number(b, "p99_us");
+      e.launches_per_s = number(b, "launches_per_s");
+      entries_[*key] = e;
+      if (key->backend.rfind("udal:", 0) == 0)
+        udal_.insert(key->backend);
+      if (key->backend.rfind("opencl:", 0) == 0 || key->backend == "vulkan-raw") {
+        peers_.insert(key->backend);
+      }
+      if (key->size != 0)
+        sizes_.insert(key->size);
+    }
+    if (doc.contains("context"))
+      context_ = doc["context"];
+  }
+
+  const std::set<std::string>& udal() const { return udal_; }
+  const std::set<std::string>& peers() const { return peers_; }
+  const std::set<uint64_t>& sizes() const { return sizes_; }
+
+  const Entry* find(const std::string& workload, const std::string& backend,
+                    uint64_t size = 0) const {
+    const auto it = entries_.find(Key{workload, backend, size});
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+
+  double get(const std::string& workload, const std::string& backend, uint64_t size,
+             double (*value)(const Entry&)) const {
+    const Entry* e = find(workload, backend, size);
+    return e != nullptr ? value(*e) : NAN;
+  }
+
+  std::string markdown() const;
+  void write_plot_data(const std::filesystem::path& dir) const;
+
+private:
+  std::map<Key, Entry> entries_;
+  std::set<std::string> udal_;
+  std::set<std::string> peers_;
+  std::set<uint64_t> sizes_;
+  json context_;
+};
+
+double gbps(const Entry& e) {
+  return e.bytes_per_second / 1e9;
+}
+double median(const Entry& e) {
+  return e.median_us;
+}
+double p99(const Entry& e) {
+  return e.p99_us;
+}
+double rate(const Entry& e) {
+  return e.launches_per_s;
+}
+double ns(const Entry& e) {
+  return e.real_time_ns;
+}
+
+std::string Report::markdown() const {
+  std::string out;
+  out += "# udal-bench: UDAL against its peers and limits\n\n";
+  if (!context_.is_null()) {
+    out +=
+        fmt::format("Run {} on {} ({} CPUs at {} MHz); ", context_.value("date", std::string("?")),
+                    context_.value("host_name", std::string("?")), context_.value("num_cpus", 0),
+                    context_.value("mhz_per_cpu", 0));
+    if (context_.contains("load_avg") && context_["load_avg"].is_array()) {
+      std::string load;
+      for (const json& l : context_["load_avg"]) {
+        load += fmt::format("{}{:.2f}", load.empty() ? "" : ", ", l.get<double>());
+      }
+      out += fmt::format("load average at start: {}; ", load);
+    }
+  }
+  {
+    std::ifstream loadavg("/proc/loadavg");
+    std::string l1, l5, l15;
+    if (loadavg >> l1 >> l5 >> l15)
+      out += fmt::format("at the end: {}, {}, {}", l1, l5, l15);
+  }
+  out += ".\n\nRatios are UDAL's value over the other's. For times (ns, µs) lower is better, "
+         "so a ratio below 1 means UDAL is faster; for rates (GB/s, launches/s) higher is "
+         "better. The limit is the host doing the work itself: the driver table called "
+         "directly (loader hop), memcpy (copy, host write/read), memset (fill), a "
+         "std::thread saxpy.\n";
+
+  const std::vector<std::string> peers(peers_.begin(), peers_.end());
+  for (const std::string& b : udal_) {
+    out += fmt::format("\n## {}\n\n| workload | size | unit | UDAL | limit | UDAL/limit |", b);
+    for (const auto& p : peers)
+      out += fmt::format(" {} | UDAL/{} |", p, p);
+    out += " target |\n|---|---|---|---|---|---|";
+    for (size_t i = 0; i < peers.size(); ++i)
+      out += "---|---|";
+    out += "---|\n";
+
+    const bool cpu = b == "udal:cpu";
+    const bool vulkan = b == "udal:vulkan";
+    const std::string driver = b.substr(5);
+    const auto row = [&](const std::string& workload, const std::string& label, uint64_t size,
+                         const std::string& unit, double (*value)(const Entry&),
+                         const std::string& limit_workload, const std::string& limit_backend,
+                         uint64_t limit_size,
+                         std::string (*target)(const Report&, const std::string&, double, double,
+                                               uint64_t)) {
+      const double v = get(workload, b, size, value);
+      if (std::isnan(v))
+        return;
+      const double lim =
+          limit_workload.empty() ? NAN : get(limit_workload, limit_backend, limit_size, value);
+      out += fmt::format("| {} | {} | {} | {} | {} | {} |", label, size != 0 ? size_text(size) : "",
+                         unit, fmt_value(v), fmt_value(lim), fmt_ratio(v / lim));
+      for (const auto& p : peers) {
+        const double pv = get(workload, p, size, value);
+        out += fmt::format(" {} | {} |", fmt_value(pv), fmt_ratio(v / pv));
+      }
+      out += fmt::format(" {} |\n", target != nullptr ? target(*this, b, v, lim, size) : "");
+    };
+
+    row("loader_hop", "loader hop (event_query)", 0, "ns", ns, "loader_hop",
+        fmt::format("udal-direct:{}", driver), 0,
+        [](const Report&, const std::string&, double v, double lim, uint64_t) {
+          const double hop = v - lim;
+          return fmt::format("hop {:.2f} ns ≤ 2 ns: {}", hop, verdict(hop <= 2.0));
+        });
+    row("launch_latency", "launch latency, median", 0, "µs", median, "", "", 0,
+        cpu ? +[](const Report& r, const std::string& self, double v, double, uint64_t) {
+          std::string t = fmt::format("≤ 3 µs: {}", verdict(v <= 3.0));
+          for (const auto& p : r.peers()) {
+            if (p.rfind("opencl:", 0) != 0) continue;
+            const double pv = r.get("launch_latency", p, 0, median);
+            if (!std::isnan(pv)) {
+              t += fmt::format("; ≥ 5× lower than {} ({:.1f}×): {}", p, pv / v,
+                               verdict(pv / v >= 5.0));
+            }
+          }
+          (void)self;
+          return t;
+        }
+        : vulkan ? +[](const Report& r, const std::string&, double v, double, uint64_t) {
+            const double pv = r.get("launch_latency", "vulkan-raw", 0, median);
+            return std::isnan(pv) ? std::string()
+                                  : fmt::format("≤ 1.1× raw Vulkan ({:.2f}×): {}", v / pv,
+                                                verdict(v / pv <= 1.1));
+          }
+        : nullptr);
+    row("launch_latency", "launch latency, p99", 0, "µs", p99, "", "", 0, nullptr);
+    row("launch_throughput", "launch throughput", 0, "launches/s", rate, "", "", 0,
+        cpu ? +[](const Report&, const std::string&, double v, double, uint64_t) {
+          return fmt::format("≥ 1M/s: {}", verdict(v >= 1e6));
+        }
+        : vulkan ? +[](const Report& r, const std::string&, double v, double, uint64_t) {
+            const double pv = r.get("launch_throughput", "vulkan-raw", 0, rate);
+            return std::isnan(pv) ? std::string()
+                                  : fmt::format("≥ 0.95× raw Vulkan ({:.2f}×): {}", v / pv,
+                                                verdict(v / pv >= 0.95));
+          }
+        : nullptr);
+    row("saxpy", "saxpy", 0, "GB/s", gbps, "saxpy", "limit", 0,
+        cpu ? +[](const Report&, const std::string&, double v, double lim,
+                  uint64_t) { return fmt::format("≥ 90 % of limit: {}", verdict(v / lim >= 0.9)); }
+            : nullptr);
+    const auto bandwidth_target = [](const Report& r, const std::string&, double v, double lim,
+                                     uint64_t size) {
+      const uint64_t largest = r.sizes().empty() ? 0 : *r.sizes().rbegin();
+      if (size != largest || largest < (uint64_t{256} << 20))
+        return std::string();
+      return fmt::format("≥ 95 % of limit: {}", verdict(v / lim >= 0.95));
+    };
+    for (uint64_t s : sizes_)
+      row("copy", "copy", s, "GB/s", gbps, "copy", "limit", s, bandwidth_target);
+    for (uint64_t s : sizes_)
+      row("fill", "fill", s, "GB/s", gbps, "fill", "limit", s, bandwidth_target);
+    for (uint64_t s : sizes_)
+      row("host_write", "host write", s, "GB/s", gbps, "copy", "limit", s, nullptr);
+    for (uint64_t s : sizes_)
+      row("host_read", "host read", s, "GB/s", gbps, "copy", "limit", s, nullptr);
+    row("event_round_trip", "event record + wait, median", 0, "µs", median, "", "", 0, nullptr);
+    row("sync_idle", "synchronize idle stream, median", 0, "µs", median, "", "", 0, nullptr);
+  }
+  if (udal_.empty())
+    out += "\nNo UDAL device ran: no ratios.\n";
+  return out;
+}
+
+// One row per backend for bar charts; one column per backend for size sweeps (NaN where a
+// backend has no such point; gnuplot leaves it out).
+void Report::write_plot_data(const std::filesystem::path& dir) const {
+  std::vector<std::string> backends(udal_.begin(), udal_.end());
+  backends.insert(backends.end(), peers_.begin(), peers_.end());
+  {
+    std::ofstream f(dir / "latency.dat");
+    f << "backend launch_median launch_p99 event_median sync_median\n";
+    for (const auto& b : backends) {
+      f << b << ' ' << get("launch_latency", b, 0, median) << ' '
+        << get("launch_latency", b, 0, p99) << ' ' << get("event_round_trip", b, 0, median) << ' '
+        << get("sync_idle", b, 0, median) << '\n';
+    }
+  }
+  {
+    std::ofstream f(dir / "rates.dat");
+    f << "backend launches_per_s saxpy_gbps\n";
+    std::vector<std::string> with_limit = backends;
+    with_limit.push_back("limit");
+    for (const auto& b : with_limit) {
+      f << b << ' ' << get("launch_throughput", b, 0, rate) << ' ' << get("saxpy", b, 0, gbps)
+        << '\n';
+    }
+  }
+  std::vector<std::string> all = backends;
+  all.push_back("limit");
+  for (const char* workload : {"copy", "fill", "host_write", "host_read"}) {
+    std::ofstream f(dir / fmt::format("bw_{}.dat", workload));
+    const bool host = std::string(workload).rfind("host_", 0) == 0;
+    // Only backends with a point: gnuplot warns about a column of nothing.
+    std::vector<std::string> sweep;
+    for (const auto& b : all) {
+      const std::string w = (host && b == "limit") ? "copy" : workload;
+      for (uint64_t s : sizes_) {
+        if (!std::isnan(get(w, b, s, gbps))) {
+          sweep.push_back(b);
+          break;
+        }
+      }
+    }
+    f << "bytes";
+    for (const auto& b : sweep)
+      f << ' ' << b;
+    f << '\n';
+    for (uint64_t s : sizes_) {
+      f << s;
+      for (const auto& b : sweep) {
+        // The limit of a host transfer is memcpy, recorded under copy.
+        const std::string w = (host && b == "limit") ? "copy" : workload;
+        f << ' ' << get(w, b, s, gbps);
+      }
+      f << '\n';
+    }
+  }
+}
+
+constexpr const char* kPlotScript =
+    R"GP(# Written by udal-bench --report; run in this directory: gnuplot plot.gp
+set terminal svg size 1600,900 dynamic background rgb 'white' font 'sans,10'
+set output 'performance.svg'
+set datafile missing 'nan'
+set key autotitle columnheader
+set multiplot layout 2,4 title 'udal-bench: latency (µs, lower is better) and bandwidth (GB/s, higher is better)'
+
+set title 'launch latency (µs)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set xtics rotate by -30 noenhanced
+set key top left noenhanced
+plot 'latency.dat' using 2:xtic(1), '' using 3
+
+set title 'event record+wait, idle synchronize (µs)'
+plot 'latency.dat' using 4:xtic(1), '' using 5
+
+set title 'launch throughput (launches/s)'
+plot 'rates.dat' using 2:xtic(1)
+
+unset logscale y
+set title 'saxpy (GB/s)'
+plot 'rates.dat' using 3:xtic(1)
+
+reset
+set datafile missing 'nan'
+set key autotitle columnheader top left noenhanced font ',8'
+set style data linespoints
+set logscale x 2
+set format x '%.0s%cB'
+set xlabel 'bytes'
+set ylabel 'GB/s'
+set title 'copy'
+plot for [i=2:*] 'bw_copy.dat' using 1:i
+set title 'fill'
+plot for [i=2:*] 'bw_fill.dat' using 1:i
+set title 'host write'
+plot for [i=2:*] 'bw_host_write.dat' using 1:i
+set title 'host read'
+plot for [i=2:*] 'bw_host_read.dat' using 1:i
+unset multiplot
+)GP";
+
+} // namespace
+
+bool write_report(const std::string& dir_name, const std::string& json_path) {
+  const std::filesystem::path dir = dir_name;
+  std::ifstream in(json_path);
+  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.contains("benchmarks")) {
+    std::fprintf(stderr, "udal-bench: %s is not Google Benchmark JSON\n", json_path.c_str());
+    return false;
+  }
+  const Report report(doc);
+  {
+    std::ofstream md(dir / "ratios.md");
+    md << report.markdown();
+  }
+  report.write_plot_data(dir);
+  {
+    std::ofstream gp(dir / "plot.gp");
+    gp << kPlotScript;
+  }
+  std::printf("udal-bench: wrote %s\n", (dir / "ratios.md").c_str());
+  // The plot is made by gnuplot here, from the files just written, so it always shows this
+  // run; without gnuplot the data and script stay for later.
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    std::fprintf(stderr,
+                 "udal-bench: gnuplot not found: no plot (apt-get install gnuplot-nox; "
+                 "then run 'gnuplot plot.gp' in %s)\n",
+                 dir.c_str());
+    return true;
+  }
+  const std::string command = fmt::format("cd '{}' && gnuplot plot.gp", dir.string());
+  if (std::system(command.c_str()) != 0) {
+    std::fprintf(stderr, "udal-bench: '%s' failed: no plot\n", command.c_str());
+  } else {
+    std::printf("udal-bench: wrote %s\n", (dir / "performance.svg").c_str());
+  }
+  return true;
+}
+
+} // namespace udal_bench
