@@ -14,7 +14,8 @@ namespace {
 namespace fs = std::filesystem;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // The directory libudal itself was loaded from, found through one of its own symbols.
@@ -51,8 +52,8 @@ public:
       add_directory(entry, origin);
       return;
     }
-    add_file(entry, ends_with(entry, ".json") ? Candidate::Kind::manifest
-                                              : Candidate::Kind::library);
+    add_file(entry,
+             ends_with(entry, ".json") ? Candidate::Kind::manifest : Candidate::Kind::library);
   }
 
   // A library named without a '/': left to dlopen's own search, so it cannot be resolved
@@ -71,8 +72,8 @@ public:
         files.push_back(p.string());
     }
     if (ec)
-      logger_.log(UDAL_LOG_LEVEL_WARNING, "cannot list driver directory '{}' ({}): {}",
-                  directory, origin, ec.message());
+      logger_.log(UDAL_LOG_LEVEL_WARNING, "cannot list driver directory '{}' ({}): {}", directory,
+                  origin, ec.message());
     std::sort(files.begin(), files.end());
     for (const std::string& f : files)
       add_file(f, Candidate::Kind::manifest);

@@ -40,14 +40,16 @@ template <typename T> void clear_info(T* info) noexcept {
                 end - sizeof(StructHeader));
 }
 
-bool same_driver(const void* a, const void* b) noexcept { return table_of(a) == table_of(b); }
+bool same_driver(const void* a, const void* b) noexcept {
+  return table_of(a) == table_of(b);
+}
 
 [[gnu::cold]] udal_result_t foreign(const char* function, const char* what, const void* handle,
                                     const char* owner_name, const void* owner) noexcept {
   return fail(UDAL_ERROR_INVALID_HANDLE,
               "{}: {} {} belongs to driver '{}', not to driver '{}' of {} {}", function, what,
-              handle, driver_of(table_of(handle)).name, driver_of(table_of(owner)).name,
-              owner_name, owner);
+              handle, driver_of(table_of(handle)).name, driver_of(table_of(owner)).name, owner_name,
+              owner);
 }
 
 // An enum field read as the integer the caller stored: a value outside the enumerators'
@@ -64,10 +66,14 @@ bool is_module_format(uint32_t format) noexcept {
          (format >= UDAL_MODULE_FORMAT_VENDOR_BEGIN && format < UDAL_MODULE_FORMAT_FORCE_32BIT);
 }
 
-bool is_power_of_two(uint64_t v) noexcept { return v != 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(uint64_t v) noexcept {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 // |offset| + |size| wraps around: no buffer can hold that range.
-bool range_wraps(uint64_t offset, uint64_t size) noexcept { return offset + size < offset; }
+bool range_wraps(uint64_t offset, uint64_t size) noexcept {
+  return offset + size < offset;
+}
 
 constexpr const char* kNotReadyMessage =
     "udal_event_query: UDAL_NOT_READY: the event's latest record has not completed yet";
@@ -243,8 +249,7 @@ UDAL_API udal_result_t udal_event_create(udal_device_t device, const udal_event_
                   desc->struct_size, kMinEventDesc);
     if (desc->flags != 0)
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: desc->flags {:#x} must be 0 (no event flags are defined)", fn,
-                  desc->flags);
+                  "{}: desc->flags {:#x} must be 0 (no event flags are defined)", fn, desc->flags);
   }
   const udal_driver_table_t* t = table_of(device);
   if (!t->event_create)
@@ -325,8 +330,8 @@ UDAL_API udal_result_t udal_module_create(udal_device_t device, const udal_modul
   if (desc->image_count == 0)
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->image_count is 0", fn);
   if (!desc->images)
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images is NULL but image_count is {}",
-                fn, desc->image_count);
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images is NULL but image_count is {}", fn,
+                desc->image_count);
   for (uint32_t i = 0; i < desc->image_count; ++i) {
     const udal_module_image_t& image = desc->images[i];
     if (image.struct_size < kMinModuleImage)
@@ -344,8 +349,8 @@ UDAL_API udal_result_t udal_module_create(udal_device_t device, const udal_modul
         return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images[{}].size is 0", fn, i);
     } else {
       if (!image.path)
-        return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                    "{}: desc->images[{}] has neither data nor path", fn, i);
+        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images[{}] has neither data nor path",
+                    fn, i);
       if (image.size != 0)
         return fail(UDAL_ERROR_INVALID_ARGUMENT,
                     "{}: desc->images[{}].size is {} but data is NULL (size must be 0 with a "
@@ -452,8 +457,7 @@ UDAL_API udal_result_t udal_stream_create(udal_device_t device, const udal_strea
                   desc->struct_size, kMinStreamDesc);
     if (desc->flags != 0)
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: desc->flags {:#x} must be 0 (no stream flags are defined)", fn,
-                  desc->flags);
+                  "{}: desc->flags {:#x} must be 0 (no stream flags are defined)", fn, desc->flags);
   }
   const udal_driver_table_t* t = table_of(device);
   if (!t->stream_create)
@@ -505,8 +509,8 @@ UDAL_API udal_result_t udal_stream_copy_buffer(udal_stream_t stream, udal_buffer
 }
 
 UDAL_API udal_result_t udal_stream_fill_buffer(udal_stream_t stream, udal_buffer_t dst,
-                                               uint64_t offset, uint64_t size,
-                                               const void* pattern, uint32_t pattern_size) {
+                                               uint64_t offset, uint64_t size, const void* pattern,
+                                               uint32_t pattern_size) {
   constexpr const char* fn = "udal_stream_fill_buffer";
   if (!stream)
     return fail(UDAL_ERROR_INVALID_HANDLE, "{}: stream is NULL", fn);
@@ -598,8 +602,8 @@ UDAL_API udal_result_t udal_stream_launch(udal_stream_t stream, udal_kernel_t ke
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->group_size[{}] is 0", fn, axis);
   }
   if (desc->arg_count > 0 && !desc->args)
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->args is NULL but desc->arg_count is {}",
-                fn, desc->arg_count);
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->args is NULL but desc->arg_count is {}", fn,
+                desc->arg_count);
   for (uint32_t i = 0; i < desc->arg_count; ++i) {
     const udal_kernel_arg_t& arg = desc->args[i];
     switch (raw_enum(arg.kind)) {
@@ -608,8 +612,8 @@ UDAL_API udal_result_t udal_stream_launch(udal_stream_t stream, udal_kernel_t ke
         return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->args[{}] is a VALUE with value NULL",
                     fn, i);
       if (arg.value_size == 0)
-        return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                    "{}: desc->args[{}] is a VALUE with value_size 0", fn, i);
+        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->args[{}] is a VALUE with value_size 0",
+                    fn, i);
       break;
     case UDAL_ARG_KIND_BUFFER:
       if (!arg.buffer)

@@ -140,8 +140,7 @@ void load_driver(Driver& driver) {
   require(reinterpret_cast<const void*>(table.last_error_message), "last_error_message");
   require(reinterpret_cast<const void*>(table.driver_create), "driver_create");
   require(reinterpret_cast<const void*>(table.driver_destroy), "driver_destroy");
-  require(reinterpret_cast<const void*>(table.driver_get_device_count),
-          "driver_get_device_count");
+  require(reinterpret_cast<const void*>(table.driver_get_device_count), "driver_get_device_count");
   require(reinterpret_cast<const void*>(table.driver_get_device), "driver_get_device");
   require(reinterpret_cast<const void*>(table.device_get_info), "device_get_info");
   if (!missing.empty()) {
@@ -161,11 +160,11 @@ void load_driver(Driver& driver) {
   udal_driver_t handle = nullptr;
   r = table.driver_create(&table, &desc, &handle);
   if (r != UDAL_SUCCESS || handle == nullptr) {
-    give_up(r < 0 ? r : UDAL_ERROR_INTERNAL,
-            with_message(fmt::format("driver_create returned {}{}", udal_result_name(r),
-                                     handle == nullptr && r == UDAL_SUCCESS ? " and no driver"
-                                                                            : ""),
-                         driver_message(table)));
+    give_up(
+        r < 0 ? r : UDAL_ERROR_INTERNAL,
+        with_message(fmt::format("driver_create returned {}{}", udal_result_name(r),
+                                 handle == nullptr && r == UDAL_SUCCESS ? " and no driver" : ""),
+                     driver_message(table)));
     return;
   }
   driver.handle = handle;
@@ -192,12 +191,11 @@ void load_driver(Driver& driver) {
     udal_device_t device = nullptr;
     r = table.driver_get_device(handle, i, &device);
     if (r != UDAL_SUCCESS || device == nullptr) {
-      give_up(r < 0 ? r : UDAL_ERROR_INTERNAL,
-              with_message(fmt::format("driver_get_device({}) returned {}{}", i,
-                                       udal_result_name(r),
-                                       device == nullptr && r == UDAL_SUCCESS ? " and no device"
-                                                                              : ""),
-                           driver_message(table)));
+      give_up(
+          r < 0 ? r : UDAL_ERROR_INTERNAL,
+          with_message(fmt::format("driver_get_device({}) returned {}{}", i, udal_result_name(r),
+                                   device == nullptr && r == UDAL_SUCCESS ? " and no device" : ""),
+                       driver_message(table)));
       return;
     }
     if (table_of(device) != &table) {

@@ -24,8 +24,7 @@ std::optional<std::string> Environment::override_variable(const char* name,
       std::lock_guard lock(mutex);
       if (reported.insert(name).second) {
         logger.write(UDAL_LOG_LEVEL_WARNING,
-                     fmt::format("{} is ignored: the process is setuid/setgid (AT_SECURE)",
-                                 name));
+                     fmt::format("{} is ignored: the process is setuid/setgid (AT_SECURE)", name));
       }
     }
     return std::nullopt;

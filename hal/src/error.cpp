@@ -40,9 +40,13 @@ void set_error_message(std::string_view message) noexcept {
   }
 }
 
-void set_static_message(const char* message) noexcept { tl_message = message; }
+void set_static_message(const char* message) noexcept {
+  tl_message = message;
+}
 
-const char* last_error_message() noexcept { return tl_message ? tl_message : ""; }
+const char* last_error_message() noexcept {
+  return tl_message ? tl_message : "";
+}
 
 udal_result_t driver_result(const char* function, const udal_driver_table_t* table,
                             udal_result_t result) noexcept {
@@ -53,8 +57,8 @@ udal_result_t driver_result(const char* function, const udal_driver_table_t* tab
   const Driver& driver = driver_of(table);
   const char* message = table->last_error_message ? table->last_error_message() : nullptr;
   if (message == nullptr || message[0] == '\0') {
-    return fail(result, "{}: driver '{}' returned {} without a message", function,
-                driver.name, udal_result_name(result));
+    return fail(result, "{}: driver '{}' returned {} without a message", function, driver.name,
+                udal_result_name(result));
   }
   if (std::strncmp(message, "udal_", 5) == 0) {
     set_error_message(message);
@@ -77,9 +81,13 @@ udal_result_t unsupported(const char* function, const char* entry,
 
 extern "C" {
 
-UDAL_API const char* udal_last_error_message(void) { return udal::hal::last_error_message(); }
+UDAL_API const char* udal_last_error_message(void) {
+  return udal::hal::last_error_message();
+}
 
-UDAL_API uint32_t udal_get_abi_version(void) { return UDAL_ABI_VERSION; }
+UDAL_API uint32_t udal_get_abi_version(void) {
+  return UDAL_ABI_VERSION;
+}
 
 UDAL_API const char* udal_result_name(udal_result_t result) {
   switch (result) {

@@ -44,8 +44,7 @@ struct Filters {
     if (disable) {
       std::string glob = matching_glob(*disable, name);
       if (!glob.empty())
-        return fmt::format("disabled by UDAL_DRIVERS_DISABLE='{}' (pattern '{}')", *disable,
-                           glob);
+        return fmt::format("disabled by UDAL_DRIVERS_DISABLE='{}' (pattern '{}')", *disable, glob);
     }
     if (select && matching_glob(*select, name).empty())
       return fmt::format("not selected by UDAL_DRIVERS_SELECT='{}'", *select);
@@ -116,8 +115,7 @@ udal_result_t create_instance(const udal_instance_desc_t* desc, udal_instance_t*
     std::string origin = d.manifest_path.empty() ? d.library_path : d.manifest_path;
     auto [first, inserted] = first_by_name.emplace(d.name, origin);
     if (!inserted) {
-      d.filter(fmt::format("a driver named '{}' was already found in '{}'", d.name,
-                           first->second));
+      d.filter(fmt::format("a driver named '{}' was already found in '{}'", d.name, first->second));
       logger.log(UDAL_LOG_LEVEL_INFO, "driver '{}' from '{}' skipped: {}", d.name, origin,
                  d.reason);
       continue;
@@ -156,9 +154,8 @@ udal_instance_s* checked_instance(const char* function, udal_instance_t handle,
     return nullptr;
   }
   if (handle->magic != Instance::kMagic) {
-    result = fail(UDAL_ERROR_INVALID_HANDLE,
-                  "{}: instance {} is not a live udal_instance_t", function,
-                  static_cast<const void*>(handle));
+    result = fail(UDAL_ERROR_INVALID_HANDLE, "{}: instance {} is not a live udal_instance_t",
+                  function, static_cast<const void*>(handle));
     return nullptr;
   }
   return handle;
@@ -184,8 +181,8 @@ UDAL_API udal_result_t udal_instance_create(const udal_instance_desc_t* desc,
                   "{}: desc->struct_size {} is smaller than sizeof(udal_instance_desc_t) {}", fn,
                   desc->struct_size, sizeof(udal_instance_desc_t));
     if (desc->flags & ~udal::hal::kKnownInstanceFlags)
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->flags {:#x} has unknown bits {:#x}",
-                  fn, desc->flags, desc->flags & ~udal::hal::kKnownInstanceFlags);
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->flags {:#x} has unknown bits {:#x}", fn,
+                  desc->flags, desc->flags & ~udal::hal::kKnownInstanceFlags);
     if (desc->driver_path_count > 0 && desc->driver_paths == nullptr)
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
                   "{}: desc->driver_paths is NULL but desc->driver_path_count is {}", fn,

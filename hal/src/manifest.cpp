@@ -112,9 +112,9 @@ ManifestResult read_manifest(const std::string& path) noexcept {
       return refuse(UDAL_ERROR_INVALID_ARGUMENT, error);
     uint32_t format_version = 0;
     if (!parse_version(format_text, format_version))
-      return refuse(UDAL_ERROR_INVALID_ARGUMENT,
-                    fmt::format("file_format_version \"{}\" is not a version (\"1.0.0\")",
-                                format_text));
+      return refuse(
+          UDAL_ERROR_INVALID_ARGUMENT,
+          fmt::format("file_format_version \"{}\" is not a version (\"1.0.0\")", format_text));
     if (UDAL_VERSION_MAJOR(format_version) != 1)
       return refuse(UDAL_ERROR_INCOMPATIBLE_DRIVER,
                     fmt::format("file_format_version {} is not supported; this libudal reads "
@@ -125,9 +125,9 @@ ManifestResult read_manifest(const std::string& path) noexcept {
     if (driver == doc.end())
       return refuse(UDAL_ERROR_INVALID_ARGUMENT, "manifest has no \"driver\" object");
     if (!driver->is_object())
-      return refuse(UDAL_ERROR_INVALID_ARGUMENT,
-                    fmt::format("manifest field \"driver\" is a {}, not an object",
-                                driver->type_name()));
+      return refuse(
+          UDAL_ERROR_INVALID_ARGUMENT,
+          fmt::format("manifest field \"driver\" is a {}, not an object", driver->type_name()));
 
     ManifestResult r;
     std::string library;
@@ -138,13 +138,12 @@ ManifestResult read_manifest(const std::string& path) noexcept {
       return refuse(UDAL_ERROR_INVALID_ARGUMENT, error);
     if (!parse_version(abi_text, r.manifest.abi_version))
       return refuse(UDAL_ERROR_INVALID_ARGUMENT,
-                    fmt::format("driver.abi_version \"{}\" is not a version (\"1.0\")",
-                                abi_text));
+                    fmt::format("driver.abi_version \"{}\" is not a version (\"1.0\")", abi_text));
     if (UDAL_VERSION_MAJOR(r.manifest.abi_version) != UDAL_VERSION_MAJOR(UDAL_ABI_VERSION)) {
       r.result = UDAL_ERROR_INCOMPATIBLE_DRIVER;
-      r.reason = fmt::format("manifest states UDAL ABI {}; this libudal implements {}.{}",
-                             abi_text, UDAL_VERSION_MAJOR(UDAL_ABI_VERSION),
-                             UDAL_VERSION_MINOR(UDAL_ABI_VERSION));
+      r.reason =
+          fmt::format("manifest states UDAL ABI {}; this libudal implements {}.{}", abi_text,
+                      UDAL_VERSION_MAJOR(UDAL_ABI_VERSION), UDAL_VERSION_MINOR(UDAL_ABI_VERSION));
       // The name and library are still worth showing in the status.
       r.manifest.library_path = resolve_library_path(path, library);
       return r;

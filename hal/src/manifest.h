@@ -33,7 +33,6 @@ bool parse_version(const std::string& text, uint32_t& out_version);
 
 // The library path as dlopen should see it: |library_path| relative to |manifest_path|'s
 // directory when it contains a '/' and is not absolute.
-std::string resolve_library_path(const std::string& manifest_path,
-                                 const std::string& library_path);
+std::string resolve_library_path(const std::string& manifest_path, const std::string& library_path);
 
 } // namespace udal::hal

@@ -68,8 +68,7 @@ TEST_F(DiscoveryTest, DriverPathsLibraryLoadsItUnderItsFileName) {
 
 TEST_F(DiscoveryTest, RelativeLibraryPathIsResolvedAgainstTheManifestDirectory) {
   std::string m = dir.manifest("deep/er/fake.json", "fake", "");
-  std::string relative =
-      fs::relative(stub("udal_test_fake"), fs::path(m).parent_path()).string();
+  std::string relative = fs::relative(stub("udal_test_fake"), fs::path(m).parent_path()).string();
   ASSERT_NE(relative.find('/'), std::string::npos);
   dir.manifest("deep/er/fake.json", "fake", relative);
   // Run from elsewhere: the path must not be taken relative to the working directory.

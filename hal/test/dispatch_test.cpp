@@ -11,7 +11,9 @@ using namespace udal_test;
 namespace {
 
 // A dangling, non-NULL value out-parameters start with, to see them cleared.
-template <typename T> T garbage() { return reinterpret_cast<T>(uintptr_t{0x1}); }
+template <typename T> T garbage() {
+  return reinterpret_cast<T>(uintptr_t{0x1});
+}
 
 // Stores |value| into an enum field the way C code can, bypassing C++'s enum range.
 template <typename Enum> void store_raw(Enum& field, int32_t value) {
@@ -113,8 +115,7 @@ TEST_F(DispatchTest, DeviceGetInfoRejectsBadInput) {
   udal_device_info_t info{};
   info.struct_size = sizeof(info);
   EXPECT_FAILS_WITH(udal_device_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "device");
-  EXPECT_FAILS_WITH(udal_device_get_info(device, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
-                    "out_info");
+  EXPECT_FAILS_WITH(udal_device_get_info(device, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = sizeof(info) - 1;
   EXPECT_FAILS_WITH(udal_device_get_info(device, &info), UDAL_ERROR_INVALID_ARGUMENT,
                     "struct_size");
@@ -144,8 +145,7 @@ TEST_F(DispatchTest, BufferCreateRejectsBadInputAndClearsTheOutput) {
   EXPECT_FAILS_WITH(udal_buffer_create(device, &desc, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
                     "out_buffer");
   out = garbage<udal_buffer_t>();
-  EXPECT_FAILS_WITH(udal_buffer_create(device, nullptr, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "desc");
+  EXPECT_FAILS_WITH(udal_buffer_create(device, nullptr, &out), UDAL_ERROR_INVALID_ARGUMENT, "desc");
   EXPECT_EQ(out, nullptr);
 
   udal_buffer_desc_t bad = desc;
@@ -154,12 +154,10 @@ TEST_F(DispatchTest, BufferCreateRejectsBadInputAndClearsTheOutput) {
                     "struct_size");
   bad = desc;
   bad.kind = static_cast<udal_buffer_kind_t>(3);
-  EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "kind 3");
+  EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT, "kind 3");
   bad = desc;
   store_raw(bad.kind, -1); // what a C caller can store; not a value C++ may load as the enum
-  EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "kind -1");
+  EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT, "kind -1");
   bad = desc;
   bad.size = 0;
   EXPECT_FAILS_WITH(udal_buffer_create(device, &bad, &out), UDAL_ERROR_INVALID_ARGUMENT, "size");
@@ -190,8 +188,7 @@ TEST_F(DispatchTest, BufferGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
   udal_buffer_info_t info{};
   info.struct_size = sizeof(info);
   EXPECT_FAILS_WITH(udal_buffer_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "buffer");
-  EXPECT_FAILS_WITH(udal_buffer_get_info(buffer, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
-                    "out_info");
+  EXPECT_FAILS_WITH(udal_buffer_get_info(buffer, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = 16;
   EXPECT_FAILS_WITH(udal_buffer_get_info(buffer, &info), UDAL_ERROR_INVALID_ARGUMENT,
                     "struct_size 16");
@@ -206,8 +203,7 @@ TEST_F(DispatchTest, BufferMapRejectsBadInputAndClearsThePointer) {
   void* ptr = garbage<void*>();
   EXPECT_FAILS_WITH(udal_buffer_map(nullptr, 0, 1, &ptr), UDAL_ERROR_INVALID_HANDLE, "buffer");
   EXPECT_EQ(ptr, nullptr);
-  EXPECT_FAILS_WITH(udal_buffer_map(buffer, 0, 1, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
-                    "out_ptr");
+  EXPECT_FAILS_WITH(udal_buffer_map(buffer, 0, 1, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_ptr");
   ptr = garbage<void*>();
   EXPECT_FAILS_WITH(udal_buffer_map(buffer, 0, 0, &ptr), UDAL_ERROR_INVALID_ARGUMENT, "size");
   EXPECT_EQ(ptr, nullptr);
@@ -244,8 +240,7 @@ TEST_F(DispatchTest, BufferMapAndUnmapReachTheDriver) {
 
 TEST_F(DispatchTest, EventCreateRejectsBadInputAndClearsTheOutput) {
   udal_event_t out = garbage<udal_event_t>();
-  EXPECT_FAILS_WITH(udal_event_create(nullptr, nullptr, &out), UDAL_ERROR_INVALID_HANDLE,
-                    "device");
+  EXPECT_FAILS_WITH(udal_event_create(nullptr, nullptr, &out), UDAL_ERROR_INVALID_HANDLE, "device");
   EXPECT_EQ(out, nullptr);
   EXPECT_FAILS_WITH(udal_event_create(device, nullptr, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
                     "out_event");
@@ -315,8 +310,7 @@ TEST_F(DispatchTest, ModuleCreateRejectsBadInputAndClearsTheOutput) {
   EXPECT_EQ(out, nullptr);
   EXPECT_FAILS_WITH(udal_module_create(device, &module_desc, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
                     "out_module");
-  EXPECT_FAILS_WITH(udal_module_create(device, nullptr, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "desc");
+  EXPECT_FAILS_WITH(udal_module_create(device, nullptr, &out), UDAL_ERROR_INVALID_ARGUMENT, "desc");
 
   udal_module_desc_t d = module_desc;
   d.struct_size = 4;
@@ -389,8 +383,7 @@ TEST_F(DispatchTest, ModuleGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
   udal_module_info_t info{};
   info.struct_size = sizeof(info);
   EXPECT_FAILS_WITH(udal_module_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "module");
-  EXPECT_FAILS_WITH(udal_module_get_info(module, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
-                    "out_info");
+  EXPECT_FAILS_WITH(udal_module_get_info(module, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = 1;
   EXPECT_FAILS_WITH(udal_module_get_info(module, &info), UDAL_ERROR_INVALID_ARGUMENT,
                     "struct_size 1");
@@ -403,13 +396,11 @@ TEST_F(DispatchTest, ModuleGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
 
 TEST_F(DispatchTest, KernelCreateRejectsBadInputAndClearsTheOutput) {
   udal_kernel_t out = garbage<udal_kernel_t>();
-  EXPECT_FAILS_WITH(udal_kernel_create(nullptr, "noop", &out), UDAL_ERROR_INVALID_HANDLE,
-                    "module");
+  EXPECT_FAILS_WITH(udal_kernel_create(nullptr, "noop", &out), UDAL_ERROR_INVALID_HANDLE, "module");
   EXPECT_EQ(out, nullptr);
   EXPECT_FAILS_WITH(udal_kernel_create(module, "noop", nullptr), UDAL_ERROR_INVALID_ARGUMENT,
                     "out_kernel");
-  EXPECT_FAILS_WITH(udal_kernel_create(module, nullptr, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "name");
+  EXPECT_FAILS_WITH(udal_kernel_create(module, nullptr, &out), UDAL_ERROR_INVALID_ARGUMENT, "name");
   EXPECT_FAILS_WITH(udal_kernel_create(module, "", &out), UDAL_ERROR_INVALID_ARGUMENT,
                     "name is empty");
   out = garbage<udal_kernel_t>();
@@ -422,8 +413,7 @@ TEST_F(DispatchTest, KernelGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
   udal_kernel_info_t info{};
   info.struct_size = sizeof(info);
   EXPECT_FAILS_WITH(udal_kernel_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "kernel");
-  EXPECT_FAILS_WITH(udal_kernel_get_info(kernel, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
-                    "out_info");
+  EXPECT_FAILS_WITH(udal_kernel_get_info(kernel, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = 0;
   EXPECT_FAILS_WITH(udal_kernel_get_info(kernel, &info), UDAL_ERROR_INVALID_ARGUMENT,
                     "struct_size 0");
@@ -564,8 +554,8 @@ TEST_F(DispatchTest, StreamReadRejectsBadInput) {
                     UDAL_ERROR_INVALID_ARGUMENT, "dst is NULL");
   EXPECT_FAILS_WITH(udal_stream_read_buffer(stream, buffer, 0, bytes, 0),
                     UDAL_ERROR_INVALID_ARGUMENT, "size is 0");
-  EXPECT_FAILS_WITH(udal_stream_read_buffer(stream, buffer, 256, bytes, 4),
-                    UDAL_ERROR_OUT_OF_RANGE, "udal_stream_read_buffer");
+  EXPECT_FAILS_WITH(udal_stream_read_buffer(stream, buffer, 256, bytes, 4), UDAL_ERROR_OUT_OF_RANGE,
+                    "udal_stream_read_buffer");
 }
 
 TEST_F(DispatchTest, StreamLaunchRejectsBadInput) {
@@ -573,8 +563,8 @@ TEST_F(DispatchTest, StreamLaunchRejectsBadInput) {
                     "stream");
   EXPECT_FAILS_WITH(udal_stream_launch(stream, nullptr, &launch), UDAL_ERROR_INVALID_HANDLE,
                     "kernel");
-  EXPECT_FAILS_WITH(udal_stream_launch(stream, foreign_kernel, &launch),
-                    UDAL_ERROR_INVALID_HANDLE, "kernel");
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, foreign_kernel, &launch), UDAL_ERROR_INVALID_HANDLE,
+                    "kernel");
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
                     "desc");
 
@@ -606,23 +596,19 @@ TEST_F(DispatchTest, StreamLaunchRejectsBadInput) {
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
                     "args[1].kind -1");
   bad[1] = udal_arg_value(nullptr, 4);
-  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
-                    "args[1]");
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT, "args[1]");
   bad[1] = udal_arg_value(&value, 0);
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
                     "value_size 0");
   bad[1] = args[1];
   bad[0] = udal_arg_buffer(nullptr, 0);
-  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_HANDLE,
-                    "args[0]");
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_HANDLE, "args[0]");
   bad[0] = udal_arg_buffer(foreign_buffer, 0);
-  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_HANDLE,
-                    "fake_b");
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_HANDLE, "fake_b");
 }
 
 TEST_F(DispatchTest, StreamLaunchReachesTheDriver) {
-  EXPECT_EQ(udal_stream_launch(stream, kernel, &launch), UDAL_SUCCESS)
-      << udal_last_error_message();
+  EXPECT_EQ(udal_stream_launch(stream, kernel, &launch), UDAL_SUCCESS) << udal_last_error_message();
   udal_launch_desc_t d = launch;
   d.arg_count = 1;
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
@@ -634,10 +620,8 @@ TEST_F(DispatchTest, StreamLaunchReachesTheDriver) {
 }
 
 TEST_F(DispatchTest, StreamEventFunctionsRejectNullAndForeignHandles) {
-  EXPECT_FAILS_WITH(udal_stream_record_event(nullptr, event), UDAL_ERROR_INVALID_HANDLE,
-                    "stream");
-  EXPECT_FAILS_WITH(udal_stream_record_event(stream, nullptr), UDAL_ERROR_INVALID_HANDLE,
-                    "event");
+  EXPECT_FAILS_WITH(udal_stream_record_event(nullptr, event), UDAL_ERROR_INVALID_HANDLE, "stream");
+  EXPECT_FAILS_WITH(udal_stream_record_event(stream, nullptr), UDAL_ERROR_INVALID_HANDLE, "event");
   EXPECT_FAILS_WITH(udal_stream_record_event(stream, foreign_event), UDAL_ERROR_INVALID_HANDLE,
                     "event");
   EXPECT_FAILS_WITH(udal_stream_wait_event(nullptr, event), UDAL_ERROR_INVALID_HANDLE, "stream");
@@ -663,8 +647,7 @@ TEST_F(DispatchTest, MessagesAreKeptPerThread) {
     EXPECT_EQ(udal_stream_destroy(nullptr), UDAL_ERROR_INVALID_HANDLE);
   }).join();
   EXPECT_EQ(seen_there, "");
-  EXPECT_NE(std::string(udal_last_error_message()).find("udal_buffer_destroy"),
-            std::string::npos);
+  EXPECT_NE(std::string(udal_last_error_message()).find("udal_buffer_destroy"), std::string::npos);
 }
 
 } // namespace

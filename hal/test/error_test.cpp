@@ -77,8 +77,7 @@ TEST_F(InstanceArgumentTest, CreateRejectsBadDescriptors) {
   EXPECT_FAILS_WITH(udal_instance_create(&desc, &out), UDAL_ERROR_INVALID_ARGUMENT, "flags");
   desc = UDAL_INSTANCE_DESC_INIT;
   desc.driver_path_count = 2;
-  EXPECT_FAILS_WITH(udal_instance_create(&desc, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "driver_paths");
+  EXPECT_FAILS_WITH(udal_instance_create(&desc, &out), UDAL_ERROR_INVALID_ARGUMENT, "driver_paths");
   const char* paths[] = {"/a.json", nullptr};
   desc.driver_paths = paths;
   EXPECT_FAILS_WITH(udal_instance_create(&desc, &out), UDAL_ERROR_INVALID_ARGUMENT,
@@ -116,8 +115,8 @@ TEST_F(InstanceArgumentTest, InstanceFunctionsRejectNullAndForeignHandles) {
                     "instance");
   EXPECT_EQ(device, nullptr);
   udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
-  EXPECT_FAILS_WITH(udal_instance_get_driver_status(nullptr, 0, &status),
-                    UDAL_ERROR_INVALID_HANDLE, "instance");
+  EXPECT_FAILS_WITH(udal_instance_get_driver_status(nullptr, 0, &status), UDAL_ERROR_INVALID_HANDLE,
+                    "instance");
 
   // Something that is not an instance (here: a device handle) is told apart.
   Instance real({stub("udal_test_fake")});

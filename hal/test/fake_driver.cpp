@@ -46,7 +46,9 @@ udal_result_t error(udal_result_t result, std::string message) {
   return result;
 }
 
-const char* last_error_message() { return g_message.c_str(); }
+const char* last_error_message() {
+  return g_message.c_str();
+}
 
 struct Device {
   const udal_driver_table_t* table;
@@ -91,7 +93,9 @@ struct Kernel {
   uint32_t argument_count;
 };
 
-template <typename T> T* from(void* handle) { return static_cast<T*>(handle); }
+template <typename T> T* from(void* handle) {
+  return static_cast<T*>(handle);
+}
 template <typename Handle, typename T> Handle to_handle(std::unique_ptr<T> object) {
   return reinterpret_cast<Handle>(object.release());
 }
@@ -327,8 +331,8 @@ udal_result_t stream_copy_buffer(udal_stream_t, udal_buffer_t src, uint64_t src_
   return UDAL_SUCCESS;
 }
 
-udal_result_t stream_fill_buffer(udal_stream_t, udal_buffer_t dst, uint64_t offset,
-                                 uint64_t size, const void* pattern, uint32_t pattern_size) {
+udal_result_t stream_fill_buffer(udal_stream_t, udal_buffer_t dst, uint64_t offset, uint64_t size,
+                                 const void* pattern, uint32_t pattern_size) {
   Buffer* d = from<Buffer>(dst);
   if (!in_range(d, offset, size))
     return error(UDAL_ERROR_OUT_OF_RANGE, "fill runs past the end of the buffer");
@@ -346,8 +350,8 @@ udal_result_t stream_write_buffer(udal_stream_t, udal_buffer_t dst, uint64_t dst
   return UDAL_SUCCESS;
 }
 
-udal_result_t stream_read_buffer(udal_stream_t, udal_buffer_t src, uint64_t src_offset,
-                                 void* dst, uint64_t size) {
+udal_result_t stream_read_buffer(udal_stream_t, udal_buffer_t src, uint64_t src_offset, void* dst,
+                                 uint64_t size) {
   Buffer* s = from<Buffer>(src);
   if (!in_range(s, src_offset, size))
     return error(UDAL_ERROR_OUT_OF_RANGE, "read runs past the end of the buffer");
@@ -369,7 +373,9 @@ udal_result_t stream_record_event(udal_stream_t, udal_event_t event) {
   return UDAL_SUCCESS;
 }
 
-udal_result_t stream_wait_event(udal_stream_t, udal_event_t) { return UDAL_SUCCESS; }
+udal_result_t stream_wait_event(udal_stream_t, udal_event_t) {
+  return UDAL_SUCCESS;
+}
 
 // timeout 1 ns pretends the work is still running, so the TIMEOUT path can be observed.
 udal_result_t stream_synchronize(udal_stream_t, uint64_t timeout_ns) {
@@ -384,12 +390,18 @@ struct FutureTable {
   udal_result_t (*future_entry_a)(void);
   udal_result_t (*future_entry_b)(void);
 };
-udal_result_t future_entry() { return UDAL_SUCCESS; }
+udal_result_t future_entry() {
+  return UDAL_SUCCESS;
+}
 using DriverTable = FutureTable;
-udal_driver_table_t& base(FutureTable& t) { return t.v1_0; }
+udal_driver_table_t& base(FutureTable& t) {
+  return t.v1_0;
+}
 #else
 using DriverTable = udal_driver_table_t;
-udal_driver_table_t& base(udal_driver_table_t& t) { return t; }
+udal_driver_table_t& base(udal_driver_table_t& t) {
+  return t;
+}
 #endif
 
 #ifndef FAKE_TABLE_BYTES

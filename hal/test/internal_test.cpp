@@ -77,8 +77,8 @@ TEST(ManifestParsingTest, VersionsAreMajorMinorWithAnOptionalPatch) {
   EXPECT_TRUE(parse_version("1.2.3", v));
   EXPECT_EQ(v, UDAL_MAKE_VERSION(1, 2));
   EXPECT_TRUE(parse_version("65535.7", v));
-  for (const char* bad : {"", "1", "1.", ".1", "1.0.0.0", "a.b", "1.x", "1.0-rc1", "99999.0",
-                          " 1.0", "1..0"}) {
+  for (const char* bad :
+       {"", "1", "1.", ".1", "1.0.0.0", "a.b", "1.x", "1.0-rc1", "99999.0", " 1.0", "1..0"}) {
     EXPECT_FALSE(parse_version(bad, v)) << "'" << bad << "'";
   }
 }

@@ -39,8 +39,8 @@ std::string manifest_text(const std::string& driver_object,
   return "{\"file_format_version\": " + format + ", \"driver\": " + driver_object + "}";
 }
 
-#define EXPECT_CONTAINS(haystack, needle)                                                        \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos)                               \
+#define EXPECT_CONTAINS(haystack, needle)                                                          \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos)                                 \
       << "'" << (haystack) << "' does not contain '" << (needle) << "'"
 
 TEST_F(LoaderTest, ManifestWithBadJsonIsFailedWithTheParserMessage) {
@@ -64,9 +64,8 @@ TEST_F(LoaderTest, ManifestWithoutFileFormatVersionIsFailed) {
 }
 
 TEST_F(LoaderTest, ManifestOfAnotherFileFormatMajorIsRefused) {
-  Status s = load_manifest_text(
-      manifest_text("{\"name\": \"x\", \"library_path\": \"/x.so\", \"abi_version\": \"1.0\"}",
-                    "\"2.0.0\""));
+  Status s = load_manifest_text(manifest_text(
+      "{\"name\": \"x\", \"library_path\": \"/x.so\", \"abi_version\": \"1.0\"}", "\"2.0.0\""));
   EXPECT_EQ(s.state, UDAL_DRIVER_STATE_FAILED);
   EXPECT_EQ(s.result, UDAL_ERROR_INCOMPATIBLE_DRIVER);
   EXPECT_CONTAINS(s.reason, "2.0.0");

@@ -29,8 +29,8 @@ inline std::string stub(const std::string& name) {
 class Environment {
 public:
   static constexpr const char* kVariables[] = {
-      "UDAL_DRIVER_FILES", "UDAL_ADD_DRIVER_FILES", "UDAL_DRIVERS_SELECT",
-      "UDAL_DRIVERS_DISABLE", "UDAL_LOG", "XDG_CONFIG_DIRS", "XDG_DATA_DIRS"};
+      "UDAL_DRIVER_FILES", "UDAL_ADD_DRIVER_FILES", "UDAL_DRIVERS_SELECT", "UDAL_DRIVERS_DISABLE",
+      "UDAL_LOG",          "XDG_CONFIG_DIRS",       "XDG_DATA_DIRS"};
 
   Environment() {
     for (const char* name : kVariables) {
@@ -77,9 +77,9 @@ public:
   // A manifest for |library| named |name|.
   std::string manifest(const std::string& relative, const std::string& name,
                        const std::string& library, const std::string& abi = "1.0") const {
-    return write(relative, "{\"file_format_version\": \"1.0.0\", \"driver\": {\"name\": \"" +
-                               name + "\", \"library_path\": \"" + library +
-                               "\", \"abi_version\": \"" + abi + "\"}}");
+    return write(relative, "{\"file_format_version\": \"1.0.0\", \"driver\": {\"name\": \"" + name +
+                               "\", \"library_path\": \"" + library + "\", \"abi_version\": \"" +
+                               abi + "\"}}");
   }
 
 private:
@@ -162,15 +162,14 @@ private:
 };
 
 // Asserts |call| returned |expected| and left a message that mentions |needle|.
-#define EXPECT_FAILS_WITH(call, expected, needle)                                                \
-  do {                                                                                           \
-    udal_result_t udal_test_r = (call);                                                          \
-    EXPECT_EQ(udal_test_r, (expected))                                                           \
-        << udal_result_name(udal_test_r) << ": " << udal_last_error_message();                  \
-    EXPECT_NE(std::string(udal_last_error_message()), "");                                       \
-    EXPECT_NE(std::string(udal_last_error_message()).find(needle), std::string::npos)            \
-        << "message '" << udal_last_error_message() << "' does not mention '" << (needle)       \
-        << "'";                                                                                  \
+#define EXPECT_FAILS_WITH(call, expected, needle)                                                  \
+  do {                                                                                             \
+    udal_result_t udal_test_r = (call);                                                            \
+    EXPECT_EQ(udal_test_r, (expected))                                                             \
+        << udal_result_name(udal_test_r) << ": " << udal_last_error_message();                     \
+    EXPECT_NE(std::string(udal_last_error_message()), "");                                         \
+    EXPECT_NE(std::string(udal_last_error_message()).find(needle), std::string::npos)              \
+        << "message '" << udal_last_error_message() << "' does not mention '" << (needle) << "'";  \
   } while (0)
 
 } // namespace udal_test
