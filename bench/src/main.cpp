@@ -9,6 +9,7 @@
 // --report DIR   also writes DIR/udal-bench.json, DIR/ratios.md and DIR/performance.svg
 //                (gnuplot, run by this step).
 // --kernels DIR  where bench_kernels.so, empty.spv and saxpy.spv are (default: the build's).
+// --report-only  with --report DIR: run nothing, remake the table and plot from the JSON there.
 // --no-peers     UDAL and the limits only (sanitizer builds: the peers' runtimes are not
 //                built for them).
 #include <cstdio>
@@ -31,13 +32,15 @@ const Config& config() {
 namespace {
 
 void usage() {
-  std::printf("usage: udal-bench [--smoke] [--report DIR] [--kernels DIR] [--benchmark_* flags]\n"
-              "  --smoke        tiny sizes and run times (CI: the JSON is produced; numbers mean "
-              "nothing)\n"
-              "  --report DIR   write DIR/udal-bench.json, DIR/ratios.md, DIR/performance.svg\n"
-              "  --kernels DIR  directory of bench_kernels.so, empty.spv, saxpy.spv\n"
-              "  --no-peers     UDAL and the host limits only (no OpenCL, no raw Vulkan)\n"
-              "Google Benchmark's own flags follow (--benchmark_filter=REGEX, ...).\n");
+  std::printf(
+      "usage: udal-bench [--smoke] [--report DIR] [--kernels DIR] [--benchmark_* flags]\n"
+      "  --smoke        tiny sizes and run times (CI: the JSON is produced; numbers mean "
+      "nothing)\n"
+      "  --report DIR   write DIR/udal-bench.json, DIR/ratios.md, DIR/performance.svg\n"
+      "  --kernels DIR  directory of bench_kernels.so, empty.spv, saxpy.spv\n"
+      "  --no-peers     UDAL and the host limits only (no OpenCL, no raw Vulkan)\n"
+      "  --report-only  with --report DIR: remake the table and plot from DIR/udal-bench.json\n"
+      "Google Benchmark's own flags follow (--benchmark_filter=REGEX, ...).\n");
 }
 
 } // namespace
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   // it owns the --benchmark_* namespace and rejects anything else.
   std::string report_dir;
   bool no_peers = false;
+  bool report_only = false;
   std::vector<std::string> passed = {argv[0]};
   g_config.kernel_dir = UDAL_BENCH_KERNEL_DIR;
   for (int i = 1; i < argc; ++i) {
@@ -67,6 +71,8 @@ int main(int argc, char** argv) {
       report_dir = value("--report");
     } else if (arg == "--kernels" || arg.rfind("--kernels=", 0) == 0) {
       g_config.kernel_dir = value("--kernels");
+    } else if (arg == "--report-only") {
+      report_only = true;
     } else if (arg == "--no-peers") {
       no_peers = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -99,6 +105,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     json_path = (std::filesystem::path(report_dir) / "udal-bench.json").string();
+    if (report_only)
+      return udal_bench::write_report(report_dir, json_path) ? 0 : 1;
     passed.push_back("--benchmark_out=" + json_path);
     passed.push_back("--benchmark_out_format=json");
   }

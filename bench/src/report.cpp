@@ -359,10 +359,17 @@ void Report::write_plot_data(const std::filesystem::path& dir) const {
   }
 }
 
-constexpr const char* kPlotScript =
-    R"GP(# Written by udal-bench --report; run in this directory: gnuplot plot.gp
-set terminal svg size 1600,900 dynamic background rgb 'white' font 'sans,10'
-set output 'performance.svg'
+constexpr const char* kPlotScript = R"GP(# Written by udal-bench --report; run in this directory:
+#   gnuplot plot.gp                  -> performance.svg
+#   gnuplot -e "fmt='png'" plot.gp   -> performance.png
+if (!exists("fmt")) fmt = 'svg'
+if (fmt eq 'png') {
+  set terminal pngcairo size 1600,900 background rgb 'white' font 'sans,9'
+  set output 'performance.png'
+} else {
+  set terminal svg size 1600,900 dynamic background rgb 'white' font 'sans,10'
+  set output 'performance.svg'
+}
 set datafile missing 'nan'
 set key autotitle columnheader
 set multiplot layout 2,4 title 'udal-bench: latency (µs, lower is better) and bandwidth (GB/s, higher is better)'
@@ -391,9 +398,10 @@ set datafile missing 'nan'
 set key autotitle columnheader top left noenhanced font ',8'
 set style data linespoints
 set logscale x 2
-set format x '%.0s%cB'
+set logscale y
+set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456)
 set xlabel 'bytes'
-set ylabel 'GB/s'
+set ylabel 'GB/s (log)'
 set title 'copy'
 plot for [i=2:*] 'bw_copy.dat' using 1:i
 set title 'fill'
@@ -435,11 +443,14 @@ bool write_report(const std::string& dir_name, const std::string& json_path) {
                  dir.c_str());
     return true;
   }
-  const std::string command = fmt::format("cd '{}' && gnuplot plot.gp", dir.string());
-  if (std::system(command.c_str()) != 0) {
-    std::fprintf(stderr, "udal-bench: '%s' failed: no plot\n", command.c_str());
-  } else {
-    std::printf("udal-bench: wrote %s\n", (dir / "performance.svg").c_str());
+  for (const char* format : {"svg", "png"}) {
+    const std::string command =
+        fmt::format("cd '{}' && gnuplot -e \"fmt='{}'\" plot.gp", dir.string(), format);
+    if (std::system(command.c_str()) != 0) {
+      std::fprintf(stderr, "udal-bench: '%s' failed: no %s plot\n", command.c_str(), format);
+    } else {
+      std::printf("udal-bench: wrote %s\n", (dir / fmt::format("performance.{}", format)).c_str());
+    }
   }
   return true;
 }
