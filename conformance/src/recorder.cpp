@@ -6,13 +6,28 @@
 
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <sanitizer/common_interface_defs.h>
+#endif
 #include <iostream>
 
 namespace cts {
+namespace {
+// The running test's name, kept where a signal handler can read it without allocating: a
+// crash may come from a corrupted heap, on which the fuller report can fail.
+char running_test_name[1024];
+}  // namespace
 
 Recorder::Recorder(const std::string& log_path) {
   if (!log_path.empty()) log_.open(log_path);
@@ -40,6 +55,7 @@ void Recorder::OnTestStart(const testing::TestInfo& test) {
   current_.device = test.value_param() != nullptr ? current_.name.substr(current_.name.rfind('/') + 1) : "";
   current_start_ = std::chrono::steady_clock::now();
   running_test_ = true;
+  std::snprintf(running_test_name, sizeof running_test_name, "%s", current_.full_name.c_str());
   LogLocked("[ RUN      ] " + current_.full_name);
 }
 
@@ -81,6 +97,7 @@ void Recorder::OnTestEnd(const testing::TestInfo& test) {
                             : ""));
   results_.push_back(current_);
   running_test_ = false;
+  running_test_name[0] = 0;
 }
 
 std::vector<TestResult> Recorder::Results() const {
@@ -106,11 +123,30 @@ void Recorder::StopWatchdog() {
 
 namespace {
 
-Recorder* crash_recorder = nullptr;
+[[maybe_unused]] Recorder* crash_recorder = nullptr;
 
-void OnFatalSignal(int signal_number) {
+void WriteRaw(const char* text) {
+  ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
+  (void)ignored;
+}
+
+[[maybe_unused]] void OnFatalSignal(int signal_number) {
   static std::atomic<bool> entered{false};
-  if (!entered.exchange(true) && crash_recorder != nullptr) {
+  bool first = !entered.exchange(true);
+  if (first) {
+    char number[16];
+    int length = 0;
+    for (int n = signal_number; n > 0 && length < 15; n /= 10) number[length++] = static_cast<char>('0' + n % 10);
+    char text[16];
+    for (int k = 0; k < length; ++k) text[k] = number[length - 1 - k];
+    text[length] = 0;
+    WriteRaw("\nudal-cts: ");
+    WriteRaw(running_test_name[0] != 0 ? running_test_name : "(between tests)");
+    WriteRaw(" crashed with signal ");
+    WriteRaw(text);
+    WriteRaw("\n");
+  }
+  if (first && crash_recorder != nullptr) {
     crash_recorder->Abandon(fmt::format("crashed with signal {} ({})", signal_number,
                                         strsignal(signal_number)));
   }
@@ -118,11 +154,21 @@ void OnFatalSignal(int signal_number) {
   std::raise(signal_number);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+void OnSanitizerDeath() {
+  WriteRaw("\nudal-cts: ");
+  WriteRaw(running_test_name[0] != 0 ? running_test_name : "(between tests)");
+  WriteRaw(" crashed with a sanitizer report (above)\n");
+}
+#endif
+
 }  // namespace
 
 void Recorder::InstallCrashHandler() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  // The sanitizers' own handlers report a crash better than a partial report would.
+  // The sanitizers' own handlers report a crash better than a partial report would; the
+  // test's name is all that is added.
+  __sanitizer_set_death_callback(OnSanitizerDeath);
 #else
   crash_recorder = this;
   for (int signal_number : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) {
