@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -41,7 +42,11 @@ double number(const json& j, const char* field) {
   return j.contains(field) && j[field].is_number() ? j[field].get<double>() : NAN;
 }
 
-std::optional<Key> parse_name(const std::string& name) {
+std::optional<Key> parse_name(std::string name) {
+  // UseRealTime() appends "/real_time"; it is not part of the scheme.
+  constexpr std::string_view kSuffix = "/real_time";
+  if (name.ends_with(kSuffix))
+    name.resize(name.size() - kSuffix.size());
   const auto slash = name.find('/');
   if (slash == std::string::npos)
     return std::nullopt;
@@ -109,9 +114,12 @@ public:
     for (const json& b : doc.value("benchmarks", json::array())) {
       if (b.value("error_occurred", false))
         continue;
-      if (b.value("run_type", std::string("iteration")) != "iteration")
+      // With --benchmark_repetitions the median of the repetitions stands for the
+      // benchmark (robust to a machine others are loading); without, the one run does.
+      const bool aggregate = b.value("run_type", std::string("iteration")) == "aggregate";
+      if (aggregate && b.value("aggregate_name", std::string()) != "median")
         continue;
-      const auto key = parse_name(b.value("name", std::string()));
+      const auto key = parse_name(b.value("run_name", b.value("name", std::string())));
       if (!key)
         continue;
       Entry e;
@@ -120,7 +128,10 @@ public:
       e.median_us = number(b, "median_us");
       e.p99_us = number(b, "p99_us");
       e.launches_per_s = number(b, "launches_per_s");
-      entries_[*key] = e;
+      if (aggregate || !medians_.contains(*key))
+        entries_[*key] = e;
+      if (aggregate)
+        medians_.insert(*key);
       if (key->backend.rfind("udal:", 0) == 0)
         udal_.insert(key->backend);
       if (key->backend.rfind("opencl:", 0) == 0 || key->backend == "vulkan-raw") {
@@ -154,6 +165,7 @@ public:
 
 private:
   std::map<Key, Entry> entries_;
+  std::set<Key> medians_; // keys whose entry is a median aggregate
   std::set<std::string> udal_;
   std::set<std::string> peers_;
   std::set<uint64_t> sizes_;
