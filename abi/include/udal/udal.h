@@ -107,8 +107,9 @@ typedef struct udal_kernel_s* udal_kernel_t;
  * ======================================================================================= */
 
 typedef uint64_t udal_instance_flags_t;
-/* Skip every environment variable of the driver search and filters (UDAL_DRIVER_FILES,
- * UDAL_ADD_DRIVER_FILES, UDAL_DRIVERS_SELECT, UDAL_DRIVERS_DISABLE). */
+/* Skip every environment variable libudal reads (UDAL_DRIVER_FILES, UDAL_ADD_DRIVER_FILES,
+ * UDAL_DRIVERS_SELECT, UDAL_DRIVERS_DISABLE, UDAL_LOG, XDG_CONFIG_DIRS, XDG_DATA_DIRS):
+ * the search uses the default locations only. */
 #define UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT ((udal_instance_flags_t)1u << 0)
 
 typedef struct udal_instance_desc_t {
@@ -154,7 +155,8 @@ typedef struct udal_driver_status_t {
   size_t struct_size;
   const void* next;
   udal_driver_state_t state;
-  udal_result_t result;          /* UDAL_SUCCESS when loaded, else the failure's code */
+  udal_result_t result;          /* the failure's code when FAILED; UDAL_SUCCESS when LOADED
+                                    or FILTERED (a filtered driver was never tried) */
   /* The strings below are owned by the instance and live as long as it does; none is
    * NULL ("" when unknown). */
   const char* name;              /* the driver's name from its manifest (or file name) */
@@ -358,9 +360,10 @@ UDAL_API udal_result_t udal_event_wait(udal_event_t event, uint64_t timeout_ns);
 
 /* Device time in nanoseconds between two completed records: end − start (may be 0; never
  * negative when |end| was recorded after |start| on the same stream).
- * Returns UDAL_SUCCESS, UDAL_NOT_READY (either still pending), UDAL_ERROR_INVALID_HANDLE,
- * UDAL_ERROR_INVALID_ARGUMENT, UDAL_ERROR_INVALID_STATE (either never recorded; events of
- * different devices), UDAL_ERROR_UNSUPPORTED (no UDAL_DEVICE_FEATURE_TIMESTAMPS). */
+ * Returns UDAL_SUCCESS, UDAL_NOT_READY (either still pending), UDAL_ERROR_INVALID_HANDLE
+ * (NULL, or events of different drivers or devices), UDAL_ERROR_INVALID_ARGUMENT,
+ * UDAL_ERROR_INVALID_STATE (either never recorded), UDAL_ERROR_UNSUPPORTED (no
+ * UDAL_DEVICE_FEATURE_TIMESTAMPS). */
 UDAL_API udal_result_t udal_event_elapsed_ns(udal_event_t start, udal_event_t end,
                                              uint64_t* out_ns);
 
