@@ -74,6 +74,16 @@ std::string truncation(const unsigned char* data, std::size_t size) {
     return fmt::format("truncated ELF: its program headers end at byte {} but the image has {}",
                        table_end, size);
   }
+  // dlopen does not read section headers, but a linker always writes them inside the
+  // file (usually last): a table past the end means the image was cut short.
+  if (header.e_shoff != 0) {
+    const uint64_t sections_end =
+        uint64_t{header.e_shoff} + uint64_t{header.e_shnum} * header.e_shentsize;
+    if (header.e_shoff > size || sections_end > size) {
+      return fmt::format("truncated ELF: its section headers end at byte {} but the image has {}",
+                         sections_end, size);
+    }
+  }
   for (uint32_t i = 0; i < header.e_phnum; ++i) {
     ElfSegment segment;
     std::memcpy(&segment, data + header.e_phoff + i * sizeof(ElfSegment), sizeof(segment));

@@ -100,6 +100,12 @@ TEST_F(ModuleTest, CorruptBytesAreAnInvalidModuleWithTheLoaderError) {
   truncated.resize(truncated.size() / 3);
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
                     create({bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, truncated)}, &raw));
+  auto one_short = read_file(UDAL_CPU_TEST_KERNELS);
+  one_short.pop_back();
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
+                    create({bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, one_short)}, &raw),
+                    "truncated");
+  EXPECT_EQ(raw, nullptr);
 }
 
 TEST_F(ModuleTest, SharedObjectsThatAreNotHostModulesAreRefused) {
