@@ -68,7 +68,7 @@ udal_result_t event_elapsed_ns(udal_event_t start_handle, udal_event_t end_handl
     Event* start = to_event(start_handle);
     Event* end = to_event(end_handle);
     if (start->device != end->device) {
-      return fail(UDAL_ERROR_INVALID_STATE,
+      return fail(UDAL_ERROR_INVALID_HANDLE,
                   "udal_event_elapsed_ns: start event {} and end event {} belong to different "
                   "devices",
                   fmt::ptr(start), fmt::ptr(end));
