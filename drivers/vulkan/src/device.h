@@ -1,0 +1,91 @@
+// device.h — a UDAL device: one Vulkan physical device, its VkDevice and one compute queue.
+#ifndef UDAL_VULKAN_DEVICE_H_
+#define UDAL_VULKAN_DEVICE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "memory.h"
+#include "vk_util.h"
+
+namespace udal::vulkan {
+
+// Owns the VkDevice; declared first in DeviceState so it is destroyed last.
+class LogicalDevice {
+ public:
+  explicit LogicalDevice(VkDevice device) noexcept : device_(device) {}
+  ~LogicalDevice() {
+    if (device_ != VK_NULL_HANDLE) vkDestroyDevice(device_, nullptr);
+  }
+  LogicalDevice(const LogicalDevice&) = delete;
+  LogicalDevice& operator=(const LogicalDevice&) = delete;
+  VkDevice get() const noexcept { return device_; }
+
+ private:
+  VkDevice device_;
+};
+
+inline constexpr uint32_t kNoMemoryType = UINT32_MAX;
+
+struct DeviceState {
+  LogicalDevice device;
+  VkPhysicalDevice physical = VK_NULL_HANDLE;
+  VkPhysicalDeviceProperties properties{};
+  VkPhysicalDeviceMemoryProperties memory_properties{};
+  uint32_t queue_family = 0;
+  VkQueue queue = VK_NULL_HANDLE;
+  std::mutex queue_mutex;  // vkQueueSubmit needs the queue externally synchronized
+  uint32_t timestamp_valid_bits = 0;
+  uint64_t max_allocation = 0;
+  uint64_t min_alignment = 0;          // of every buffer (>= minStorageBufferOffsetAlignment)
+  uint64_t storage_offset_alignment = 0;  // minStorageBufferOffsetAlignment
+  uint32_t max_buffer_arguments = 0;
+  // Memory types of each buffer kind, and of staging buffers; kNoMemoryType when none.
+  uint32_t device_type = kNoMemoryType;
+  uint32_t host_type = kNoMemoryType;
+  uint32_t shared_type = kNoMemoryType;
+  uint32_t staging_type = kNoMemoryType;
+  // Whether host reads and writes of DEVICE buffers may use their mapping (memory that is
+  // device-local and host-visible, as on integrated GPUs and lavapipe). Off, they go
+  // through staging buffers; UDAL_VULKAN_FORCE_STAGING=1 turns it off for tests.
+  bool map_device_buffers = false;
+  udal_device_info_t info{};
+  // VK_KHR_push_descriptor is an extension: its command comes from vkGetDeviceProcAddr.
+  PFN_vkCmdPushDescriptorSetKHR push_descriptor_set = nullptr;
+  std::string render_node;  // the DRM render node of the same PCI device; "" when none
+  std::unique_ptr<MemoryPool> memory;
+
+  explicit DeviceState(VkDevice d) noexcept : device(d) {}
+  VkDevice vk() const noexcept { return device.get(); }
+
+  // Submits under the queue lock.
+  VkResult submit(const VkSubmitInfo& submit_info) {
+    std::lock_guard lock(queue_mutex);
+    return vkQueueSubmit(queue, 1, &submit_info, VK_NULL_HANDLE);
+  }
+};
+
+// The object behind a udal_device_t. Owned by its Driver.
+struct Device {
+  const udal_driver_table_t* dispatch;
+  std::unique_ptr<DeviceState> state;
+};
+UDAL_SDK_DISPATCHABLE(Device);
+
+inline Device* to_device(udal_device_t handle) noexcept {
+  return udal::sdk::from_handle<Device>(handle);
+}
+
+// Makes the UDAL device of |physical|, or nullptr with |*why| when it cannot be one (no
+// compute queue, Vulkan older than 1.2, no timeline semaphores or push descriptors).
+// Throws std::bad_alloc.
+std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
+                                    VkPhysicalDevice physical, const char* driver_name,
+                                    uint32_t driver_version, std::string* why);
+
+udal_result_t device_get_info(udal_device_t device, udal_device_info_t* out_info);
+
+}  // namespace udal::vulkan
+
+#endif  // UDAL_VULKAN_DEVICE_H_

@@ -1,0 +1,167 @@
+// The entry point and the table of the Vulkan driver.
+#include "driver.h"
+
+#include "buffer.h"
+#include "event.h"
+#include "kernel.h"
+#include "module.h"
+#include "stream.h"
+
+namespace udal::vulkan {
+
+const char* vk_result_name(VkResult result) noexcept {
+  switch (result) {
+#define UDAL_VK_CASE(x) \
+  case x: return #x;
+    UDAL_VK_CASE(VK_SUCCESS)
+    UDAL_VK_CASE(VK_NOT_READY)
+    UDAL_VK_CASE(VK_TIMEOUT)
+    UDAL_VK_CASE(VK_INCOMPLETE)
+    UDAL_VK_CASE(VK_ERROR_OUT_OF_HOST_MEMORY)
+    UDAL_VK_CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    UDAL_VK_CASE(VK_ERROR_INITIALIZATION_FAILED)
+    UDAL_VK_CASE(VK_ERROR_DEVICE_LOST)
+    UDAL_VK_CASE(VK_ERROR_MEMORY_MAP_FAILED)
+    UDAL_VK_CASE(VK_ERROR_LAYER_NOT_PRESENT)
+    UDAL_VK_CASE(VK_ERROR_EXTENSION_NOT_PRESENT)
+    UDAL_VK_CASE(VK_ERROR_FEATURE_NOT_PRESENT)
+    UDAL_VK_CASE(VK_ERROR_INCOMPATIBLE_DRIVER)
+    UDAL_VK_CASE(VK_ERROR_TOO_MANY_OBJECTS)
+    UDAL_VK_CASE(VK_ERROR_FORMAT_NOT_SUPPORTED)
+    UDAL_VK_CASE(VK_ERROR_UNKNOWN)
+    UDAL_VK_CASE(VK_ERROR_INVALID_SHADER_NV)
+#undef UDAL_VK_CASE
+    default: return "VkResult(unknown)";
+  }
+}
+
+namespace {
+
+using udal::sdk::fail;
+
+Driver* to_driver(udal_driver_t handle) noexcept { return udal::sdk::from_handle<Driver>(handle); }
+
+udal_result_t driver_create(const udal_driver_table_t* dispatch,
+                            const udal_driver_create_desc_t* desc_in, udal_driver_t* out_driver) {
+  if (out_driver == nullptr) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "driver_create: out_driver is NULL");
+  }
+  *out_driver = nullptr;
+  if (dispatch == nullptr) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "driver_create: dispatch is NULL");
+  }
+  return udal::sdk::guard("driver_create", [&]() -> udal_result_t {
+    const udal_driver_create_desc_t desc = udal::sdk::read_struct(desc_in);
+    VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+    app.pApplicationName = "udal";
+    app.pEngineName = "udal_driver_vulkan";
+    app.engineVersion = UDAL_SDK_DRIVER_VERSION;
+    app.apiVersion = VK_API_VERSION_1_2;
+    VkInstanceCreateInfo instance_info{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+    instance_info.pApplicationInfo = &app;
+    VkInstance vk_instance = VK_NULL_HANDLE;
+    const VkResult created = vkCreateInstance(&instance_info, nullptr, &vk_instance);
+    if (created != VK_SUCCESS) {
+      return fail(UDAL_ERROR_UNSUPPORTED,
+                  "vulkan driver: vkCreateInstance failed with {} (no Vulkan implementation "
+                  "installed, or none for Vulkan 1.2)",
+                  vk_result_name(created));
+    }
+    auto state = std::make_unique<DriverState>(vk_instance);
+    uint32_t count = 0;
+    vkEnumeratePhysicalDevices(vk_instance, &count, nullptr);
+    std::vector<VkPhysicalDevice> physical(count);
+    vkEnumeratePhysicalDevices(vk_instance, &count, physical.data());
+    const char* name = desc.driver_name && desc.driver_name[0] ? desc.driver_name : UDAL_DRIVER_NAME;
+    for (VkPhysicalDevice p : physical) {
+      std::string why;
+      auto device = make_device(dispatch, p, name, UDAL_SDK_DRIVER_VERSION, &why);
+      if (device) {
+        state->devices.push_back(std::move(device));
+      } else if (desc.log) {
+        // Not a failure of the driver: the device is skipped and the log says why.
+        desc.log(desc.log_user_data, UDAL_LOG_LEVEL_INFO,
+                 fmt::format("vulkan driver: skipping {}", why).c_str());
+      }
+    }
+    auto driver = std::make_unique<Driver>();
+    driver->dispatch = dispatch;
+    driver->state = std::move(state);
+    *out_driver = udal::sdk::to_handle<udal_driver_t>(driver.release());
+    return UDAL_SUCCESS;
+  });
+}
+
+udal_result_t driver_destroy(udal_driver_t handle) {
+  std::unique_ptr<Driver> driver(to_driver(handle));
+  return UDAL_SUCCESS;
+}
+
+udal_result_t driver_get_device_count(udal_driver_t handle, uint32_t* out_count) {
+  if (out_count == nullptr) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "driver_get_device_count: out_count is NULL");
+  }
+  *out_count = static_cast<uint32_t>(to_driver(handle)->state->devices.size());
+  return UDAL_SUCCESS;
+}
+
+udal_result_t driver_get_device(udal_driver_t handle, uint32_t index, udal_device_t* out_device) {
+  if (out_device == nullptr) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "driver_get_device: out_device is NULL");
+  }
+  *out_device = nullptr;
+  const auto& devices = to_driver(handle)->state->devices;
+  if (index >= devices.size()) {
+    return fail(UDAL_ERROR_NOT_FOUND, "driver_get_device: index {} is not below the device count {}",
+                index, devices.size());
+  }
+  *out_device = udal::sdk::to_handle<udal_device_t>(devices[index].get());
+  return UDAL_SUCCESS;
+}
+
+udal_driver_table_t full_table() noexcept {
+  udal_driver_table_t t = {};
+  t.struct_size = sizeof(t);
+  t.last_error_message = udal::sdk::last_error_message;
+  t.driver_create = driver_create;
+  t.driver_destroy = driver_destroy;
+  t.driver_get_device_count = driver_get_device_count;
+  t.driver_get_device = driver_get_device;
+  t.device_get_info = device_get_info;
+  t.buffer_create = buffer_create;
+  t.buffer_destroy = buffer_destroy;
+  t.buffer_get_info = buffer_get_info;
+  t.buffer_map = buffer_map;
+  t.buffer_unmap = buffer_unmap;
+  t.event_create = event_create;
+  t.event_destroy = event_destroy;
+  t.event_query = event_query;
+  t.event_wait = event_wait;
+  t.event_elapsed_ns = event_elapsed_ns;
+  t.module_create = module_create;
+  t.module_destroy = module_destroy;
+  t.module_get_info = module_get_info;
+  t.kernel_create = kernel_create;
+  t.kernel_destroy = kernel_destroy;
+  t.kernel_get_info = kernel_get_info;
+  t.stream_create = stream_create;
+  t.stream_destroy = stream_destroy;
+  t.stream_copy_buffer = stream_copy_buffer;
+  t.stream_fill_buffer = stream_fill_buffer;
+  t.stream_write_buffer = stream_write_buffer;
+  t.stream_read_buffer = stream_read_buffer;
+  t.stream_launch = stream_launch;
+  t.stream_record_event = stream_record_event;
+  t.stream_wait_event = stream_wait_event;
+  t.stream_synchronize = stream_synchronize;
+  return t;
+}
+
+}  // namespace
+}  // namespace udal::vulkan
+
+extern "C" UDAL_DRIVER_EXPORT udal_result_t udal_driver_negotiate(uint32_t loader_abi_version,
+                                                                  udal_driver_table_t* table) {
+  return udal::sdk::negotiate(loader_abi_version, table, udal::vulkan::full_table(),
+                              UDAL_SDK_DRIVER_VERSION);
+}

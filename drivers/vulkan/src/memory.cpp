@@ -1,0 +1,141 @@
+#include "memory.h"
+
+#include <algorithm>
+
+namespace udal::vulkan {
+namespace {
+
+// Blocks are large enough that a few hold the small buffers of a typical program; a buffer
+// of more than a quarter of a block gets memory of its own.
+constexpr uint64_t kBlockBytes = 32ull << 20;
+constexpr uint64_t kDedicatedAbove = kBlockBytes / 4;
+
+uint64_t align_up(uint64_t value, uint64_t alignment) noexcept {
+  return (value + alignment - 1) & ~(alignment - 1);
+}
+
+}  // namespace
+
+Allocation::~Allocation() {
+  buffer_.reset();
+  pool_->release(block_, offset_, size_);
+}
+
+MemoryPool::~MemoryPool() = default;
+
+Block* MemoryPool::new_block(uint32_t type, uint64_t size, bool dedicated, VkResult* error) {
+  auto block = std::make_unique<Block>();
+  VkMemoryAllocateInfo info{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  info.allocationSize = size;
+  info.memoryTypeIndex = type;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  *error = vkAllocateMemory(device_, &info, nullptr, &memory);
+  if (*error != VK_SUCCESS) return nullptr;
+  block->memory = UniqueMemory(device_, memory);
+  block->type = type;
+  block->size = size;
+  block->dedicated = dedicated;
+  if (properties_.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
+    void* mapped = nullptr;
+    *error = vkMapMemory(device_, memory, 0, VK_WHOLE_SIZE, 0, &mapped);
+    if (*error != VK_SUCCESS) return nullptr;
+    block->mapped = static_cast<std::byte*>(mapped);
+  }
+  block->free_ranges.emplace(0, size);
+  blocks_.push_back(std::move(block));
+  return blocks_.back().get();
+}
+
+std::shared_ptr<Allocation> MemoryPool::allocate(uint32_t type, uint64_t size,
+                                                 uint64_t alignment, VkResult* error) {
+  alignment = std::max(alignment, min_alignment_);
+  VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+  info.size = size;
+  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  VkBuffer raw = VK_NULL_HANDLE;
+  *error = vkCreateBuffer(device_, &info, nullptr, &raw);
+  if (*error != VK_SUCCESS) return nullptr;
+  UniqueBuffer buffer(device_, raw);
+  VkMemoryRequirements requirements;
+  vkGetBufferMemoryRequirements(device_, raw, &requirements);
+  if (!(requirements.memoryTypeBits & (1u << type))) {
+    *error = VK_ERROR_FORMAT_NOT_SUPPORTED;  // "this memory type cannot hold a buffer"
+    return nullptr;
+  }
+  alignment = std::max<uint64_t>(alignment, requirements.alignment);
+  const uint64_t needed = align_up(requirements.size, 4);
+
+  std::unique_lock lock(mutex_);
+  Block* chosen = nullptr;
+  uint64_t range_offset = 0, range_size = 0, aligned = 0;
+  if (needed <= kDedicatedAbove) {
+    for (auto& block : blocks_) {
+      if (block->dedicated || block->type != type) continue;
+      for (auto [offset, free_size] : block->free_ranges) {
+        const uint64_t start = align_up(offset, alignment);
+        if (start - offset + needed <= free_size) {
+          chosen = block.get();
+          range_offset = offset;
+          range_size = start - offset + needed;
+          aligned = start;
+          break;
+        }
+      }
+      if (chosen) break;
+    }
+    if (!chosen) {
+      chosen = new_block(type, kBlockBytes, false, error);
+      if (!chosen) return nullptr;
+      range_offset = aligned = 0;
+      range_size = needed;
+    }
+  } else {
+    chosen = new_block(type, needed, true, error);
+    if (!chosen) return nullptr;
+    range_offset = aligned = 0;
+    range_size = needed;
+  }
+  // Carve [range_offset, range_offset + range_size) out of its free range.
+  auto it = chosen->free_ranges.find(range_offset);
+  const uint64_t free_size = it->second;
+  chosen->free_ranges.erase(it);
+  if (free_size > range_size) {
+    chosen->free_ranges.emplace(range_offset + range_size, free_size - range_size);
+  }
+  chosen->used += range_size;
+  lock.unlock();
+  *error = vkBindBufferMemory(device_, raw, chosen->memory.get(), aligned);
+  std::byte* mapped = chosen->mapped ? chosen->mapped + aligned : nullptr;
+  auto allocation = std::make_shared<Allocation>(this, chosen, range_offset, range_size,
+                                                 std::move(buffer), mapped);
+  if (*error != VK_SUCCESS) return nullptr;  // the Allocation gives the range back
+  return allocation;
+}
+
+void MemoryPool::release(Block* block, uint64_t offset, uint64_t size) noexcept {
+  std::lock_guard lock(mutex_);
+  block->used -= size;
+  if (block->used == 0) {
+    // An empty block goes back to the device: memory another process may need.
+    blocks_.erase(std::find_if(blocks_.begin(), blocks_.end(),
+                               [block](const auto& b) { return b.get() == block; }));
+    return;
+  }
+  auto [it, inserted] = block->free_ranges.emplace(offset, size);
+  auto next = std::next(it);
+  if (next != block->free_ranges.end() && it->first + it->second == next->first) {
+    it->second += next->second;
+    block->free_ranges.erase(next);
+  }
+  if (it != block->free_ranges.begin()) {
+    auto prev = std::prev(it);
+    if (prev->first + prev->second == it->first) {
+      prev->second += it->second;
+      block->free_ranges.erase(it);
+    }
+  }
+}
+
+}  // namespace udal::vulkan
