@@ -80,7 +80,7 @@ udal_result_t event_elapsed_ns(udal_event_t start_handle, udal_event_t end_handl
   EventState& start = *to_event(start_handle)->state;
   EventState& end = *to_event(end_handle)->state;
   if (start.device != end.device) {
-    return fail(UDAL_ERROR_INVALID_STATE, "{}: the two events belong to different devices", fn);
+    return fail(UDAL_ERROR_INVALID_HANDLE, "{}: the two events belong to different devices", fn);
   }
   DeviceState& device = *start.device;
   if (!(device.info.features & UDAL_DEVICE_FEATURE_TIMESTAMPS)) {

@@ -126,7 +126,6 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, std::str
     return std::nullopt;
   }
   const uint32_t version = words[1];
-  const uint32_t bound = words[3];
   Parsed p;
   struct Entry {
     uint32_t function;
@@ -241,7 +240,6 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, std::str
     *error = "the module has no OpEntryPoint GLCompute (a Vulkan compute kernel)";
     return std::nullopt;
   }
-  (void)bound;
 
   SpirvModule module;
   for (const Entry& entry : entries) {
