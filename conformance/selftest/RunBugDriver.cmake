@@ -5,7 +5,9 @@
 execute_process(
   COMMAND ${CTS} --driver ${DRIVER} --timeout-s 10 --expectations ${EXPECTATIONS} --gtest_brief=1
   RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
-string(REGEX MATCHALL "  FAILED: [^\n]+|udal-cts: [^\n]+ (timed out|crashed)[^\n]*" failed_lines "${output}\n${errors}")
+# GoogleTest's "[  FAILED  ]" line comes as each test ends, so the tests that failed before
+# a crash or a timeout are named too.
+string(REGEX MATCHALL "\\[  FAILED  \\] [^\n]+|udal-cts: [^\n]+ (timed out|crashed)[^\n]*" failed_lines "${output}\n${errors}")
 if(result EQUAL 0)
   message(FATAL_ERROR "planted bug '${BUG}' was NOT caught: udal-cts passed against ${DRIVER}\n${output}")
 endif()

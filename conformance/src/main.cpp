@@ -285,6 +285,7 @@ int main(int argc, char** argv) {
   std::vector<char*> gtest_argv;
   for (std::string& arg : gtest_storage) gtest_argv.push_back(arg.data());
   int gtest_argc = static_cast<int>(gtest_argv.size());
+  gtest_argv.push_back(nullptr);  // argv[argc] is NULL: GoogleTest moves it with the rest
   testing::InitGoogleTest(&gtest_argc, gtest_argv.data());
   if (gtest_argc > 1) return Fail(fmt::format("unknown option `{}` (see --help)", gtest_argv[1]));
 
