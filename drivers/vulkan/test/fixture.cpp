@@ -1,5 +1,7 @@
 #include "fixture.h"
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -30,6 +32,15 @@ void VulkanDriverTest::SetUp() {
   udal_instance_t instance = nullptr;
   UDAL_ASSERT_OK(udal_instance_create(&desc, &instance));
   instance_.reset(instance);
+  // LeakSanitizer symbolizes at exit, when the Vulkan loader and libudal have unloaded
+  // Mesa's ICD and this driver: their frames would read "<unknown module>", which no
+  // suppression can name (and which would hide this driver's own leaks). Keep both mapped.
+  static const bool pinned = [] {
+    dlopen("libvulkan_lvp.so", RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+    dlopen(UDAL_VULKAN_DRIVER_LIBRARY, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+    return true;
+  }();
+  (void)pinned;
   uint32_t count = 0;
   UDAL_ASSERT_OK(udal_instance_get_device_count(instance, &count));
   if (count == 0) GTEST_SKIP() << "no Vulkan device with compute (is lavapipe installed?)";
