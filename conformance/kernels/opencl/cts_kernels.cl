@@ -61,9 +61,17 @@ kernel void local_reverse(global uint* data, local uint* scratch) {
   data[base + l] = scratch[size - 1 - l];
 }
 
-// About 100 dependent iterations per microsecond asked for (no portable clock in a kernel).
+// About 4000 dependent iterations per microsecond asked for (no portable clock in a kernel),
+// in nested loops of at most 4000 trips each: some compilers cap one loop's trip count.
 kernel void delay(global uint* out, uint microseconds) {
   uint x = 1u;
-  for (uint k = 0u; k < microseconds * 100u; ++k) x = x * 1664525u + 1013904223u;
+  uint ms = microseconds / 1000u;
+  uint rest = microseconds % 1000u;
+  for (uint m = 0u; m <= ms; ++m) {
+    uint us = m < ms ? 1000u : rest;
+    for (uint u = 0u; u < us; ++u) {
+      for (uint k = 0u; k < 4000u; ++k) x = x * 1664525u + 1013904223u;
+    }
+  }
   out[0] += (x == 0xffffffffu && microseconds == 0u) ? 2u : 1u;
 }
