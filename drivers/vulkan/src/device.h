@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "memory.h"
 #include "vk_util.h"
@@ -16,7 +18,10 @@ class LogicalDevice {
  public:
   explicit LogicalDevice(VkDevice device) noexcept : device_(device) {}
   ~LogicalDevice() {
-    if (device_ != VK_NULL_HANDLE) vkDestroyDevice(device_, nullptr);
+    if (device_ == VK_NULL_HANDLE) return;
+    // Streams were synchronized, but the queue may still be retiring its last submission.
+    vkDeviceWaitIdle(device_);
+    vkDestroyDevice(device_, nullptr);
   }
   LogicalDevice(const LogicalDevice&) = delete;
   LogicalDevice& operator=(const LogicalDevice&) = delete;
@@ -53,6 +58,12 @@ struct DeviceState {
   udal_device_info_t info{};
   // VK_KHR_push_descriptor is an extension: its command comes from vkGetDeviceProcAddr.
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_set = nullptr;
+  // Command pools and timelines of destroyed streams, reused by new streams and destroyed
+  // with the device: lavapipe's queue thread may still touch a submission's semaphore and
+  // command buffer for a moment after the signal a waiter saw (a crash seen under the
+  // validation layer's timing), and reuse keeps stream churn from creating objects.
+  std::mutex retired_mutex;
+  std::vector<std::pair<UniqueCommandPool, std::shared_ptr<UniqueSemaphore>>> retired_streams;
   std::string render_node;  // the DRM render node of the same PCI device; "" when none
   std::unique_ptr<MemoryPool> memory;
 

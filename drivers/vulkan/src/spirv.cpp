@@ -16,6 +16,8 @@ constexpr uint32_t kVersion14 = 0x00010400;
 
 enum Op : uint32_t {
   kOpEntryPoint = 15,
+  kOpExecutionMode = 16,
+  kOpSpecConstantComposite = 51,
   kOpTypeBool = 20,
   kOpTypeInt = 21,
   kOpTypeFloat = 22,
@@ -33,6 +35,7 @@ enum Op : uint32_t {
   kOpMemberDecorate = 72,
 };
 enum Decoration : uint32_t {
+  kBuiltIn = 11,
   kBufferBlock = 3,
   kArrayStride = 6,
   kMatrixStride = 7,
@@ -42,6 +45,8 @@ enum Decoration : uint32_t {
 };
 enum StorageClass : uint32_t { kUniform = 2, kPushConstant = 9, kStorageBuffer = 12 };
 constexpr uint32_t kGLCompute = 5;
+constexpr uint32_t kModeLocalSize = 17;
+constexpr uint32_t kBuiltInWorkgroupSize = 25;
 
 struct Type {
   uint32_t op = 0;
@@ -59,6 +64,9 @@ struct Parsed {
   };
   std::unordered_map<uint32_t, Variable> variables;
   std::vector<uint32_t> variable_order;
+  std::unordered_map<uint32_t, std::array<uint32_t, 3>> local_size;  // function -> LocalSize
+  std::unordered_set<uint32_t> spec_composites;
+  uint32_t workgroup_size_builtin = 0;  // the id decorated BuiltIn WorkgroupSize, if any
 };
 
 // Bytes of |type| as laid out in an explicitly laid out block; nullopt when unknown.
@@ -187,6 +195,17 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, std::str
         p.types[ins[0]] = Type{op, std::vector<uint32_t>(ins.begin() + 1, ins.end())};
         break;
       }
+      case kOpExecutionMode:
+        if (!need(2)) return std::nullopt;
+        if (ins[1] == kModeLocalSize) {
+          if (!need(5)) return std::nullopt;
+          p.local_size[ins[0]] = {ins[2], ins[3], ins[4]};
+        }
+        break;
+      case kOpSpecConstantComposite:
+        if (!need(2)) return std::nullopt;
+        p.spec_composites.insert(ins[1]);
+        break;
       case kOpConstant:
         if (!need(3)) return std::nullopt;
         p.constants[ins[1]] = ins[2];
@@ -199,6 +218,8 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, std::str
       case kOpDecorate:
         if (!need(2)) return std::nullopt;
         if (ins[1] == kBufferBlock) p.buffer_block.insert(ins[0]);
+        if (ins[1] == kBuiltIn && need(3) && ins[2] == kBuiltInWorkgroupSize)
+          p.workgroup_size_builtin = ins[0];
         if ((ins[1] == kDescriptorSet || ins[1] == kBinding || ins[1] == kArrayStride) && !need(3))
           return std::nullopt;
         if (ins[1] == kDescriptorSet) p.descriptor_set[ins[0]] = ins[2];
@@ -251,6 +272,12 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, std::str
     }
     EntryPoint e;
     e.name = entry.name;
+    // A WorkgroupSize built from specialization constants (GLSL local_size_x_id) overrides
+    // LocalSize; without it the shader's local size is fixed.
+    const bool specialized = p.spec_composites.contains(p.workgroup_size_builtin);
+    if (auto size = p.local_size.find(entry.function); size != p.local_size.end() && !specialized) {
+      e.fixed_group_size = size->second;
+    }
     // From SPIR-V 1.4 the interface lists every global the entry point uses; before it,
     // only inputs and outputs, so every global of the module counts.
     const std::vector<uint32_t>& ids = version >= kVersion14 ? entry.interface : p.variable_order;

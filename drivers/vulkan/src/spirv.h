@@ -5,6 +5,7 @@
 #ifndef UDAL_VULKAN_SPIRV_H_
 #define UDAL_VULKAN_SPIRV_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -22,6 +23,9 @@ struct EntryPoint {
   // Value arguments, when the block's members are all scalars or vectors (one argument
   // each); kUnknownCount when it holds arrays, matrices or structs.
   uint32_t value_count = 0;
+  // The local size fixed in the shader (LocalSize, no WorkgroupSize specialization
+  // constants): a launch must use exactly it. Unset for kernels that follow the convention.
+  std::optional<std::array<uint32_t, 3>> fixed_group_size;
 };
 
 struct SpirvModule {

@@ -37,6 +37,21 @@ void order_after_previous(VkCommandBuffer cb) {
 
 VkResult StreamState::init() {
   const VkDevice vk = device_->vk();
+  {
+    std::lock_guard lock(device_->retired_mutex);
+    if (!device_->retired_streams.empty()) {
+      auto& [pool, timeline] = device_->retired_streams.back();
+      pool_ = std::move(pool);
+      timeline_ = std::move(timeline);
+      device_->retired_streams.pop_back();
+      // The timeline goes on from where its last stream left it.
+      if (VkResult r = vkGetSemaphoreCounterValue(vk, timeline_->get(), &last_value_); r != VK_SUCCESS)
+        return r;
+      if (VkResult r = vkResetCommandPool(vk, pool_.get(), 0); r != VK_SUCCESS) return r;
+      worker_ = std::thread([this] { run_worker(); });
+      return VK_SUCCESS;
+    }
+  }
   VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
   pool_info.queueFamilyIndex = device_->queue_family;
@@ -54,6 +69,27 @@ VkResult StreamState::init() {
   timeline_ = std::make_shared<UniqueSemaphore>(vk, semaphore);
   worker_ = std::thread([this] { run_worker(); });
   return VK_SUCCESS;
+}
+
+StreamState::Retire::~Retire() {
+  StreamState& s = *stream;
+  if (s.worker_.joinable()) {
+    {
+      std::lock_guard lock(s.mutex_);
+      s.stopping_ = true;
+    }
+    s.wake_.notify_all();
+    s.worker_.join();
+  }
+  // Only a stream whose work all completed hands its pool and timeline on.
+  if (s.lost_ == VK_SUCCESS && s.pool_ && s.timeline_ && s.in_flight_.empty() && !s.open_) {
+    for (VkCommandBuffer cb : s.free_command_buffers_) {
+      vkFreeCommandBuffers(s.device_->vk(), s.pool_.get(), 1, &cb);
+    }
+    s.free_command_buffers_.clear();
+    std::lock_guard lock(s.device_->retired_mutex);
+    s.device_->retired_streams.emplace_back(std::move(s.pool_), std::move(s.timeline_));
+  }
 }
 
 StreamState::~StreamState() {
@@ -515,6 +551,14 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: a group of {}x{}x{} = {} items is over the "
                   "device's max_group_invocations = {}", fn, desc.group_size[0],
                   desc.group_size[1], desc.group_size[2], invocations, info.max_group_invocations);
+    }
+    if (const auto& fixed = entry.fixed_group_size;
+        fixed && ((*fixed)[0] != desc.group_size[0] || (*fixed)[1] != desc.group_size[1] ||
+                  (*fixed)[2] != desc.group_size[2])) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: kernel '{}' fixes its group size at {}x{}x{} "
+                  "in the shader (no local_size_x_id = 0, ...), the launch asks for {}x{}x{}", fn,
+                  entry.name, (*fixed)[0], (*fixed)[1], (*fixed)[2], desc.group_size[0],
+                  desc.group_size[1], desc.group_size[2]);
     }
     if (desc.local_memory_bytes > info.max_local_memory_bytes) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: local_memory_bytes {} is over the device's "

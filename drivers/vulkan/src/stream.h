@@ -89,6 +89,11 @@ class StreamState {
   bool stopping_ = false;
   VkResult lost_ = VK_SUCCESS;
   std::thread worker_;
+  // Declared last: the worker stops before anything else goes.
+  struct Retire {
+    StreamState* stream;
+    ~Retire();
+  } retire_{this};
 };
 
 // The object behind a udal_stream_t.

@@ -121,3 +121,25 @@ TEST_F(LaunchTest, UnalignedOffsetOfABufferPassedTwiceIsInvalidArgument) {
 
 }  // namespace
 }  // namespace udal::vulkan::test
+
+namespace udal::vulkan::test {
+namespace {
+
+TEST_F(LaunchTest, ShaderWithAFixedGroupSizeRunsOnlyAtThatSize) {
+  Kernel kernel = make_kernel("fixed_size");
+  Buffer out = make_buffer(64);
+  ASSERT_TRUE(kernel && out);
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    launch(io_stream_.get(), kernel.get(), {udal_arg_buffer(out.get(), 0)}, 2, 4),
+                    "8x1x1", "4x1x1");
+  UDAL_ASSERT_OK(launch(io_stream_.get(), kernel.get(), {udal_arg_buffer(out.get(), 0)}, 2, 8));
+  std::vector<uint8_t> back = read(out.get(), 0, 64);
+  for (uint32_t i = 0; i < 16; ++i) {
+    uint32_t word;
+    std::memcpy(&word, back.data() + i * 4, 4);
+    ASSERT_EQ(i % 8, word) << "item " << i;
+  }
+}
+
+}  // namespace
+}  // namespace udal::vulkan::test
