@@ -36,15 +36,14 @@ bool Executor::synchronize(Deadline deadline) {
 std::unique_ptr<Operation> Executor::take(uint64_t taken) {
   // The queue has drained: spin a little for the next operation, so a stream that is fed
   // one launch after another starts each without a futex wake-up. Bounded (kSpinTime),
-  // and yielding in its second half, because the cores are shared.
+  // and yielding between checks, because the cores are shared: the thread that will
+  // submit may be queued on this core (see Signal::wait).
   if (submitted_.load(std::memory_order_acquire) == taken) {
     const auto spin_end = Clock::now() + kSpinTime;
-    const auto yield_from = spin_end - kSpinTime / 2;
     for (uint32_t i = 0; submitted_.load(std::memory_order_acquire) == taken; ++i) {
       if ((i & 63) == 63) {
-        auto now = Clock::now();
-        if (now >= spin_end) break;
-        if (now >= yield_from) std::this_thread::yield();
+        if (Clock::now() >= spin_end) break;
+        std::this_thread::yield();
       }
       cpu_relax();
     }
