@@ -99,8 +99,11 @@ void WorkerPool::parallel_for(uint64_t item_count, uint64_t chunk, const Body& b
   // Every chunk is handed out; wait for the helpers that still run one. Spin first: their
   // chunks are about as long as ours.
   const auto spin_end = Clock::now() + kSpinTime;
-  while (job.finished.load(std::memory_order_acquire) != item_count &&
-         Clock::now() < spin_end) {
+  for (uint32_t i = 0; job.finished.load(std::memory_order_acquire) != item_count; ++i) {
+    if ((i & 63) == 63) {
+      if (Clock::now() >= spin_end) break;
+      std::this_thread::yield();  // a helper still running may be queued on this core
+    }
     cpu_relax();
   }
   std::unique_lock<std::mutex> lock(mutex_);
