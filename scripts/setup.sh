@@ -8,7 +8,7 @@ packages=(
   # libraries of libudal, the SDK and the drivers
   nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libhwloc-dev libdrm-dev libboost-dev
   # tests, benchmarks, ABI check
-  libgtest-dev libgmock-dev libbenchmark-dev abigail-tools
+  libgtest-dev libgmock-dev libbenchmark-dev abigail-tools gnuplot-nox
   # kernels of the conformance suite: GLSL -> SPIR-V, OpenCL C -> SPIR-V
   glslang-tools spirv-tools clang-14 llvm-spirv-14
   # Vulkan (lavapipe is a real Vulkan device on the CPU), Level Zero loader, OpenCL peers

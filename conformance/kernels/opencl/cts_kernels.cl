@@ -73,5 +73,6 @@ kernel void delay(global uint* out, uint microseconds) {
       for (uint k = 0u; k < 4000u; ++k) x = x * 1664525u + 1013904223u;
     }
   }
-  out[0] += (x == 0xffffffffu && microseconds == 0u) ? 2u : 1u;
+  out[0] += 1u;
+  out[1] = x; /* scratch: keeps the loops observable, so no compiler deletes them */
 }
