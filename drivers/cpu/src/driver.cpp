@@ -77,43 +77,7 @@ udal_result_t driver_get_device(udal_driver_t handle, uint32_t index, udal_devic
 }
 
 // Every entry this driver implements, as built against its header.
-udal_driver_table_t full_table() noexcept {
-  udal_driver_table_t t = {};
-  t.struct_size = sizeof(t);
-  t.last_error_message = udal::sdk::last_error_message;
-  t.driver_create = driver_create;
-  t.driver_destroy = driver_destroy;
-  t.driver_get_device_count = driver_get_device_count;
-  t.driver_get_device = driver_get_device;
-  t.device_get_info = device_get_info;
-  t.buffer_create = buffer_create;
-  t.buffer_destroy = buffer_destroy;
-  t.buffer_get_info = buffer_get_info;
-  t.buffer_map = buffer_map;
-  t.buffer_unmap = buffer_unmap;
-  t.event_create = event_create;
-  t.event_destroy = event_destroy;
-  t.event_query = event_query;
-  t.event_wait = event_wait;
-  t.event_elapsed_ns = event_elapsed_ns;
-  t.module_create = module_create;
-  t.module_destroy = module_destroy;
-  t.module_get_info = module_get_info;
-  t.kernel_create = kernel_create;
-  t.kernel_destroy = kernel_destroy;
-  t.kernel_get_info = kernel_get_info;
-  t.stream_create = stream_create;
-  t.stream_destroy = stream_destroy;
-  t.stream_copy_buffer = stream_copy_buffer;
-  t.stream_fill_buffer = stream_fill_buffer;
-  t.stream_write_buffer = stream_write_buffer;
-  t.stream_read_buffer = stream_read_buffer;
-  t.stream_launch = stream_launch;
-  t.stream_record_event = stream_record_event;
-  t.stream_wait_event = stream_wait_event;
-  t.stream_synchronize = stream_synchronize;
-  return t;
-}
+udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE_1_0(); }
 
 }  // namespace
 }  // namespace udal::cpu

@@ -52,4 +52,33 @@ inline udal_result_t negotiate(uint32_t loader_abi_version, udal_driver_table_t*
 
 }  // namespace udal::sdk
 
+// The entries of ABI 1.0 after last_error_message, in table order, as an X-macro list. A
+// list per minor version: a driver names the list it implements, so moving to a newer SDK
+// never requires an entry that was appended later.
+#define UDAL_SDK_ENTRIES_1_0(X)                                                             \
+  X(driver_create) X(driver_destroy) X(driver_get_device_count) X(driver_get_device)        \
+  X(device_get_info)                                                                        \
+  X(buffer_create) X(buffer_destroy) X(buffer_get_info) X(buffer_map) X(buffer_unmap)       \
+  X(event_create) X(event_destroy) X(event_query) X(event_wait) X(event_elapsed_ns)         \
+  X(module_create) X(module_destroy) X(module_get_info)                                     \
+  X(kernel_create) X(kernel_destroy) X(kernel_get_info)                                     \
+  X(stream_create) X(stream_destroy) X(stream_copy_buffer) X(stream_fill_buffer)            \
+  X(stream_write_buffer) X(stream_read_buffer) X(stream_launch) X(stream_record_event)      \
+  X(stream_wait_event) X(stream_synchronize)
+
+#define UDAL_SDK_SET_ENTRY_(entry) table.entry = entry;
+
+// A table of every 1.0 entry, taken from the functions of the same names in the scope of
+// the expansion, for a driver that implements them all (the CPU and Vulkan drivers):
+//   udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE_1_0(); }
+// A driver that implements fewer fills its table by hand (sdk/template does).
+#define UDAL_SDK_FULL_TABLE_1_0()                                                           \
+  ([]() noexcept {                                                                          \
+    udal_driver_table_t table = {};                                                         \
+    table.struct_size = sizeof(table);                                                      \
+    table.last_error_message = udal::sdk::last_error_message;                               \
+    UDAL_SDK_ENTRIES_1_0(UDAL_SDK_SET_ENTRY_)                                               \
+    return table;                                                                           \
+  }())
+
 #endif  // UDAL_SDK_NEGOTIATE_H_
