@@ -3,7 +3,8 @@
  *
  * A HOST_NATIVE module image is an ELF shared object for the host's architecture. It
  * declares itself once with UDAL_HOST_MODULE() and defines each kernel with
- * UDAL_HOST_KERNEL(name, argument_count). A kernel is a work-group function: the driver
+ * UDAL_HOST_KERNEL(name, argument_count), or — so that drivers can describe and check its
+ * arguments — with UDAL_HOST_KERNEL_ARGS(name, flags, arguments...). A kernel is a work-group function: the driver
  * calls it once per work-group, possibly from several threads at once for different
  * groups, and the function runs every work-item of its group itself (for example with
  * UDAL_FOR_EACH_ITEM). Phases separated by a barrier in a device kernel are consecutive
@@ -11,7 +12,11 @@
  *
  *   #include <udal/udal_host_kernel.h>
  *   UDAL_HOST_MODULE();
- *   UDAL_HOST_KERNEL(vector_add, 4) {              // (a, b, c, n)
+ *   UDAL_HOST_KERNEL_ARGS(vector_add, 0,             // (a, b, c, n)
+ *                         UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_READ),
+ *                         UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_READ),
+ *                         UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_WRITE),
+ *                         UDAL_HOST_ARG_VALUE(uint32_t)) {
  *     const float* a = UDAL_ARG_BUFFER(d, 0, const float);
  *     const float* b = UDAL_ARG_BUFFER(d, 1, const float);
  *     float* c = UDAL_ARG_BUFFER(d, 2, float);
@@ -58,6 +63,33 @@ typedef void (*udal_host_kernel_fn)(const udal_host_dispatch_t* d);
 #define UDAL_HOST_MODULE_SYMBOL "udal_host_module_abi_version"
 #define UDAL_HOST_KERNEL_SYMBOL_PREFIX "udal_host_kernel__"
 #define UDAL_HOST_KERNEL_ARGC_SYMBOL_PREFIX "udal_host_kernel_argc__"
+/* A udal_host_kernel_decl_t, exported by kernels defined with UDAL_HOST_KERNEL_ARGS. */
+#define UDAL_HOST_KERNEL_DECL_SYMBOL_PREFIX "udal_host_kernel_decl__"
+
+/* What a kernel declares of one argument (the values of udal.h's udal_arg_kind_t and
+ * udal_arg_access_t, as plain integers so this header stands alone). */
+typedef struct udal_host_arg_decl_t {
+  uint32_t kind;       /* 1 buffer, 2 value */
+  uint32_t access;     /* buffer: 1 read, 2 write, 3 read-write; value: 0 */
+  uint32_t value_size; /* value: its size in bytes; buffer: 0 */
+  uint32_t reserved0;
+} udal_host_arg_decl_t;
+
+/* UDAL_HOST_KERNEL_ARGS flags. */
+#define UDAL_HOST_KERNEL_USES_LOCAL_MEMORY 1u /* a launch needs local_memory_bytes > 0 */
+
+/* What a kernel declares of itself: a driver reports it through udal_kernel_get_info and
+ * udal_kernel_get_argument_info and checks every launch against it. */
+typedef struct udal_host_kernel_decl_t {
+  uint32_t abi_version; /* UDAL_HOST_KERNEL_ABI_VERSION */
+  uint32_t arg_count;
+  const udal_host_arg_decl_t* args; /* arg_count entries */
+  uint32_t flags;                   /* UDAL_HOST_KERNEL_* */
+  uint32_t reserved0;
+} udal_host_kernel_decl_t;
+
+#define UDAL_HOST_ARG_BUFFER(access) {1u, (uint32_t)(access), 0u, 0u}
+#define UDAL_HOST_ARG_VALUE(type) {2u, 0u, (uint32_t)sizeof(type), 0u}
 
 #ifdef __cplusplus
 #define UDAL_HOST_EXTERN_C extern "C"
@@ -78,6 +110,19 @@ typedef void (*udal_host_kernel_fn)(const udal_host_dispatch_t* d);
   UDAL_HOST_EXTERN_C UDAL_HOST_EXPORT void udal_host_kernel__##name(                           \
       const udal_host_dispatch_t* d);                                                          \
   void udal_host_kernel__##name(const udal_host_dispatch_t* d)
+
+/* Defines kernel |name| with |flags| (UDAL_HOST_KERNEL_*) and one UDAL_HOST_ARG_BUFFER or
+ * UDAL_HOST_ARG_VALUE per argument, in order (at least one; a kernel without arguments uses
+ * UDAL_HOST_KERNEL(name, 0)). The body sees `d`. */
+#define UDAL_HOST_KERNEL_ARGS(name, flags, ...)                                               \
+  static const udal_host_arg_decl_t udal_host_kernel_args__##name[] = {__VA_ARGS__};          \
+  UDAL_HOST_EXTERN_C UDAL_HOST_EXPORT const udal_host_kernel_decl_t                             \
+      udal_host_kernel_decl__##name;                                                           \
+  const udal_host_kernel_decl_t udal_host_kernel_decl__##name = {                              \
+      UDAL_HOST_KERNEL_ABI_VERSION,                                                            \
+      (uint32_t)(sizeof(udal_host_kernel_args__##name) / sizeof(udal_host_arg_decl_t)),        \
+      udal_host_kernel_args__##name, (flags), 0u};                                             \
+  UDAL_HOST_KERNEL(name, sizeof(udal_host_kernel_args__##name) / sizeof(udal_host_arg_decl_t))
 
 #define UDAL_ARG_BUFFER(d, index, type) ((type*)((d)->args[(index)]))
 #define UDAL_ARG_VALUE(d, index, type) (*(const type*)((d)->args[(index)]))
