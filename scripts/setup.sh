@@ -14,6 +14,12 @@ packages=(
   # Vulkan (lavapipe is a real Vulkan device on the CPU), Level Zero loader, OpenCL peers
   libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers libze-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+  # OpenCL driver: OpenCL-flavoured SPIR-V -> SPIR bitcode for platforms without SPIR-V IL
+  llvm-spirv-15 libllvmspirvlib-15-dev
+  # remote driver and udal-server: wire schema, TLS
+  flatbuffers-compiler libflatbuffers-dev
+  # fuzz targets (libFuzzer)
+  libfuzzer-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
