@@ -7,8 +7,9 @@ Compares the ABI description of a library (written by libabigail's abidw) with i
 baseline and fails on any change our rules forbid:
   - an exported function removed, or its return or parameter types changed;
   - a struct removed, shrunk, or one of its members moved, renamed or retyped;
-  - a member added anywhere but after the baseline's end;
-  - a frozen struct (an array element, see FROZEN) changed size at all;
+  - a member added anywhere but after the baseline's end or in the bytes of a reserved*
+    member it replaces (how a minor version gives reserved room a meaning);
+  - a frozen struct (an array element and a few others, see FROZEN) changed size at all;
   - an enumerator removed or renumbered.
 Appending members, enumerators and functions is allowed: that is how a minor version grows.
 
@@ -19,8 +20,15 @@ report is printed beside it for people.
 import sys
 import xml.etree.ElementTree as ET
 
-# Structs used as array elements: their stride is part of the ABI, so nothing may be added.
-FROZEN = {"udal_kernel_arg_t"}
+# Structs whose size is part of the ABI, so nothing may be added, not even at the end:
+#   - array elements, whose size is the array's stride: udal_kernel_arg_t (launch
+#     arguments), udal_specialization_constant_t (module descriptors), udal_host_arg_decl_t
+#     (a host kernel's argument declarations);
+#   - udal_host_kernel_decl_t, which old HOST_NATIVE modules export with no struct_size: a
+#     driver reading an appended field would read past an old module's object. It changes
+#     only with UDAL_HOST_KERNEL_ABI_VERSION.
+FROZEN = {"udal_kernel_arg_t", "udal_specialization_constant_t", "udal_host_arg_decl_t",
+          "udal_host_kernel_decl_t"}
 
 
 class Corpus:
@@ -85,15 +93,34 @@ class Corpus:
         ret_spelled = self.spell(ret.get("type-id"), depth) if ret is not None else "void"
         return f"{ret_spelled}({', '.join(params)})"
 
+    def bits(self, type_id, depth=0):
+        """The size of a type in bits; 0 when abidw does not say."""
+        elem = self.types.get(type_id)
+        if elem is None or depth > 64:
+            return 0
+        if elem.get("size-in-bits"):
+            return int(elem.get("size-in-bits"))
+        if elem.tag == "enum-decl":
+            underlying = elem.find("underlying-type")
+            return self.bits(underlying.get("type-id"), depth + 1) if underlying is not None else 0
+        if elem.tag in ("typedef-decl", "qualified-type-def"):
+            return self.bits(elem.get("type-id"), depth + 1)
+        return 0
+
     def members(self, struct):
+        """(name, offset in bits, spelled type, size in bits) of each data member."""
         out = []
         for member in struct.findall("data-member"):
             if member.get("layout-offset-in-bits") is None:  # a static member: no layout
                 continue
             var = member.find("var-decl")
             out.append((var.get("name"), int(member.get("layout-offset-in-bits")),
-                        self.spell(var.get("type-id"))))
+                        self.spell(var.get("type-id")), self.bits(var.get("type-id"))))
         return out
+
+
+def is_reserved(member_name):
+    return member_name.startswith("reserved")
 
 
 def check(baseline, current):
@@ -117,13 +144,22 @@ def check(baseline, current):
         if new_size < old_size:
             problems.append(f"struct {name} shrank from {old_size // 8} to {new_size // 8} bytes")
         if name in FROZEN and new_size != old_size:
-            problems.append(f"struct {name} is an array element and must keep its size "
-                            f"({old_size // 8} bytes), now {new_size // 8}")
+            problems.append(f"struct {name} is frozen (an array element, or read without a "
+                            f"struct_size) and must keep its size ({old_size // 8} bytes), "
+                            f"now {new_size // 8}")
         new_members = {m[0]: m for m in current.members(new_struct)}
         old_names = set()
-        for member_name, offset, spelled in baseline.members(old_struct):
-            old_names.add(member_name)
+        # Bit ranges of baseline members named reserved* that are gone: a minor version may
+        # give their bytes a meaning (zero keeps the baseline's behaviour), so new members may
+        # take them, as long as each new member lies inside one such range.
+        freed = []
+        for member_name, offset, spelled, size in baseline.members(old_struct):
             new_member = new_members.get(member_name)
+            if (is_reserved(member_name) and size > 0 and
+                    (new_member is None or new_member[1:3] != (offset, spelled))):
+                freed.append((offset, offset + size))  # a shrunk reserved* is checked below
+                continue
+            old_names.add(member_name)
             if new_member is None:
                 problems.append(f"{name}.{member_name} was removed or renamed")
             elif new_member[1] != offset:
@@ -131,10 +167,14 @@ def check(baseline, current):
             elif new_member[2] != spelled:
                 problems.append(f"{name}.{member_name} changed type from {spelled} to "
                                 f"{new_member[2]}")
-        for member_name, offset, _ in new_members.values():
-            if member_name not in old_names and offset < old_size:
-                problems.append(f"{name}.{member_name} was inserted at bit {offset}, inside the "
-                                f"baseline's {old_size // 8} bytes (append only)")
+        for member_name, offset, _, size in new_members.values():
+            if member_name in old_names or offset >= old_size:
+                continue
+            if any(start <= offset and offset + max(size, 1) <= end for start, end in freed):
+                continue
+            problems.append(f"{name}.{member_name} was inserted at bit {offset}, inside the "
+                            f"baseline's {old_size // 8} bytes and outside its reserved fields "
+                            f"(append only)")
 
     for name, old_enum in baseline.enums.items():
         new_enum = current.enums.get(name)

@@ -1,41 +1,68 @@
 /*
- * The ABI probe: a library whose only export takes a pointer to every struct of the three
- * public headers. libudal's own exports never mention the driver table, the host-kernel
- * dispatch struct or several descriptors, so abidiff of libudal alone would not see a
- * change to them; abidiff of this probe does.
+ * The ABI probe: a library that exports one function per public type of the three headers,
+ * each taking a pointer to that type. libudal's own exports never mention the driver table,
+ * the host-kernel structs or several descriptors, so abidiff of libudal alone would not see
+ * a change to them; abidiff of this probe does.
+ *
+ * One function per type (rather than one function taking them all) so that a type appended
+ * in a later minor version is one more function, which the append-only gate allows, and the
+ * signatures of the existing ones never change.
  */
 #include "udal/udal.h"
 #include "udal/udal_driver.h"
 #include "udal/udal_host_kernel.h"
 
-__attribute__((visibility("default"))) void udal_abi_probe(
-    udal_driver_table_t* table, udal_driver_create_desc_t* create_desc,
-    udal_host_dispatch_t* dispatch, udal_host_kernel_fn kernel, udal_log_fn log,
-    udal_instance_desc_t* instance_desc, udal_driver_status_t* driver_status,
-    udal_device_info_t* device_info, udal_buffer_desc_t* buffer_desc,
-    udal_buffer_info_t* buffer_info, udal_event_desc_t* event_desc,
-    udal_module_image_t* module_image, udal_module_desc_t* module_desc,
-    udal_module_info_t* module_info, udal_kernel_info_t* kernel_info, udal_kernel_arg_t* arg,
-    udal_launch_desc_t* launch_desc, udal_stream_desc_t* stream_desc,
-    udal_log_level_t log_level, udal_driver_state_t driver_state, udal_device_type_t device_type,
-    udal_module_format_t module_format, udal_buffer_kind_t buffer_kind, udal_arg_kind_t arg_kind,
-    udal_result_t result);
+#define UDAL_ABI_PROBE(T)                                                                          \
+  __attribute__((visibility("default"))) void udal_abi_probe__##T(T* value);                      \
+  void udal_abi_probe__##T(T* value) {                                                            \
+    (void)value;                                                                                   \
+  }
 
-void udal_abi_probe(udal_driver_table_t* table, udal_driver_create_desc_t* create_desc,
-                    udal_host_dispatch_t* dispatch, udal_host_kernel_fn kernel, udal_log_fn log,
-                    udal_instance_desc_t* instance_desc, udal_driver_status_t* driver_status,
-                    udal_device_info_t* device_info, udal_buffer_desc_t* buffer_desc,
-                    udal_buffer_info_t* buffer_info, udal_event_desc_t* event_desc,
-                    udal_module_image_t* module_image, udal_module_desc_t* module_desc,
-                    udal_module_info_t* module_info, udal_kernel_info_t* kernel_info,
-                    udal_kernel_arg_t* arg, udal_launch_desc_t* launch_desc,
-                    udal_stream_desc_t* stream_desc, udal_log_level_t log_level,
-                    udal_driver_state_t driver_state, udal_device_type_t device_type,
-                    udal_module_format_t module_format, udal_buffer_kind_t buffer_kind,
-                    udal_arg_kind_t arg_kind, udal_result_t result) {
-  (void)table, (void)create_desc, (void)dispatch, (void)kernel, (void)log, (void)instance_desc;
-  (void)driver_status, (void)device_info, (void)buffer_desc, (void)buffer_info, (void)event_desc;
-  (void)module_image, (void)module_desc, (void)module_info, (void)kernel_info, (void)arg;
-  (void)launch_desc, (void)stream_desc, (void)log_level, (void)driver_state, (void)device_type;
-  (void)module_format, (void)buffer_kind, (void)arg_kind, (void)result;
-}
+/* ---- udal.h: structs ------------------------------------------------------------------- */
+UDAL_ABI_PROBE(udal_base_in_t)
+UDAL_ABI_PROBE(udal_base_out_t)
+UDAL_ABI_PROBE(udal_instance_desc_t)
+UDAL_ABI_PROBE(udal_driver_status_t)
+UDAL_ABI_PROBE(udal_device_info_t)
+UDAL_ABI_PROBE(udal_memory_usage_t)
+UDAL_ABI_PROBE(udal_buffer_desc_t)
+UDAL_ABI_PROBE(udal_buffer_info_t)
+UDAL_ABI_PROBE(udal_event_desc_t)
+UDAL_ABI_PROBE(udal_module_image_t)
+UDAL_ABI_PROBE(udal_specialization_constant_t)
+UDAL_ABI_PROBE(udal_module_desc_t)
+UDAL_ABI_PROBE(udal_module_info_t)
+UDAL_ABI_PROBE(udal_kernel_info_t)
+UDAL_ABI_PROBE(udal_kernel_arg_t)
+UDAL_ABI_PROBE(udal_kernel_arg_info_t)
+UDAL_ABI_PROBE(udal_launch_desc_t)
+UDAL_ABI_PROBE(udal_stream_desc_t)
+
+/* ---- udal.h: enums, flag types and function types --------------------------------------- */
+UDAL_ABI_PROBE(udal_result_t)
+UDAL_ABI_PROBE(udal_structure_type_t)
+UDAL_ABI_PROBE(udal_driver_state_t)
+UDAL_ABI_PROBE(udal_device_type_t)
+UDAL_ABI_PROBE(udal_module_format_t)
+UDAL_ABI_PROBE(udal_buffer_kind_t)
+UDAL_ABI_PROBE(udal_arg_kind_t)
+UDAL_ABI_PROBE(udal_arg_access_t)
+UDAL_ABI_PROBE(udal_instance_flags_t)
+UDAL_ABI_PROBE(udal_device_features_t)
+UDAL_ABI_PROBE(udal_buffer_flags_t)
+UDAL_ABI_PROBE(udal_event_flags_t)
+UDAL_ABI_PROBE(udal_kernel_flags_t)
+UDAL_ABI_PROBE(udal_host_function_t)
+
+/* ---- udal_driver.h ------------------------------------------------------------------------ */
+UDAL_ABI_PROBE(udal_driver_table_t)
+UDAL_ABI_PROBE(udal_driver_create_desc_t)
+UDAL_ABI_PROBE(udal_log_level_t)
+UDAL_ABI_PROBE(udal_log_fn)
+UDAL_ABI_PROBE(udal_pfn_driver_negotiate)
+
+/* ---- udal_host_kernel.h ------------------------------------------------------------------- */
+UDAL_ABI_PROBE(udal_host_dispatch_t)
+UDAL_ABI_PROBE(udal_host_kernel_fn)
+UDAL_ABI_PROBE(udal_host_arg_decl_t)
+UDAL_ABI_PROBE(udal_host_kernel_decl_t)
