@@ -1,5 +1,6 @@
 #include "driver.h"
 
+#include "entries.h"
 #include "error.h"
 
 #include <fmt/format.h>
@@ -89,6 +90,7 @@ void load_driver(Driver& driver) {
   for (uint64_t& g : driver.slot->guard)
     g = TableSlot::kGuard;
   udal_driver_table_t& table = driver.slot->table;
+  table.type = UDAL_STRUCTURE_TYPE_DRIVER_TABLE;
   table.struct_size = sizeof(udal_driver_table_t);
 
   auto give_up = [&driver](udal_result_t code, std::string why) {
@@ -113,7 +115,8 @@ void load_driver(Driver& driver) {
                         driver.name, sizeof(udal_driver_table_t)));
     return;
   }
-  // A driver must not change the size libudal gave; restore it rather than trust it.
+  // A driver must not change the header libudal gave; restore it rather than trust it.
+  table.type = UDAL_STRUCTURE_TYPE_DRIVER_TABLE;
   table.struct_size = sizeof(udal_driver_table_t);
   table.next = nullptr;
   driver.abi_version = table.abi_version;
@@ -132,17 +135,8 @@ void load_driver(Driver& driver) {
     return;
   }
 
-  std::string missing;
-  auto require = [&missing](const void* entry, const char* entry_name) {
-    if (entry == nullptr)
-      missing += missing.empty() ? entry_name : fmt::format(", {}", entry_name);
-  };
-  require(reinterpret_cast<const void*>(table.last_error_message), "last_error_message");
-  require(reinterpret_cast<const void*>(table.driver_create), "driver_create");
-  require(reinterpret_cast<const void*>(table.driver_destroy), "driver_destroy");
-  require(reinterpret_cast<const void*>(table.driver_get_device_count), "driver_get_device_count");
-  require(reinterpret_cast<const void*>(table.driver_get_device), "driver_get_device");
-  require(reinterpret_cast<const void*>(table.device_get_info), "device_get_info");
+  // The required entries are those marked so in UDAL_DRIVER_ENTRIES (entries.h).
+  std::string missing = missing_required_entries(table);
   if (!missing.empty()) {
     give_up(UDAL_ERROR_INCOMPATIBLE_DRIVER,
             fmt::format("driver '{}' lacks required table entries: {}", driver.name, missing));
@@ -150,6 +144,7 @@ void load_driver(Driver& driver) {
   }
 
   udal_driver_create_desc_t desc{};
+  desc.type = UDAL_STRUCTURE_TYPE_DRIVER_CREATE_DESC;
   desc.struct_size = sizeof(desc);
   desc.next = nullptr;
   desc.loader_abi_version = UDAL_ABI_VERSION;

@@ -57,8 +57,10 @@ udal_result_t driver_result(const char* function, const udal_driver_table_t* tab
   const Driver& driver = driver_of(table);
   const char* message = table->last_error_message ? table->last_error_message() : nullptr;
   if (message == nullptr || message[0] == '\0') {
-    return fail(result, "{}: driver '{}' returned {} without a message", function, driver.name,
-                udal_result_name(result));
+    // The exact phrase is what the conformance suite looks for: a driver must give every
+    // error a message of its own (driver guide rule 7).
+    return fail(result, "{}: driver '{}' returned {} {}", function, driver.name,
+                udal_result_name(result), kNoDriverMessagePhrase);
   }
   if (std::strncmp(message, "udal_", 5) == 0) {
     set_error_message(message);

@@ -33,6 +33,10 @@ template <typename... Args>
   return result;
 }
 
+// What libudal's message says when a driver returned an error and left its own message
+// empty; the conformance suite fails every call whose message contains it.
+inline constexpr const char* kNoDriverMessagePhrase = "without a message (driver guide rule 7)";
+
 // A driver entry returned |result| (not UDAL_SUCCESS): sets the message from the driver's
 // own, prefixed with |function| when it does not name one, and returns |result|.
 udal_result_t driver_result(const char* function, const udal_driver_table_t* table,

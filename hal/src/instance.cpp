@@ -1,22 +1,100 @@
 #include "instance.h"
 
 #include "discovery.h"
+#include "entries.h"
 #include "environment.h"
 #include "error.h"
 #include "manifest.h"
+#include "structs.h"
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fnmatch.h>
 #include <map>
+#include <mutex>
 #include <new>
+#include <pthread.h>
+#include <unistd.h>
 
 namespace udal::hal {
 
+/* ==========================================================================================
+ * fork(): the registry of live instances and the pthread_atfork handlers
+ * =========================================================================================
+ * Objects do not cross into a child process: the drivers' threads and device contexts
+ * stayed in the parent. The child handler rewrites every entry of every live instance's
+ * driver tables to a stub that answers UDAL_ERROR_DEVICE_LOST (entries.cpp), so the call
+ * path pays nothing for it: dispatch still loads the table pointer and calls the entry. */
+namespace {
+
+std::mutex g_registry_mutex;
+Instance* g_registry_head = nullptr; // guarded by g_registry_mutex
+long g_fork_parent_pid = 0;          // written by the prepare handler, under the mutex
+
+void fork_prepare() noexcept {
+  g_registry_mutex.lock();
+  g_fork_parent_pid = static_cast<long>(getpid());
+}
+
+void fork_parent() noexcept {
+  g_registry_mutex.unlock();
+}
+
+// Runs in the child, on the only thread there (the one that called fork()), holding the
+// mutex the prepare handler took. Allocates nothing.
+void fork_child() noexcept {
+  for (Instance* i = g_registry_head; i != nullptr; i = i->registry_next) {
+    i->created_before_fork = true;
+    for (const std::unique_ptr<Driver>& d : i->drivers) {
+      if (d->slot)
+        make_table_lost_after_fork(d->slot->table, g_fork_parent_pid);
+    }
+  }
+  g_registry_mutex.unlock();
+}
+
+void register_instance(Instance& instance) {
+  static const int atfork = pthread_atfork(fork_prepare, fork_parent, fork_child);
+  if (atfork != 0)
+    throw std::bad_alloc(); // pthread_atfork fails only for want of memory (ENOMEM)
+  std::lock_guard lock(g_registry_mutex);
+  instance.registry_prev = nullptr;
+  instance.registry_next = g_registry_head;
+  if (g_registry_head != nullptr)
+    g_registry_head->registry_prev = &instance;
+  g_registry_head = &instance;
+  instance.registered = true;
+}
+
+void unregister_instance(Instance& instance) noexcept {
+  if (!instance.registered)
+    return;
+  std::lock_guard lock(g_registry_mutex);
+  if (instance.registry_prev != nullptr)
+    instance.registry_prev->registry_next = instance.registry_next;
+  else
+    g_registry_head = instance.registry_next;
+  if (instance.registry_next != nullptr)
+    instance.registry_next->registry_prev = instance.registry_prev;
+  instance.registered = false;
+}
+
+} // namespace
+
 Instance::~Instance() {
+  unregister_instance(*this);
   magic = 0;
   devices.clear();
+  if (created_before_fork) {
+    // In a child: the drivers' threads and contexts are the parent's. Free libudal's
+    // bookkeeping only: no driver_destroy, and no dlclose (a driver's static destructors
+    // could wait for threads that do not exist here).
+    for (const std::unique_ptr<Driver>& d : drivers) {
+      d->handle = nullptr;
+      (void)d->library.release();
+    }
+  }
   // Reverse order of loading, as a driver may depend on one loaded before it.
   while (!drivers.empty())
     drivers.pop_back();
@@ -142,6 +220,7 @@ udal_result_t create_instance(const udal_instance_desc_t* desc, udal_instance_t*
     logger.log(UDAL_LOG_LEVEL_INFO, "no devices ({} driver(s) found; see their status)",
                instance->drivers.size());
 
+  register_instance(*instance);
   *out_instance = instance.release();
   return UDAL_SUCCESS;
 }
@@ -176,10 +255,10 @@ UDAL_API udal_result_t udal_instance_create(const udal_instance_desc_t* desc,
   if (!out_instance)
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_instance is NULL", fn);
   if (desc) {
-    if (desc->struct_size < sizeof(udal_instance_desc_t))
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: desc->struct_size {} is smaller than sizeof(udal_instance_desc_t) {}", fn,
-                  desc->struct_size, sizeof(udal_instance_desc_t));
+    if (udal_result_t r = udal::hal::check_struct(fn, "desc", desc); r != UDAL_SUCCESS)
+      return r;
+    if (desc->reserved0 != 0)
+      return udal::hal::reserved_not_zero(fn, "desc->reserved0", desc->reserved0);
     if (desc->flags & ~udal::hal::kKnownInstanceFlags)
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->flags {:#x} has unknown bits {:#x}", fn,
                   desc->flags, desc->flags & ~udal::hal::kKnownInstanceFlags);
@@ -245,10 +324,11 @@ UDAL_API udal_result_t udal_instance_get_driver_status(udal_instance_t instance,
     return r;
   if (!out_status)
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_status is NULL", fn);
-  if (out_status->struct_size < sizeof(udal_driver_status_t))
-    return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                "{}: out_status->struct_size {} is smaller than sizeof(udal_driver_status_t) {}",
-                fn, out_status->struct_size, sizeof(udal_driver_status_t));
+  if (udal_result_t c = udal::hal::check_struct(fn, "out_status", out_status); c != UDAL_SUCCESS)
+    return c;
+  // Everything after the header, inside the caller's struct_size (which is at least the 1.0
+  // size: every field written below is inside it).
+  udal::hal::clear_output(out_status);
   out_status->state = UDAL_DRIVER_STATE_FAILED;
   out_status->result = UDAL_SUCCESS;
   out_status->name = "";

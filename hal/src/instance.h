@@ -25,6 +25,16 @@ struct Instance {
   std::vector<std::unique_ptr<Driver>> drivers;
   std::vector<udal_device_t> devices;
 
+  // Set in a child process by the pthread_atfork child handler: the instance was created
+  // before fork(), its drivers' tables now answer UDAL_ERROR_DEVICE_LOST, and destroying it
+  // frees libudal's memory without calling (or unloading) the drivers.
+  bool created_before_fork = false;
+  // The registry of live instances the fork handler walks (instance.cpp); guarded by its
+  // mutex.
+  Instance* registry_prev = nullptr;
+  Instance* registry_next = nullptr;
+  bool registered = false;
+
   Instance() = default;
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
