@@ -26,14 +26,13 @@ struct Driver {
 UDAL_SDK_DISPATCHABLE(Driver);
 
 void fill_info(udal_device_info_t& info, const char* driver_name) {
-  std::memset(&info, 0, sizeof(info));
-  info.struct_size = sizeof(info);
+  info = udal::sdk::make_struct<udal_device_info_t>();  // zeros, with its type and size
   std::strncpy(info.name, "UDAL template device", sizeof(info.name) - 1);
   std::strncpy(info.vendor, "Example Vendor", sizeof(info.vendor) - 1);
   std::strncpy(info.driver_name, driver_name, sizeof(info.driver_name) - 1);
   info.driver_version = UDAL_SDK_DRIVER_VERSION;
   info.abi_version = UDAL_ABI_VERSION;
-  info.type = UDAL_DEVICE_TYPE_ACCELERATOR;
+  info.device_type = UDAL_DEVICE_TYPE_ACCELERATOR;
   const uint8_t uuid[UDAL_UUID_SIZE] = {0x75, 0x64, 0x61, 0x6c, 0x2d, 0x74, 0x65, 0x6d,
                                         0x70, 0x6c, 0x61, 0x74, 0x65, 0x00, 0x00, 0x01};
   std::memcpy(info.uuid, uuid, sizeof(uuid));
@@ -50,6 +49,11 @@ void fill_info(udal_device_info_t& info, const char* driver_name) {
   info.max_kernel_arguments = 16;
   info.max_value_argument_bytes = 256;
   info.min_buffer_alignment = 256;
+  info.buffer_argument_offset_alignment = 256;
+  info.compute_unit_count = 1;
+  info.preferred_group_size_multiple = 32;
+  info.subgroup_size_count = 1;
+  info.subgroup_sizes[0] = 32;
   info.module_format_count = 0;  // takes no module format yet
   info.features = 0;
   info.numa_node = -1;
@@ -62,7 +66,9 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
   *out_driver = nullptr;  // R6: outputs cleared on entry
   // R8: no exception crosses the ABI; guard turns bad_alloc into OUT_OF_HOST_MEMORY.
   return udal::sdk::guard("driver_create", [&]() -> udal_result_t {
-    const udal_driver_create_desc_t desc = udal::sdk::read_struct(desc_in);  // R5
+    // R5: check the struct's type and refuse every chained struct this driver does not know.
+    if (udal_result_t r = udal::sdk::check_struct("driver_create", "desc", desc_in)) return r;
+    const udal_driver_create_desc_t desc = udal::sdk::read_struct(desc_in);
     auto driver = std::make_unique<Driver>();
     driver->dispatch = dispatch;
     driver->device.dispatch = dispatch;  // R4: children carry the parent's table
@@ -93,6 +99,10 @@ udal_result_t driver_get_device(udal_driver_t driver, uint32_t index, udal_devic
 }
 
 udal_result_t device_get_info(udal_device_t device, udal_device_info_t* out_info) {
+  // A caller may chain vendor structs to be filled; this driver knows none.
+  if (udal_result_t r = udal::sdk::check_struct("udal_device_get_info", "out_info", out_info)) {
+    return r;
+  }
   // R5: only the bytes inside the caller's struct_size are written.
   udal::sdk::write_struct(out_info, udal::sdk::from_handle<Device>(device)->info);
   return UDAL_SUCCESS;
@@ -106,18 +116,11 @@ udal_result_t buffer_create(udal_device_t, const udal_buffer_desc_t*, udal_buffe
               "udal_buffer_create: the template driver does not allocate memory yet");
 }
 
-udal_driver_table_t full_table() {
-  udal_driver_table_t table = {};
-  table.struct_size = sizeof(table);
-  table.last_error_message = udal::sdk::last_error_message;
-  table.driver_create = driver_create;
-  table.driver_destroy = driver_destroy;
-  table.driver_get_device_count = driver_get_device_count;
-  table.driver_get_device = driver_get_device;
-  table.device_get_info = device_get_info;
-  table.buffer_create = buffer_create;
-  return table;
-}
+// Every entry defined above, found by name (the names of UDAL_DRIVER_ENTRIES in
+// udal_driver.h); the others stay NULL. A driver whose entries live in several files
+// declares them in its common header with UDAL_SDK_DECLARE_ENTRY(name), or all of them with
+// UDAL_SDK_DECLARE_ENTRIES() and fills the table with UDAL_SDK_FULL_TABLE().
+udal_driver_table_t full_table() noexcept { return UDAL_SDK_TABLE(); }
 
 }  // namespace
 

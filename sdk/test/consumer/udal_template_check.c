@@ -34,9 +34,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   udal_device_t device = NULL;
-  udal_device_info_t info;
-  memset(&info, 0, sizeof(info));
-  info.struct_size = sizeof(info);
+  udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
   if (udal_instance_get_device(instance, 0, &device) != UDAL_SUCCESS ||
       udal_device_get_info(device, &info) != UDAL_SUCCESS) {
     fprintf(stderr, "device info: %s\n", udal_last_error_message());
@@ -46,6 +44,29 @@ int main(int argc, char** argv) {
     fprintf(stderr, "device is named '%s', expected '%s'\n", info.name, argv[2]);
     return 1;
   }
+  if (info.device_type != UDAL_DEVICE_TYPE_ACCELERATOR || info.subgroup_size_count != 1 ||
+      info.buffer_argument_offset_alignment == 0) {
+    fprintf(stderr, "device info lacks the 1.0 fields: type %d, %u subgroup sizes, offset alignment %llu\n",
+            (int)info.device_type, info.subgroup_size_count,
+            (unsigned long long)info.buffer_argument_offset_alignment);
+    return 1;
+  }
+  /* A vendor struct chained on an output reaches the driver, which refuses the type it does
+   * not know, with its own message. */
+  struct {
+    udal_structure_type_t type;
+    uint32_t struct_size;
+    void* next;
+    uint64_t payload;
+  } vendor = {(udal_structure_type_t)(UDAL_STRUCTURE_TYPE_VENDOR_BEGIN + 7), sizeof(vendor), NULL, 0};
+  info.next = &vendor;
+  r = udal_device_get_info(device, &info);
+  if (r != UDAL_ERROR_INVALID_ARGUMENT || strstr(udal_last_error_message(), "0x10007") == NULL) {
+    fprintf(stderr, "a chained vendor struct: expected UDAL_ERROR_INVALID_ARGUMENT naming 0x10007, got %s: %s\n",
+            udal_result_name(r), udal_last_error_message());
+    return 1;
+  }
+  info.next = NULL;
   /* What the template does not do is refused with a code and a message, never a crash. */
   udal_buffer_desc_t buffer_desc = UDAL_BUFFER_DESC_INIT;
   buffer_desc.size = 64;
