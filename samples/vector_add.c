@@ -100,9 +100,7 @@ static int pick_device(sample_t* s, const kernel_image_t* images, uint32_t image
   CHECK(udal_instance_get_device_count(s->instance, &device_count));
   for (d = 0; d < device_count; ++d) {
     udal_device_t device = NULL;
-    udal_device_info_t info;
-    memset(&info, 0, sizeof(info));
-    info.struct_size = sizeof(info);
+    udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
     CHECK(udal_instance_get_device(s->instance, d, &device));
     CHECK(udal_device_get_info(device, &info));
     for (i = 0; i < image_count; ++i) {
@@ -127,6 +125,44 @@ static int create_buffer(sample_t* s, uint64_t bytes, udal_buffer_t* out) {
   return 1;
 }
 
+static const char* access_name(udal_arg_access_t access) {
+  switch (access) {
+  case UDAL_ARG_ACCESS_READ:
+    return "read";
+  case UDAL_ARG_ACCESS_WRITE:
+    return "write";
+  case UDAL_ARG_ACCESS_READ_WRITE:
+    return "read-write";
+  default:
+    return "none";
+  }
+}
+
+/* Prints what the driver knows of the kernel's arguments, when it says (a framework would
+ * check its own argument list against this once, at kernel creation). */
+static int describe_kernel(udal_kernel_t kernel) {
+  udal_kernel_info_t info = UDAL_KERNEL_INFO_INIT;
+  uint32_t i;
+  CHECK(udal_kernel_get_info(kernel, &info));
+  if (!(info.flags & UDAL_KERNEL_FLAG_ARGUMENT_INFO)) {
+    printf("vector_add: the driver does not describe the kernel's arguments\n");
+    return 1;
+  }
+  printf("vector_add: kernel vector_add(");
+  for (i = 0; i < info.argument_count; ++i) {
+    udal_kernel_arg_info_t arg = UDAL_KERNEL_ARG_INFO_INIT;
+    CHECK(udal_kernel_get_argument_info(kernel, i, &arg));
+    if (arg.kind == UDAL_ARG_KIND_BUFFER)
+      printf("%sbuffer %s", i ? ", " : "", access_name(arg.access));
+    else if (arg.kind == UDAL_ARG_KIND_VALUE)
+      printf("%svalue of %u bytes", i ? ", " : "", arg.value_size);
+    else
+      printf("%sunknown", i ? ", " : "");
+  }
+  printf(")\n");
+  return 1;
+}
+
 static int load_kernel(sample_t* s, const kernel_image_t* images, uint32_t image_count) {
   udal_module_image_t module_images[IMAGE_COUNT];
   udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
@@ -141,7 +177,7 @@ static int load_kernel(sample_t* s, const kernel_image_t* images, uint32_t image
   desc.image_count = image_count;
   CHECK(udal_module_create(s->device, &desc, &s->module));
   CHECK(udal_kernel_create(s->module, "vector_add", &s->kernel));
-  return 1;
+  return describe_kernel(s->kernel);
 }
 
 static uint32_t min_u32(uint32_t a, uint32_t b) {
@@ -189,9 +225,11 @@ static int run(sample_t* s, const kernel_image_t* images, uint32_t image_count) 
                                                      s->device_info.max_group_invocations));
   launch.group_size[0] = group_size;
   launch.group_count[0] = (n + group_size - 1) / group_size;
-  args[0] = udal_arg_buffer(s->a, 0);
-  args[1] = udal_arg_buffer(s->b, 0);
-  args[2] = udal_arg_buffer(s->c, 0);
+  /* Say how the kernel uses each buffer: drivers order work and place barriers by it, and
+   * one that knows the kernel's declarations refuses a launch that promises less. */
+  args[0] = udal_arg_buffer_access(s->a, 0, UDAL_ARG_ACCESS_READ);
+  args[1] = udal_arg_buffer_access(s->b, 0, UDAL_ARG_ACCESS_READ);
+  args[2] = udal_arg_buffer_access(s->c, 0, UDAL_ARG_ACCESS_WRITE);
   args[3] = udal_arg_value(&n, sizeof(n));
   launch.args = args;
   launch.arg_count = 4;

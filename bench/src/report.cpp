@@ -308,6 +308,10 @@ std::string Report::markdown() const {
     for (uint64_t s : sizes_)
       row("host_read", "host read", s, "GB/s", gbps, "copy", "limit", s, nullptr);
     row("event_round_trip", "event record + wait, median", 0, "µs", median, "", "", 0, nullptr);
+    row("timed_round_trip", "timing event record + wait, median", 0, "µs", median, "", "", 0,
+        nullptr);
+    row("host_function", "host function + synchronize, median", 0, "µs", median, "", "", 0,
+        nullptr);
     row("sync_idle", "synchronize idle stream, median", 0, "µs", median, "", "", 0, nullptr);
   }
   if (udal_.empty())

@@ -57,7 +57,7 @@ struct Device {
   std::string backend;
   std::string driver;
   udal_device_t device = nullptr;
-  udal_device_info_t info = {};
+  udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
   udal_stream_t stream = nullptr;
   udal_module_t empty_module = nullptr;
   udal_module_t saxpy_module = nullptr;
@@ -104,6 +104,13 @@ udal_result_t make_kernel(Device& d, const char* kernel, udal_module_t* out_modu
   return udal_kernel_create(*out_module, kernel, out_kernel);
 }
 
+// A plain event only orders work; UDAL_EVENT_FLAG_TIMING adds a timestamp to every record.
+udal_result_t make_event(udal_device_t device, udal_event_flags_t flags, Event& out) {
+  udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+  desc.flags = flags;
+  return udal_event_create(device, &desc, &out.handle);
+}
+
 udal_result_t make_buffer(udal_device_t device, uint64_t bytes, Buffer& out) {
   udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
   desc.size = bytes;
@@ -125,7 +132,7 @@ udal_result_t touch(const Device& d, const Buffer& buffer, uint64_t bytes) {
 // is, so the time is libudal's checks plus its one load and indirect call.
 void bm_hop_udal(benchmark::State& state, Device* d) {
   Event event;
-  BENCH_CHECK(state, udal_event_create(d->device, nullptr, &event.handle));
+  BENCH_CHECK(state, make_event(d->device, 0, event));
   for (auto _ : state) {
     udal_event_t e = event.handle;
     benchmark::DoNotOptimize(e); // reload the handle each time, as a caller would
@@ -137,7 +144,7 @@ void bm_hop_udal(benchmark::State& state, Device* d) {
 // every handle starts with its table pointer): the floor of a loader.
 void bm_hop_direct(benchmark::State& state, Device* d) {
   Event event;
-  BENCH_CHECK(state, udal_event_create(d->device, nullptr, &event.handle));
+  BENCH_CHECK(state, make_event(d->device, 0, event));
   for (auto _ : state) {
     udal_event_t e = event.handle;
     benchmark::DoNotOptimize(e);
@@ -189,7 +196,9 @@ void bm_saxpy(benchmark::State& state, Device* d) {
   BENCH_CHECK(state, touch(*d, x, bytes));
   BENCH_CHECK(state, touch(*d, y, bytes));
   const float a = 0.5f;
-  const udal_kernel_arg_t args[] = {udal_arg_buffer(x.handle, 0), udal_arg_buffer(y.handle, 0),
+  // x is only read, y read and written: as the kernels declare them.
+  const udal_kernel_arg_t args[] = {udal_arg_buffer_access(x.handle, 0, UDAL_ARG_ACCESS_READ),
+                                    udal_arg_buffer_access(y.handle, 0, UDAL_ARG_ACCESS_READ_WRITE),
                                     udal_arg_value(&a, sizeof a), udal_arg_value(&n, sizeof n)};
   udal_launch_desc_t launch = UDAL_LAUNCH_DESC_INIT;
   launch.group_size[0] = d->group_size();
@@ -260,15 +269,38 @@ void bm_host_read(benchmark::State& state, Device* d, uint64_t bytes) {
 
 // ---- synchronization --------------------------------------------------------------------
 
-void bm_event_round_trip(benchmark::State& state, Device* d) {
+// |flags| 0: a plain event, as a framework orders work with; UDAL_EVENT_FLAG_TIMING: the
+// same with a timestamp per record (timed_round_trip), which is what the opt-in saves.
+void bm_event_round_trip(benchmark::State& state, Device* d, udal_event_flags_t flags) {
   Event event;
-  BENCH_CHECK(state, udal_event_create(d->device, nullptr, &event.handle));
+  BENCH_CHECK(state, make_event(d->device, flags, event));
   LatencySamples samples;
   for (auto _ : state) {
     samples.start();
     BENCH_CHECK(state, udal_stream_record_event(d->stream, event.handle));
     BENCH_CHECK(state, udal_event_wait(event.handle, UDAL_TIMEOUT_INFINITE));
     samples.stop();
+  }
+  samples.report(state);
+}
+
+// A host function on an idle stream, then synchronize: how soon a framework's "work done"
+// callback (PJRT's OnReady) runs and the stream is seen idle again.
+void bm_host_function(benchmark::State& state, Device* d) {
+  uint64_t calls = 0;
+  const udal_host_function_t count = [](void* user_data) { ++*static_cast<uint64_t*>(user_data); };
+  LatencySamples samples;
+  for (auto _ : state) {
+    samples.start();
+    BENCH_CHECK(state, udal_stream_enqueue_host_function(d->stream, count, &calls));
+    BENCH_CHECK(state, udal_stream_synchronize(d->stream, UDAL_TIMEOUT_INFINITE));
+    samples.stop();
+  }
+  if (calls != static_cast<uint64_t>(state.iterations())) {
+    state.SkipWithError(fmt::format("the host function ran {} times in {} iterations", calls,
+                                    state.iterations())
+                            .c_str());
+    return;
   }
   samples.report(state);
 }
@@ -321,7 +353,10 @@ void register_device(Device* d) {
     add_sized("host_write", b, bytes, bm_host_write, d);
     add_sized("host_read", b, bytes, bm_host_read, d);
   }
-  add("event_round_trip", b, bm_event_round_trip, d);
+  add("event_round_trip", b, bm_event_round_trip, d, udal_event_flags_t{0});
+  if (d->info.features & UDAL_DEVICE_FEATURE_TIMESTAMPS)
+    add("timed_round_trip", b, bm_event_round_trip, d, UDAL_EVENT_FLAG_TIMING);
+  add("host_function", b, bm_host_function, d);
   add("sync_idle", b, bm_sync_idle, d);
 }
 
@@ -352,7 +387,6 @@ int register_udal_benchmarks() {
     auto d = std::make_unique<Device>();
     if (udal_instance_get_device(g_instance, i, &d->device) != UDAL_SUCCESS)
       continue;
-    d->info.struct_size = sizeof(d->info);
     if (udal_device_get_info(d->device, &d->info) != UDAL_SUCCESS)
       continue;
     d->driver = d->info.driver_name;

@@ -2,9 +2,15 @@
 # need nothing but CMake (string(JSON) parses udal-info's --json output).
 #
 #   -DUDAL_INFO=<path of udal-info>
-#   -DMODE=cpu_loaded      --json lists driver "cpu" as loaded with >= 1 device, and the
-#                          devices array is not empty
+#   -DMODE=cpu_loaded      --json lists driver "cpu" as loaded with >= 1 device, the
+#                          devices array is not empty, and each CPU device has the fields a
+#                          framework tunes with (offset alignment, compute units, preferred
+#                          group-size multiple, subgroup sizes) and its memory usage when its
+#                          features say MEMORY_USAGE
 #   -DMODE=text            the text lists driver "cpu" as loaded, and at least one device
+#                          with the same fields
+#   -DMODE=cpu_devices     -DCPU_DEVICES=<n> (run with UDAL_CPU_DEVICE_COUNT=n): --json lists
+#                          exactly n devices of driver "cpu", each with its own uuid
 #   -DMODE=broken_driver   -DMANIFEST=<manifest> -DMISSING_FILE=<library file name>:
 #                          with --driver MANIFEST the driver is failed, its reason names
 #                          MISSING_FILE, there are no devices and the text says why
@@ -42,6 +48,50 @@ function(find_driver json name prefix)
   set(${prefix}_found ${found} PARENT_SCOPE)
 endfunction()
 
+# Checks the device at |index| of |json| (a CPU driver device) has sane tuning fields and
+# memory usage exactly when it claims MEMORY_USAGE.
+function(check_cpu_device json index)
+  string(JSON name GET "${json}" devices ${index} name)
+  foreach(field buffer_argument_offset_alignment compute_unit_count preferred_group_size_multiple
+                min_buffer_alignment)
+    string(JSON value ERROR_VARIABLE err GET "${json}" devices ${index} ${field})
+    if(err OR NOT value MATCHES "^[0-9]+$" OR value LESS 1)
+      message(FATAL_ERROR "device ${index} (${name}): ${field} is '${value}' ${err}")
+    endif()
+  endforeach()
+  string(JSON alignment GET "${json}" devices ${index} buffer_argument_offset_alignment)
+  math(EXPR not_power_of_two "${alignment} & (${alignment} - 1)")
+  if(NOT not_power_of_two EQUAL 0)
+    message(FATAL_ERROR "device ${index}: buffer_argument_offset_alignment ${alignment} is not a power of two")
+  endif()
+  string(JSON subgroups ERROR_VARIABLE err LENGTH "${json}" devices ${index} subgroup_sizes)
+  if(err OR subgroups LESS 1)
+    message(FATAL_ERROR "device ${index} (${name}): no subgroup size ${err}")
+  endif()
+  string(JSON type GET "${json}" devices ${index} device_type)
+  if(NOT type STREQUAL "cpu")
+    message(FATAL_ERROR "device ${index} (${name}) of the CPU driver has device_type '${type}'")
+  endif()
+
+  string(JSON features GET "${json}" devices ${index} features)
+  string(JSON usage_type TYPE "${json}" devices ${index} memory_usage)
+  if(features MATCHES "\"MEMORY_USAGE\"")
+    if(NOT usage_type STREQUAL "OBJECT")
+      message(FATAL_ERROR "device ${index} claims MEMORY_USAGE but memory_usage is ${usage_type}")
+    endif()
+    string(JSON error ERROR_VARIABLE no_error GET "${json}" devices ${index} memory_usage error)
+    if(NOT no_error)
+      message(FATAL_ERROR "device ${index}: udal_device_get_memory_usage failed: ${error}")
+    endif()
+    string(JSON budget GET "${json}" devices ${index} memory_usage device_budget_bytes)
+    if(budget LESS 1)
+      message(FATAL_ERROR "device ${index}: a device memory budget of ${budget} bytes")
+    endif()
+  elseif(NOT usage_type STREQUAL "NULL")
+    message(FATAL_ERROR "device ${index} lacks MEMORY_USAGE but memory_usage is ${usage_type}")
+  endif()
+endfunction()
+
 if(MODE STREQUAL "cpu_loaded")
   run_udal_info(json --json)
   string(JSON abi ERROR_VARIABLE err GET "${json}" abi_version)
@@ -65,7 +115,50 @@ if(MODE STREQUAL "cpu_loaded")
   if(devices LESS 1)
     message(FATAL_ERROR "the devices array is empty\n${json}")
   endif()
+  math(EXPR last "${devices} - 1")
+  set(cpu_devices 0)
+  foreach(i RANGE ${last})
+    string(JSON driver_name ERROR_VARIABLE err GET "${json}" devices ${i} driver_name)
+    if(NOT err AND driver_name STREQUAL "cpu")
+      check_cpu_device("${json}" ${i})
+      math(EXPR cpu_devices "${cpu_devices} + 1")
+    endif()
+  endforeach()
+  if(NOT cpu_devices EQUAL device_count)
+    message(FATAL_ERROR "driver 'cpu' reports ${device_count} devices, ${cpu_devices} are listed")
+  endif()
   message(STATUS "ok: ABI ${abi}; driver 'cpu' loaded with ${device_count} device(s)")
+
+elseif(MODE STREQUAL "cpu_devices")
+  run_udal_info(json --json)
+  find_driver("${json}" cpu cpu)
+  if(cpu_found LESS 0)
+    message(FATAL_ERROR "driver 'cpu' is not listed\n${json}")
+  endif()
+  string(JSON device_count GET "${json}" drivers ${cpu_found} device_count)
+  if(NOT device_count EQUAL CPU_DEVICES)
+    message(FATAL_ERROR "UDAL_CPU_DEVICE_COUNT=${CPU_DEVICES}, but driver 'cpu' reports ${device_count} devices")
+  endif()
+  string(JSON devices LENGTH "${json}" devices)
+  math(EXPR last "${devices} - 1")
+  set(uuids "")
+  foreach(i RANGE ${last})
+    string(JSON driver_name ERROR_VARIABLE err GET "${json}" devices ${i} driver_name)
+    if(err OR NOT driver_name STREQUAL "cpu")
+      continue()
+    endif()
+    check_cpu_device("${json}" ${i})
+    string(JSON uuid GET "${json}" devices ${i} uuid)
+    if(uuid IN_LIST uuids)
+      message(FATAL_ERROR "two CPU devices share the uuid ${uuid}")
+    endif()
+    list(APPEND uuids ${uuid})
+  endforeach()
+  list(LENGTH uuids listed)
+  if(NOT listed EQUAL CPU_DEVICES)
+    message(FATAL_ERROR "${listed} CPU devices are listed, expected ${CPU_DEVICES}")
+  endif()
+  message(STATUS "ok: ${CPU_DEVICES} CPU devices: ${uuids}")
 
 elseif(MODE STREQUAL "text")
   run_udal_info(text)
@@ -78,6 +171,13 @@ elseif(MODE STREQUAL "text")
   if(NOT text MATCHES "Devices: [1-9]")
     message(FATAL_ERROR "no devices:\n${text}")
   endif()
+  foreach(line "buffer argument offset alignment +[1-9][0-9]* bytes" "compute units +[1-9]"
+               "preferred group size multiple +[1-9]" "subgroup sizes +[1-9]"
+               "memory usage|device memory used")
+    if(NOT text MATCHES "\n    (${line})")
+      message(FATAL_ERROR "the device lacks a line matching '${line}':\n${text}")
+    endif()
+  endforeach()
   message(STATUS "ok:\n${text}")
 
 elseif(MODE STREQUAL "broken_driver")

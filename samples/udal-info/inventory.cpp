@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -41,15 +42,21 @@ bool collect(udal_instance_t instance, Inventory& out, QueryError& error) {
       return fail("udal_instance_get_device", r);
     DeviceEntry entry;
     entry.index = i;
-    entry.info.struct_size = sizeof(entry.info);
     entry.result = udal_device_get_info(device, &entry.info);
     if (entry.result != UDAL_SUCCESS)
       entry.error_message = udal_last_error_message();
+    if (entry.result == UDAL_SUCCESS && (entry.info.features & UDAL_DEVICE_FEATURE_MEMORY_USAGE)) {
+      entry.has_memory_usage = true;
+      entry.memory_usage_result = udal_device_get_memory_usage(device, &entry.memory_usage);
+      if (entry.memory_usage_result != UDAL_SUCCESS)
+        entry.memory_usage_error = udal_last_error_message();
+    }
     out.devices.push_back(entry);
   }
 
   for (const char* name : {"UDAL_DRIVER_FILES", "UDAL_ADD_DRIVER_FILES", "UDAL_DRIVERS_SELECT",
-                           "UDAL_DRIVERS_DISABLE", "UDAL_VALIDATION", "UDAL_TRACE"}) {
+                           "UDAL_DRIVERS_DISABLE", "UDAL_LOG", "UDAL_CPU_DEVICE_COUNT",
+                           "UDAL_VALIDATION", "UDAL_TRACE"}) {
     if (const char* value = std::getenv(name))
       out.environment.emplace_back(name, value);
   }
@@ -144,13 +151,19 @@ std::string module_format_name(udal_module_format_t format) {
 }
 
 std::vector<std::string> feature_names(udal_device_features_t features) {
-  static constexpr std::array<std::pair<udal_device_features_t, const char*>, 6> kKnown{{
+  static constexpr std::array<std::pair<udal_device_features_t, const char*>, 12> kKnown{{
       {UDAL_DEVICE_FEATURE_TIMESTAMPS, "TIMESTAMPS"},
       {UDAL_DEVICE_FEATURE_HOST_BUFFERS, "HOST_BUFFERS"},
       {UDAL_DEVICE_FEATURE_SHARED_BUFFERS, "SHARED_BUFFERS"},
       {UDAL_DEVICE_FEATURE_LOCAL_MEMORY, "LOCAL_MEMORY"},
       {UDAL_DEVICE_FEATURE_FLOAT64, "FLOAT64"},
       {UDAL_DEVICE_FEATURE_INT64, "INT64"},
+      {UDAL_DEVICE_FEATURE_FLOAT16, "FLOAT16"},
+      {UDAL_DEVICE_FEATURE_INT8, "INT8"},
+      {UDAL_DEVICE_FEATURE_INT16, "INT16"},
+      {UDAL_DEVICE_FEATURE_DEVICE_ADDRESS, "DEVICE_ADDRESS"},
+      {UDAL_DEVICE_FEATURE_MEMORY_USAGE, "MEMORY_USAGE"},
+      {UDAL_DEVICE_FEATURE_KERNEL_ARGUMENT_INFO, "KERNEL_ARGUMENT_INFO"},
   }};
   std::vector<std::string> names;
   for (const auto& [bit, name] : kKnown) {
@@ -176,6 +189,11 @@ std::string uuid_hex(const uint8_t (&uuid)[UDAL_UUID_SIZE], bool dashed) {
     hex += fmt::format("{:02x}", uuid[i]);
   }
   return hex;
+}
+
+std::vector<uint32_t> subgroup_sizes(const udal_device_info_t& info) {
+  const uint32_t count = std::min<uint32_t>(info.subgroup_size_count, UDAL_MAX_SUBGROUP_SIZES);
+  return std::vector<uint32_t>(info.subgroup_sizes, info.subgroup_sizes + count);
 }
 
 std::string human_bytes(uint64_t bytes) {

@@ -36,7 +36,12 @@ struct DeviceEntry {
   // When udal_device_get_info fails the device is still listed, with the failure.
   udal_result_t result = UDAL_SUCCESS;
   std::string error_message;
-  udal_device_info_t info{};
+  udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
+  // Read only from a device with UDAL_DEVICE_FEATURE_MEMORY_USAGE; a failure is shown too.
+  bool has_memory_usage = false;
+  udal_result_t memory_usage_result = UDAL_SUCCESS;
+  std::string memory_usage_error;
+  udal_memory_usage_t memory_usage = UDAL_MEMORY_USAGE_INIT;
 };
 
 struct Inventory {
@@ -69,6 +74,8 @@ std::string module_format_name(udal_module_format_t format);
 std::vector<std::string> feature_names(udal_device_features_t features);
 std::string uuid_hex(const uint8_t (&uuid)[UDAL_UUID_SIZE], bool dashed);
 std::string human_bytes(uint64_t bytes); // "15.6 GiB"
+// The subgroup sizes a device reports (at most UDAL_MAX_SUBGROUP_SIZES of them).
+std::vector<uint32_t> subgroup_sizes(const udal_device_info_t& info);
 
 // ---- renderers ---------------------------------------------------------------------------
 std::string render_text(const Inventory& inventory);

@@ -34,6 +34,24 @@ json driver_json(const DriverEntry& d) {
   };
 }
 
+// null when the device does not offer UDAL_DEVICE_FEATURE_MEMORY_USAGE.
+json memory_usage_json(const DeviceEntry& dev) {
+  if (!dev.has_memory_usage)
+    return json(nullptr);
+  if (dev.memory_usage_result != UDAL_SUCCESS) {
+    return json{{"error",
+                 {{"result", udal_result_name(dev.memory_usage_result)},
+                  {"message", dev.memory_usage_error}}}};
+  }
+  const udal_memory_usage_t& usage = dev.memory_usage;
+  return json{
+      {"device_allocated_bytes", usage.device_allocated_bytes},
+      {"device_budget_bytes", usage.device_budget_bytes},
+      {"host_visible_allocated_bytes", usage.host_visible_allocated_bytes},
+      {"host_visible_budget_bytes", usage.host_visible_budget_bytes},
+  };
+}
+
 json device_json(const DeviceEntry& dev) {
   if (dev.result != UDAL_SUCCESS) {
     return json{
@@ -45,30 +63,36 @@ json device_json(const DeviceEntry& dev) {
   for (uint32_t i = 0; i < std::min<uint32_t>(info.module_format_count, UDAL_MAX_MODULE_FORMATS);
        ++i)
     formats.push_back(module_format_name(info.module_formats[i]));
-  // Field names follow udal_device_info_t so the JSON needs no separate documentation.
+  // Field names follow udal_device_info_t, in its order, so the JSON needs no separate
+  // documentation; the arrays with a count are one JSON array each.
   return json{
       {"index", dev.index},
       {"name", info.name},
       {"vendor", info.vendor},
-      {"type", device_type_name(info.type)},
       {"driver_name", info.driver_name},
+      {"pci_bus_id", info.pci_bus_id[0] ? json(info.pci_bus_id) : json(nullptr)},
+      {"uuid", uuid_hex(info.uuid, false)},
       {"driver_version", version_json(info.driver_version)},
       {"abi_version", version_json(info.abi_version)},
-      {"uuid", uuid_hex(info.uuid, false)},
+      {"device_type", device_type_name(info.device_type)},
+      {"numa_node", info.numa_node},
+      {"features", feature_names(info.features)},
       {"device_memory_bytes", info.device_memory_bytes},
       {"host_visible_memory_bytes", info.host_visible_memory_bytes},
+      {"max_local_memory_bytes", info.max_local_memory_bytes},
+      {"max_allocation_bytes", info.max_allocation_bytes},
+      {"min_buffer_alignment", info.min_buffer_alignment},
+      {"buffer_argument_offset_alignment", info.buffer_argument_offset_alignment},
       {"max_group_size", axes(info.max_group_size)},
       {"max_group_invocations", info.max_group_invocations},
       {"max_group_count", axes(info.max_group_count)},
-      {"max_local_memory_bytes", info.max_local_memory_bytes},
-      {"max_allocation_bytes", info.max_allocation_bytes},
       {"max_kernel_arguments", info.max_kernel_arguments},
       {"max_value_argument_bytes", info.max_value_argument_bytes},
-      {"min_buffer_alignment", info.min_buffer_alignment},
+      {"compute_unit_count", info.compute_unit_count},
+      {"preferred_group_size_multiple", info.preferred_group_size_multiple},
+      {"subgroup_sizes", subgroup_sizes(info)},
       {"module_formats", formats},
-      {"features", feature_names(info.features)},
-      {"pci_bus_id", info.pci_bus_id[0] ? json(info.pci_bus_id) : json(nullptr)},
-      {"numa_node", info.numa_node},
+      {"memory_usage", memory_usage_json(dev)},
   };
 }
 

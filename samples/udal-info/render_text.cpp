@@ -110,6 +110,18 @@ void append_drivers(std::string& out, const Inventory& inv) {
   }
 }
 
+std::string join_numbers(const std::vector<uint32_t>& numbers) {
+  std::vector<std::string> items;
+  for (uint32_t n : numbers)
+    items.push_back(std::to_string(n));
+  return items.empty() ? "none" : join(items, ", ");
+}
+
+// "1.2 GiB (1288490188 bytes) of 15.6 GiB (...)"
+std::string usage(uint64_t allocated, uint64_t budget) {
+  return fmt::format("{} of {}", memory(allocated), memory(budget));
+}
+
 void append_device(std::string& out, const DeviceEntry& dev) {
   if (dev.result != UDAL_SUCCESS) {
     out += fmt::format("\n  Device {}: udal_device_get_info failed: {}: {}\n", dev.index,
@@ -123,31 +135,48 @@ void append_device(std::string& out, const DeviceEntry& dev) {
     formats.push_back(module_format_name(info.module_formats[i]));
   const auto features = feature_names(info.features);
 
+  Fields fields{
+      {"vendor", info.vendor},
+      {"type", device_type_name(info.device_type)},
+      {"driver", info.driver_name},
+      {"driver version", version_string(info.driver_version)},
+      {"abi version", version_string(info.abi_version)},
+      {"uuid", uuid_hex(info.uuid, true)},
+      {"device memory", memory(info.device_memory_bytes)},
+      {"host-visible memory", memory(info.host_visible_memory_bytes)},
+      {"compute units", std::to_string(info.compute_unit_count)},
+      {"max group size", axes(info.max_group_size)},
+      {"max group invocations", std::to_string(info.max_group_invocations)},
+      {"preferred group size multiple", std::to_string(info.preferred_group_size_multiple)},
+      {"subgroup sizes", join_numbers(subgroup_sizes(info))},
+      {"max group count", axes(info.max_group_count)},
+      {"max local memory", memory(info.max_local_memory_bytes)},
+      {"max allocation", memory(info.max_allocation_bytes)},
+      {"max kernel arguments", std::to_string(info.max_kernel_arguments)},
+      {"max value argument bytes", std::to_string(info.max_value_argument_bytes)},
+      {"min buffer alignment", fmt::format("{} bytes", info.min_buffer_alignment)},
+      {"buffer argument offset alignment",
+       fmt::format("{} bytes", info.buffer_argument_offset_alignment)},
+      {"module formats", formats.empty() ? "none" : join(formats, ", ")},
+      {"features", features.empty() ? "none" : join(features, ", ")},
+      {"pci bus id", info.pci_bus_id[0] ? std::string(info.pci_bus_id) : "none"},
+      {"numa node", info.numa_node < 0 ? "unknown" : std::to_string(info.numa_node)},
+  };
+  if (!dev.has_memory_usage) {
+    fields.push_back({"memory usage", "not offered by the device"});
+  } else if (dev.memory_usage_result != UDAL_SUCCESS) {
+    fields.push_back({"memory usage", fmt::format("udal_device_get_memory_usage failed: {}: {}",
+                                                  udal_result_name(dev.memory_usage_result),
+                                                  dev.memory_usage_error)});
+  } else {
+    const udal_memory_usage_t& u = dev.memory_usage;
+    fields.push_back({"device memory used",
+                      usage(u.device_allocated_bytes, u.device_budget_bytes)});
+    fields.push_back({"host-visible memory used",
+                      usage(u.host_visible_allocated_bytes, u.host_visible_budget_bytes)});
+  }
   out += fmt::format("\n  Device {}: {}\n", dev.index, info.name);
-  append_fields(out,
-                {
-                    {"vendor", info.vendor},
-                    {"type", device_type_name(info.type)},
-                    {"driver", info.driver_name},
-                    {"driver version", version_string(info.driver_version)},
-                    {"abi version", version_string(info.abi_version)},
-                    {"uuid", uuid_hex(info.uuid, true)},
-                    {"device memory", memory(info.device_memory_bytes)},
-                    {"host-visible memory", memory(info.host_visible_memory_bytes)},
-                    {"max group size", axes(info.max_group_size)},
-                    {"max group invocations", std::to_string(info.max_group_invocations)},
-                    {"max group count", axes(info.max_group_count)},
-                    {"max local memory", memory(info.max_local_memory_bytes)},
-                    {"max allocation", memory(info.max_allocation_bytes)},
-                    {"max kernel arguments", std::to_string(info.max_kernel_arguments)},
-                    {"max value argument bytes", std::to_string(info.max_value_argument_bytes)},
-                    {"min buffer alignment", fmt::format("{} bytes", info.min_buffer_alignment)},
-                    {"module formats", formats.empty() ? "none" : join(formats, ", ")},
-                    {"features", features.empty() ? "none" : join(features, ", ")},
-                    {"pci bus id", info.pci_bus_id[0] ? std::string(info.pci_bus_id) : "none"},
-                    {"numa node", info.numa_node < 0 ? "unknown" : std::to_string(info.numa_node)},
-                },
-                "    ");
+  append_fields(out, fields, "    ");
 }
 
 } // namespace
