@@ -112,8 +112,7 @@ protected:
  * ------------------------------------------------------------------------------------- */
 
 TEST_F(DispatchTest, DeviceGetInfoRejectsBadInput) {
-  udal_device_info_t info{};
-  info.struct_size = sizeof(info);
+  udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
   EXPECT_FAILS_WITH(udal_device_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "device");
   EXPECT_FAILS_WITH(udal_device_get_info(device, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = sizeof(info) - 1;
@@ -124,12 +123,18 @@ TEST_F(DispatchTest, DeviceGetInfoRejectsBadInput) {
 TEST_F(DispatchTest, DeviceGetInfoKeepsTheCallersNextChain) {
   udal_device_info_t info;
   std::memset(&info, 0xab, sizeof(info));
-  int extension = 0;
+  udal_base_out_t extension = {kFakeExtension, sizeof(extension), nullptr};
+  info.type = UDAL_STRUCTURE_TYPE_DEVICE_INFO;
   info.struct_size = sizeof(info);
   info.next = &extension;
-  ASSERT_EQ(udal_device_get_info(device, &info), UDAL_SUCCESS);
+  ASSERT_EQ(udal_device_get_info(device, &info), UDAL_SUCCESS) << udal_last_error_message();
   EXPECT_EQ(info.next, &extension);
+  EXPECT_EQ(info.type, UDAL_STRUCTURE_TYPE_DEVICE_INFO);
+  EXPECT_EQ(info.struct_size, sizeof(info));
   EXPECT_EQ(info.pci_bus_id[0], '\0') << "fields the driver left alone must be cleared";
+  EXPECT_EQ(info.reserved0, 0u) << "the fake writes reserved0; libudal must write it as 0";
+  EXPECT_STREQ(info.driver_name, "udal_test_fake");
+  EXPECT_EQ(info.buffer_argument_offset_alignment, 4u);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -185,8 +190,7 @@ TEST_F(DispatchTest, BufferDestroyRejectsNull) {
 }
 
 TEST_F(DispatchTest, BufferGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
-  udal_buffer_info_t info{};
-  info.struct_size = sizeof(info);
+  udal_buffer_info_t info = UDAL_BUFFER_INFO_INIT;
   EXPECT_FAILS_WITH(udal_buffer_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "buffer");
   EXPECT_FAILS_WITH(udal_buffer_get_info(buffer, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = 16;
@@ -197,6 +201,7 @@ TEST_F(DispatchTest, BufferGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
   EXPECT_EQ(info.size, 256u);
   EXPECT_EQ(info.device, device);
   EXPECT_EQ(info.kind, UDAL_BUFFER_KIND_HOST);
+  EXPECT_EQ(info.reserved0, 0u) << "the fake writes reserved0; libudal must write it as 0";
 }
 
 TEST_F(DispatchTest, BufferMapRejectsBadInputAndClearsThePointer) {
@@ -251,11 +256,19 @@ TEST_F(DispatchTest, EventCreateRejectsBadInputAndClearsTheOutput) {
                     "struct_size 8");
   EXPECT_EQ(out, nullptr);
   desc = UDAL_EVENT_DESC_INIT;
-  desc.flags = 1;
-  EXPECT_FAILS_WITH(udal_event_create(device, &desc, &out), UDAL_ERROR_INVALID_ARGUMENT, "flags");
-  desc.flags = 0;
-  ASSERT_EQ(udal_event_create(device, &desc, &out), UDAL_SUCCESS);
-  EXPECT_EQ(udal_event_destroy(out), UDAL_SUCCESS);
+  desc.flags = 4;
+  EXPECT_FAILS_WITH(udal_event_create(device, &desc, &out), UDAL_ERROR_INVALID_ARGUMENT,
+                    "unknown bits 0x4");
+  desc.flags = UDAL_EVENT_FLAG_TIMING | UDAL_EVENT_FLAG_HOST_SIGNAL;
+  EXPECT_FAILS_WITH(udal_event_create(device, &desc, &out), UDAL_ERROR_INVALID_ARGUMENT,
+                    "combine UDAL_EVENT_FLAG_TIMING and UDAL_EVENT_FLAG_HOST_SIGNAL");
+  EXPECT_EQ(out, nullptr);
+  for (udal_event_flags_t flags :
+       {udal_event_flags_t{0}, UDAL_EVENT_FLAG_TIMING, UDAL_EVENT_FLAG_HOST_SIGNAL}) {
+    desc.flags = flags;
+    ASSERT_EQ(udal_event_create(device, &desc, &out), UDAL_SUCCESS) << udal_last_error_message();
+    EXPECT_EQ(udal_event_destroy(out), UDAL_SUCCESS);
+  }
 }
 
 TEST_F(DispatchTest, EventFunctionsRejectNullHandles) {
@@ -281,6 +294,20 @@ TEST_F(DispatchTest, EventStatusesComeBackWithAStaticMessage) {
 
 TEST_F(DispatchTest, EventElapsedRejectsBadInputAndForeignEvents) {
   uint64_t ns = 99;
+  // Events without UDAL_EVENT_FLAG_TIMING: the driver refuses them (with its message).
+  ASSERT_EQ(udal_stream_record_event(stream, event), UDAL_SUCCESS);
+  ASSERT_EQ(udal_stream_record_event(stream, event2), UDAL_SUCCESS);
+  EXPECT_FAILS_WITH(udal_event_elapsed_ns(event, event2, &ns), UDAL_ERROR_INVALID_ARGUMENT,
+                    "udal_event_elapsed_ns: an event was created without UDAL_EVENT_FLAG_TIMING");
+  EXPECT_EQ(ns, 0u);
+
+  udal_event_desc_t timing = UDAL_EVENT_DESC_INIT;
+  timing.flags = UDAL_EVENT_FLAG_TIMING;
+  ASSERT_EQ(udal_event_destroy(event), UDAL_SUCCESS);
+  ASSERT_EQ(udal_event_destroy(event2), UDAL_SUCCESS);
+  ASSERT_EQ(udal_event_create(device, &timing, &event), UDAL_SUCCESS);
+  ASSERT_EQ(udal_event_create(device, &timing, &event2), UDAL_SUCCESS);
+  ns = 99;
   EXPECT_FAILS_WITH(udal_event_elapsed_ns(nullptr, event2, &ns), UDAL_ERROR_INVALID_HANDLE,
                     "start");
   EXPECT_EQ(ns, 0u);
@@ -365,6 +392,10 @@ TEST_F(DispatchTest, VendorModuleFormatsPassLibudalsCheck) {
   // The fake takes only HOST_NATIVE, and says nothing: libudal must still explain.
   EXPECT_FAILS_WITH(udal_module_create(device, &d, &out), UDAL_ERROR_UNSUPPORTED,
                     "driver 'udal_test_fake' returned UDAL_ERROR_UNSUPPORTED");
+  // The exact phrase the conformance suite fails a driver for (driver guide rule 7).
+  EXPECT_NE(std::string(udal_last_error_message()).find("without a message (driver guide rule 7)"),
+            std::string::npos)
+      << udal_last_error_message();
   EXPECT_EQ(out, nullptr);
 }
 
@@ -380,8 +411,7 @@ TEST_F(DispatchTest, ModuleImageMayBeAPath) {
 }
 
 TEST_F(DispatchTest, ModuleGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
-  udal_module_info_t info{};
-  info.struct_size = sizeof(info);
+  udal_module_info_t info = UDAL_MODULE_INFO_INIT;
   EXPECT_FAILS_WITH(udal_module_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "module");
   EXPECT_FAILS_WITH(udal_module_get_info(module, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = 1;
@@ -410,8 +440,7 @@ TEST_F(DispatchTest, KernelCreateRejectsBadInputAndClearsTheOutput) {
 }
 
 TEST_F(DispatchTest, KernelGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
-  udal_kernel_info_t info{};
-  info.struct_size = sizeof(info);
+  udal_kernel_info_t info = UDAL_KERNEL_INFO_INIT;
   EXPECT_FAILS_WITH(udal_kernel_get_info(nullptr, &info), UDAL_ERROR_INVALID_HANDLE, "kernel");
   EXPECT_FAILS_WITH(udal_kernel_get_info(kernel, nullptr), UDAL_ERROR_INVALID_ARGUMENT, "out_info");
   info.struct_size = 0;
@@ -420,6 +449,8 @@ TEST_F(DispatchTest, KernelGetInfoRejectsBadInputAndReturnsTheDriversAnswer) {
   info.struct_size = sizeof(info);
   ASSERT_EQ(udal_kernel_get_info(kernel, &info), UDAL_SUCCESS);
   EXPECT_EQ(info.argument_count, 2u);
+  EXPECT_EQ(info.flags, UDAL_KERNEL_FLAG_ARGUMENT_INFO);
+  EXPECT_EQ(info.reserved0, 0u) << "the fake writes reserved0; libudal must write it as 0";
   EXPECT_FAILS_WITH(udal_kernel_destroy(nullptr), UDAL_ERROR_INVALID_HANDLE, "kernel");
 }
 
@@ -589,9 +620,9 @@ TEST_F(DispatchTest, StreamLaunchRejectsBadInput) {
   udal_kernel_arg_t bad[2] = {args[0], args[1]};
   d = launch;
   d.args = bad;
-  bad[1].kind = static_cast<udal_arg_kind_t>(2);
+  bad[1].kind = static_cast<udal_arg_kind_t>(3);
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
-                    "args[1].kind 2");
+                    "args[1].kind 3");
   store_raw(bad[1].kind, -1);
   EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
                     "args[1].kind -1");
@@ -648,6 +679,183 @@ TEST_F(DispatchTest, MessagesAreKeptPerThread) {
   }).join();
   EXPECT_EQ(seen_there, "");
   EXPECT_NE(std::string(udal_last_error_message()).find("udal_buffer_destroy"), std::string::npos);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The entries added in 1.0's freeze
+ * ------------------------------------------------------------------------------------- */
+
+TEST_F(DispatchTest, DeviceGetMemoryUsageRejectsBadInputAndReturnsTheDriversAnswer) {
+  udal_memory_usage_t usage = UDAL_MEMORY_USAGE_INIT;
+  EXPECT_FAILS_WITH(udal_device_get_memory_usage(nullptr, &usage), UDAL_ERROR_INVALID_HANDLE,
+                    "device is NULL");
+  EXPECT_FAILS_WITH(udal_device_get_memory_usage(device, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
+                    "out_usage is NULL");
+  usage.struct_size = 40;
+  EXPECT_FAILS_WITH(udal_device_get_memory_usage(device, &usage), UDAL_ERROR_INVALID_ARGUMENT,
+                    "out_usage->struct_size 40 is smaller than udal_memory_usage_t of UDAL 1.0 "
+                    "(48 bytes)");
+  usage = UDAL_MEMORY_USAGE_INIT;
+  usage.type = UDAL_STRUCTURE_TYPE_DEVICE_INFO;
+  EXPECT_FAILS_WITH(udal_device_get_memory_usage(device, &usage), UDAL_ERROR_INVALID_ARGUMENT,
+                    "out_usage->type is 3 (UDAL_STRUCTURE_TYPE_DEVICE_INFO), not "
+                    "UDAL_STRUCTURE_TYPE_MEMORY_USAGE");
+  usage = UDAL_MEMORY_USAGE_INIT;
+  ASSERT_EQ(udal_device_get_memory_usage(device, &usage), UDAL_SUCCESS)
+      << udal_last_error_message();
+  EXPECT_EQ(usage.device_allocated_bytes, 2u * 256u) << "the fixture's two buffers";
+  EXPECT_EQ(usage.device_budget_bytes, 1u << 20);
+}
+
+TEST_F(DispatchTest, BufferGetDeviceAddressRejectsBadInputAndClearsTheOutput) {
+  uint64_t address = 99;
+  EXPECT_FAILS_WITH(udal_buffer_get_device_address(nullptr, &address), UDAL_ERROR_INVALID_HANDLE,
+                    "buffer is NULL");
+  EXPECT_EQ(address, 0u);
+  EXPECT_FAILS_WITH(udal_buffer_get_device_address(buffer, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
+                    "out_address is NULL");
+  address = 99;
+  EXPECT_FAILS_WITH(udal_buffer_get_device_address(buffer, &address), UDAL_ERROR_INVALID_ARGUMENT,
+                    "udal_buffer_get_device_address: the buffer was created without "
+                    "UDAL_BUFFER_FLAG_DEVICE_ADDRESS");
+  EXPECT_EQ(address, 0u);
+
+  udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
+  desc.size = 64;
+  desc.flags = UDAL_BUFFER_FLAG_DEVICE_ADDRESS;
+  udal_buffer_t addressed = nullptr;
+  ASSERT_EQ(udal_buffer_create(device, &desc, &addressed), UDAL_SUCCESS)
+      << udal_last_error_message();
+  ASSERT_EQ(udal_buffer_get_device_address(addressed, &address), UDAL_SUCCESS);
+  EXPECT_NE(address, 0u);
+  EXPECT_EQ(udal_buffer_destroy(addressed), UDAL_SUCCESS);
+}
+
+TEST_F(DispatchTest, EventSignalRejectsBadInputAndReachesTheDriver) {
+  EXPECT_FAILS_WITH(udal_event_signal(nullptr), UDAL_ERROR_INVALID_HANDLE, "event is NULL");
+  EXPECT_FAILS_WITH(udal_event_signal(event), UDAL_ERROR_INVALID_ARGUMENT,
+                    "udal_event_signal: the event was created without "
+                    "UDAL_EVENT_FLAG_HOST_SIGNAL");
+
+  udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+  desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
+  udal_event_t host = nullptr;
+  ASSERT_EQ(udal_event_create(device, &desc, &host), UDAL_SUCCESS) << udal_last_error_message();
+  EXPECT_EQ(udal_event_query(host), UDAL_NOT_READY);
+  EXPECT_FAILS_WITH(udal_stream_record_event(stream, host), UDAL_ERROR_INVALID_ARGUMENT,
+                    "host-signalled");
+  EXPECT_EQ(udal_event_signal(host), UDAL_SUCCESS) << udal_last_error_message();
+  EXPECT_EQ(udal_event_query(host), UDAL_SUCCESS);
+  EXPECT_FAILS_WITH(udal_event_signal(host), UDAL_ERROR_INVALID_STATE, "already signalled");
+  EXPECT_EQ(udal_event_destroy(host), UDAL_SUCCESS);
+}
+
+TEST_F(DispatchTest, KernelGetArgumentInfoRejectsBadInputAndReturnsTheDriversAnswer) {
+  udal_kernel_arg_info_t info = UDAL_KERNEL_ARG_INFO_INIT;
+  EXPECT_FAILS_WITH(udal_kernel_get_argument_info(nullptr, 0, &info), UDAL_ERROR_INVALID_HANDLE,
+                    "kernel is NULL");
+  EXPECT_FAILS_WITH(udal_kernel_get_argument_info(kernel, 0, nullptr), UDAL_ERROR_INVALID_ARGUMENT,
+                    "out_info is NULL");
+  info.struct_size = 16;
+  EXPECT_FAILS_WITH(udal_kernel_get_argument_info(kernel, 0, &info), UDAL_ERROR_INVALID_ARGUMENT,
+                    "out_info->struct_size 16");
+  info = UDAL_KERNEL_ARG_INFO_INIT;
+  info.type = UDAL_STRUCTURE_TYPE_KERNEL_INFO;
+  EXPECT_FAILS_WITH(udal_kernel_get_argument_info(kernel, 0, &info), UDAL_ERROR_INVALID_ARGUMENT,
+                    "not UDAL_STRUCTURE_TYPE_KERNEL_ARG_INFO");
+  info = UDAL_KERNEL_ARG_INFO_INIT;
+  EXPECT_FAILS_WITH(udal_kernel_get_argument_info(kernel, 2, &info), UDAL_ERROR_NOT_FOUND,
+                    "udal_kernel_get_argument_info: the kernel has 2 arguments");
+
+  ASSERT_EQ(udal_kernel_get_argument_info(kernel, 0, &info), UDAL_SUCCESS);
+  EXPECT_EQ(info.kind, UDAL_ARG_KIND_BUFFER);
+  EXPECT_EQ(info.access, UDAL_ARG_ACCESS_READ_WRITE);
+  EXPECT_EQ(info.reserved0, 0u) << "the fake writes reserved0; libudal must write it as 0";
+  info.value_size = 77; // cleared by libudal before the driver fills the rest
+  ASSERT_EQ(udal_kernel_get_argument_info(kernel, 1, &info), UDAL_SUCCESS);
+  EXPECT_EQ(info.kind, UDAL_ARG_KIND_VALUE);
+  EXPECT_EQ(info.value_size, 4u);
+  EXPECT_EQ(info.access, UDAL_ARG_ACCESS_NONE);
+}
+
+TEST_F(DispatchTest, StreamEnqueueHostFunctionRejectsBadInputAndReachesTheDriver) {
+  int calls = 0;
+  auto count = [](void* user_data) { ++*static_cast<int*>(user_data); };
+  EXPECT_FAILS_WITH(udal_stream_enqueue_host_function(nullptr, count, &calls),
+                    UDAL_ERROR_INVALID_HANDLE, "stream is NULL");
+  EXPECT_FAILS_WITH(udal_stream_enqueue_host_function(stream, nullptr, &calls),
+                    UDAL_ERROR_INVALID_ARGUMENT, "udal_stream_enqueue_host_function: fn is NULL");
+  EXPECT_EQ(calls, 0);
+  ASSERT_EQ(udal_stream_enqueue_host_function(stream, count, &calls), UDAL_SUCCESS)
+      << udal_last_error_message();
+  ASSERT_EQ(udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE), UDAL_SUCCESS);
+  EXPECT_EQ(calls, 1);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Launch arguments: libudal's stateless checks
+ * ------------------------------------------------------------------------------------- */
+
+TEST_F(DispatchTest, StreamLaunchChecksBufferArgumentsStatelessly) {
+  udal_kernel_arg_t bad[2] = {args[0], args[1]};
+  udal_launch_desc_t d = launch;
+  d.args = bad;
+  bad[0].value = &value;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[0] is a BUFFER with value");
+  bad[0] = args[0];
+  bad[0].value_size = 4;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[0] is a BUFFER with value_size 4");
+  for (int32_t access : {0, 4, -1}) {
+    bad[0] = args[0];
+    store_raw(bad[0].access, access);
+    EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                      "args[0] is a BUFFER with access " + std::to_string(access));
+  }
+  for (udal_arg_access_t access :
+       {UDAL_ARG_ACCESS_READ, UDAL_ARG_ACCESS_WRITE, UDAL_ARG_ACCESS_READ_WRITE}) {
+    bad[0] = udal_arg_buffer_access(buffer, 0, access);
+    EXPECT_EQ(udal_stream_launch(stream, kernel, &d), UDAL_SUCCESS) << udal_last_error_message();
+  }
+}
+
+TEST_F(DispatchTest, StreamLaunchChecksValueArgumentsStatelessly) {
+  udal_kernel_arg_t bad[2] = {args[0], args[1]};
+  udal_launch_desc_t d = launch;
+  d.args = bad;
+  bad[1].buffer = buffer;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[1] is a VALUE with buffer");
+  bad[1] = args[1];
+  bad[1].offset = 8;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[1] is a VALUE with offset 8");
+  bad[1] = args[1];
+  bad[1].access = UDAL_ARG_ACCESS_READ;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[1] is a VALUE with access 1 (UDAL_ARG_ACCESS_READ)");
+  bad[1] = args[1];
+  bad[1].kind = UDAL_ARG_KIND_UNKNOWN;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[1].kind 0 is UDAL_ARG_KIND_UNKNOWN");
+}
+
+TEST_F(DispatchTest, StreamLaunchRefusesNonZeroReservedFields) {
+  udal_kernel_arg_t bad[2] = {args[0], args[1]};
+  udal_launch_desc_t d = launch;
+  d.args = bad;
+  bad[1].reserved0 = 1;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[1].reserved0 is 0x1");
+  bad[1] = args[1];
+  bad[0].reserved1[2] = 0x80;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "args[0].reserved1[2] is 0x80");
+  d = launch;
+  d.reserved0 = 3;
+  EXPECT_FAILS_WITH(udal_stream_launch(stream, kernel, &d), UDAL_ERROR_INVALID_ARGUMENT,
+                    "desc->reserved0 is 0x3");
 }
 
 } // namespace

@@ -19,6 +19,11 @@ namespace udal_test {
 
 namespace fs = std::filesystem;
 
+// The one vendor extension struct type the fake driver knows (fake_driver.cpp); it refuses
+// every other chained vendor type with a message naming it.
+inline constexpr udal_structure_type_t kFakeExtension =
+    static_cast<udal_structure_type_t>(UDAL_STRUCTURE_TYPE_VENDOR_BEGIN + 0x42);
+
 inline std::string stub(const std::string& name) {
   return std::string(UDAL_TEST_STUB_DIR) + "/lib" + name + ".so";
 }
@@ -114,8 +119,7 @@ inline uint32_t device_count(udal_instance_t instance) {
 }
 
 inline std::string device_name(udal_device_t device) {
-  udal_device_info_t info{};
-  info.struct_size = sizeof(info);
+  udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
   EXPECT_EQ(udal_device_get_info(device, &info), UDAL_SUCCESS) << udal_last_error_message();
   return info.name;
 }
