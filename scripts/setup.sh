@@ -15,7 +15,7 @@ packages=(
   libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers libze-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
   # OpenCL driver: OpenCL-flavoured SPIR-V -> SPIR bitcode for platforms without SPIR-V IL
-  llvm-spirv-15 libllvmspirvlib-15-dev
+  llvm-spirv-15 libllvmspirvlib-15-dev llvm-15-dev
   # remote driver and udal-server: wire schema, TLS
   flatbuffers-compiler libflatbuffers-dev
   # fuzz targets (libFuzzer)
