@@ -13,6 +13,16 @@ for lib in libudal libudal_abi_probe; do
   so="$build/lib/$lib.so"
   [[ -e $so ]] || { echo "check-abi: $so is missing: build the project first" >&2; exit 2; }
   abidw --no-show-locs --no-corpus-path --exported-interfaces-only --headers-dir "$here/include" --drop-private-types --out-file "$tmp/$lib.abi" "$so"
+  if [[ $lib == libudal_abi_probe ]]; then
+    # One function per public type (probe.c); fewer means the compiler folded identical ones
+    # and the description would miss types.
+    want=$(grep -c '^UDAL_ABI_PROBE(' "$here/probe.c")
+    got=$(grep -c "<function-decl name='udal_abi_probe__" "$tmp/$lib.abi" || true)
+    if [[ $got != "$want" ]]; then
+      echo "check-abi: $so describes $got probe functions, probe.c defines $want (folded? build it with -O0)" >&2
+      exit 2
+    fi
+  fi
   if [[ $mode == --update ]]; then
     cp "$tmp/$lib.abi" "$here/$lib.abi"
     echo "check-abi: wrote $here/$lib.abi"
