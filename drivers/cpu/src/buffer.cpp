@@ -4,13 +4,26 @@
 
 #include <cstdint>
 
+#include "driver.h"
+
 namespace udal::cpu {
 
 using udal::sdk::fail;
 
 std::shared_ptr<Memory> Memory::allocate(std::shared_ptr<Topology> topology,
                                          hwloc_const_nodeset_t nodeset, uint64_t size,
-                                         uint64_t alignment) {
+                                         uint64_t alignment,
+                                         std::shared_ptr<MemoryAccount> account,
+                                         bool host_visible) {
+  // Releases the reservation unless a Memory took it over.
+  struct Reservation {
+    MemoryAccount* account;
+    bool host_visible;
+    uint64_t bytes;
+    ~Reservation() {
+      if (account) account->release(host_visible, bytes);
+    }
+  } reservation{account.get(), host_visible, size};
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   // hwloc maps whole pages, so page alignment comes free; larger alignments need room to
   // slide the start.
@@ -27,14 +40,20 @@ std::shared_ptr<Memory> Memory::allocate(std::shared_ptr<Topology> topology,
   auto* data = reinterpret_cast<std::byte*>(aligned);
   hwloc_topology_t raw_topology = topology->get();
   try {
-    return std::make_shared<Memory>(std::move(topology), mapping, bytes, data);
+    auto memory = std::make_shared<Memory>(std::move(topology), mapping, bytes, data,
+                                           std::move(account), host_visible, size);
+    reservation.account = nullptr;
+    return memory;
   } catch (...) {
     hwloc_free(raw_topology, mapping, bytes);
     throw;
   }
 }
 
-Memory::~Memory() { hwloc_free(topology_->get(), mapping_, mapping_bytes_); }
+Memory::~Memory() {
+  hwloc_free(topology_->get(), mapping_, mapping_bytes_);
+  account_->release(host_visible_, accounted_bytes_);
+}
 
 udal_result_t check_range(const char* function, const char* what, const Buffer& buffer,
                           uint64_t offset, uint64_t size) noexcept {
@@ -49,51 +68,61 @@ udal_result_t check_range(const char* function, const char* what, const Buffer& 
 
 udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_t* desc_in,
                             udal_buffer_t* out_buffer) {
-  if (out_buffer == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_buffer_create: out_buffer is NULL");
-  }
+  constexpr const char* kFn = "udal_buffer_create";
+  if (out_buffer == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_buffer is NULL", kFn);
   *out_buffer = nullptr;
-  if (desc_in == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_buffer_create: desc is NULL");
-  }
-  return udal::sdk::guard("udal_buffer_create", [&]() -> udal_result_t {
+  if (desc_in == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", kFn);
+  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
+  return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     Device* device = to_device(device_handle);
     const udal_buffer_desc_t desc = udal::sdk::read_struct(desc_in);
-    if (desc.size == 0) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_buffer_create: desc->size is 0");
-    }
+    if (desc.size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->size is 0", kFn);
     if (desc.kind != UDAL_BUFFER_KIND_DEVICE && desc.kind != UDAL_BUFFER_KIND_HOST &&
         desc.kind != UDAL_BUFFER_KIND_SHARED) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_buffer_create: desc->kind {} is unknown",
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->kind {} is unknown", kFn,
                   static_cast<int>(desc.kind));
     }
     if (desc.alignment & (desc.alignment - 1)) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "udal_buffer_create: desc->alignment {} is not a power of two", desc.alignment);
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->alignment {} is not a power of two",
+                  kFn, desc.alignment);
     }
-    if (desc.flags != 0) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "udal_buffer_create: desc->flags {:#x} has bits no version defines", desc.flags);
+    if (desc.flags & ~UDAL_BUFFER_FLAG_DEVICE_ADDRESS) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->flags {:#x} has bits no version defines",
+                  kFn, desc.flags & ~UDAL_BUFFER_FLAG_DEVICE_ADDRESS);
+    }
+    if (desc.reserved0 != 0) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->reserved0 is {}, not 0", kFn,
+                  desc.reserved0);
     }
     const udal_device_info_t& info = device->info;
     if (desc.alignment > info.max_allocation_bytes) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "udal_buffer_create: desc->alignment {} is larger than the largest buffer "
-                  "of device '{}' ({} bytes)",
-                  desc.alignment, info.name, info.max_allocation_bytes);
+                  "{}: desc->alignment {} is larger than the largest buffer of device '{}' ({} "
+                  "bytes)",
+                  kFn, desc.alignment, info.name, info.max_allocation_bytes);
     }
     if (desc.size > info.max_allocation_bytes) {
       return fail(UDAL_ERROR_OUT_OF_DEVICE_MEMORY,
-                  "udal_buffer_create: desc->size {} is over max_allocation_bytes {} of device '{}'",
+                  "{}: desc->size {} is over max_allocation_bytes {} of device '{}'", kFn,
                   desc.size, info.max_allocation_bytes, info.name);
+    }
+    const bool host_visible = desc.kind != UDAL_BUFFER_KIND_DEVICE;
+    // The node's pages are mapped lazily, so an allocation past its memory would succeed
+    // here and kill the process later: the device counts what it hands out instead.
+    if (!device->memory->reserve(host_visible, desc.size)) {
+      return fail(UDAL_ERROR_OUT_OF_DEVICE_MEMORY,
+                  "{}: {} bytes do not fit in the memory of device '{}': {} of its node's {} "
+                  "bytes are allocated",
+                  kFn, desc.size, info.name, device->memory->node_allocated(),
+                  device->memory->node_memory());
     }
     const uint64_t alignment =
         desc.alignment > info.min_buffer_alignment ? desc.alignment : info.min_buffer_alignment;
-    auto memory = Memory::allocate(device->topology, device->nodeset.get(), desc.size, alignment);
+    auto memory = Memory::allocate(device->topology, device->node->node.nodeset.get(), desc.size,
+                                   alignment, device->memory, host_visible);
     if (!memory) {
       return fail(UDAL_ERROR_OUT_OF_DEVICE_MEMORY,
-                  "udal_buffer_create: NUMA node {} of device '{}' could not allocate {} bytes "
-                  "aligned to {}",
+                  "{}: NUMA node {} of device '{}' could not map {} bytes aligned to {}", kFn,
                   info.numa_node, info.name, desc.size, alignment);
     }
     auto buffer = std::make_unique<Buffer>();
@@ -101,29 +130,38 @@ udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_
     buffer->device = device;
     buffer->memory = std::move(memory);
     buffer->kind = desc.kind;
+    buffer->flags = desc.flags;
     buffer->size = desc.size;
     buffer->alignment = alignment;
     buffer->mapped.store(false);
+    device->driver->buffers.add(buffer.get());
     *out_buffer = udal::sdk::to_handle<udal_buffer_t>(buffer.release());
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t buffer_destroy(udal_buffer_t handle) {
-  // Operations in flight hold their own references to the memory.
-  std::unique_ptr<Buffer> buffer(to_buffer(handle));
+  Buffer* buffer = to_buffer(handle);
+  if (buffer->mapped.load(std::memory_order_acquire)) {
+    return fail(UDAL_ERROR_INVALID_STATE,
+                "udal_buffer_destroy: buffer {} is mapped; unmap it first", fmt::ptr(buffer));
+  }
+  buffer->device->driver->buffers.remove(buffer);
+  // Operations in flight hold their own references to the memory, which is released (and
+  // leaves the device's memory usage) when the last of them completes.
+  std::unique_ptr<Buffer> owned(buffer);
   return UDAL_SUCCESS;
 }
 
 udal_result_t buffer_get_info(udal_buffer_t handle, udal_buffer_info_t* out_info) {
-  if (out_info == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_buffer_get_info: out_info is NULL");
-  }
+  constexpr const char* kFn = "udal_buffer_get_info";
+  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", kFn);
+  if (udal_result_t r = udal::sdk::check_struct(kFn, "out_info", out_info)) return r;
   const Buffer* buffer = to_buffer(handle);
-  udal_buffer_info_t info = {};
-  info.struct_size = sizeof(info);
+  auto info = udal::sdk::make_struct<udal_buffer_info_t>();
   info.device = udal::sdk::to_handle<udal_device_t>(buffer->device);
   info.kind = buffer->kind;
+  info.flags = buffer->flags;
   info.size = buffer->size;
   info.alignment = buffer->alignment;
   udal::sdk::write_struct(out_info, info);
@@ -163,6 +201,23 @@ udal_result_t buffer_unmap(udal_buffer_t handle) {
     return fail(UDAL_ERROR_INVALID_STATE, "udal_buffer_unmap: buffer {} is not mapped",
                 fmt::ptr(buffer));
   }
+  return UDAL_SUCCESS;
+}
+
+udal_result_t buffer_get_device_address(udal_buffer_t handle, uint64_t* out_address) {
+  constexpr const char* kFn = "udal_buffer_get_device_address";
+  if (out_address == nullptr) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_address is NULL", kFn);
+  }
+  *out_address = 0;
+  const Buffer* buffer = to_buffer(handle);
+  if ((buffer->flags & UDAL_BUFFER_FLAG_DEVICE_ADDRESS) == 0) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: buffer {} was created without UDAL_BUFFER_FLAG_DEVICE_ADDRESS", kFn,
+                fmt::ptr(buffer));
+  }
+  // Kernels run in this process: the device address is the pointer.
+  *out_address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(buffer->memory->data()));
   return UDAL_SUCCESS;
 }
 

@@ -7,23 +7,31 @@
 #include <memory>
 
 #include "device.h"
+#include "entries.h"
 #include "topology.h"
 #include "udal/sdk/sdk.h"
 
 namespace udal::cpu {
 
 // The bytes of a buffer. Held by shared_ptr by the buffer and by every operation in flight
-// that uses it, so destroying a buffer with work pending frees nothing under that work.
+// that uses it, so destroying a buffer with work pending frees nothing under that work; the
+// bytes count against the device's memory until the last holder lets go.
 class Memory {
  public:
-  // nullptr when the node has no memory left for |size| bytes aligned to |alignment|.
+  // nullptr when the node cannot map |size| bytes aligned to |alignment|. |size| bytes of
+  // |account| must already be reserved: the Memory releases them when it dies (also when
+  // this throws std::bad_alloc).
   static std::shared_ptr<Memory> allocate(std::shared_ptr<Topology> topology,
                                           hwloc_const_nodeset_t nodeset, uint64_t size,
-                                          uint64_t alignment);
+                                          uint64_t alignment,
+                                          std::shared_ptr<MemoryAccount> account,
+                                          bool host_visible);
   Memory(std::shared_ptr<Topology> topology, void* mapping, std::size_t mapping_bytes,
-         std::byte* data) noexcept
+         std::byte* data, std::shared_ptr<MemoryAccount> account, bool host_visible,
+         uint64_t accounted_bytes) noexcept
       : topology_(std::move(topology)), mapping_(mapping), mapping_bytes_(mapping_bytes),
-        data_(data) {}
+        data_(data), account_(std::move(account)), host_visible_(host_visible),
+        accounted_bytes_(accounted_bytes) {}
   ~Memory();
   Memory(const Memory&) = delete;
   Memory& operator=(const Memory&) = delete;
@@ -35,6 +43,9 @@ class Memory {
   void* mapping_;
   std::size_t mapping_bytes_;
   std::byte* data_;  // inside the mapping, aligned as asked
+  std::shared_ptr<MemoryAccount> account_;
+  bool host_visible_;
+  uint64_t accounted_bytes_;
 };
 
 // The object behind a udal_buffer_t.
@@ -43,6 +54,7 @@ struct Buffer {
   Device* device;
   std::shared_ptr<Memory> memory;
   udal_buffer_kind_t kind;
+  udal_buffer_flags_t flags;
   uint64_t size;
   uint64_t alignment;
   std::atomic<bool> mapped;
@@ -58,13 +70,6 @@ inline Buffer* to_buffer(udal_buffer_t handle) noexcept {
 // and returns UDAL_ERROR_OUT_OF_RANGE.
 udal_result_t check_range(const char* function, const char* what, const Buffer& buffer,
                           uint64_t offset, uint64_t size) noexcept;
-
-udal_result_t buffer_create(udal_device_t device, const udal_buffer_desc_t* desc,
-                            udal_buffer_t* out_buffer);
-udal_result_t buffer_destroy(udal_buffer_t buffer);
-udal_result_t buffer_get_info(udal_buffer_t buffer, udal_buffer_info_t* out_info);
-udal_result_t buffer_map(udal_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr);
-udal_result_t buffer_unmap(udal_buffer_t buffer);
 
 }  // namespace udal::cpu
 

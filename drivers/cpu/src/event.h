@@ -8,21 +8,23 @@
 #include <mutex>
 
 #include "device.h"
+#include "entries.h"
 #include "signal.h"
 #include "udal/sdk/sdk.h"
 
 namespace udal::cpu {
 
-// One record of an event: completes when the stream reaches it. Shared by the event (its
-// latest record), the stream operation that completes it, and every wait that captured it,
-// so re-recording or destroying the event never disturbs work already enqueued.
+// One record of an event: completes when the stream reaches it (or, for a HOST_SIGNAL
+// event, when the host signals it). Shared by the event (its latest record), the stream
+// operation that completes it, and every wait that captured it, so re-recording or
+// destroying the event never disturbs work already enqueued.
 class EventRecord {
  public:
-  explicit EventRecord(Device* device) noexcept : device_(device) {}
+  explicit EventRecord(bool timing) noexcept : timing_(timing) {}
 
-  // Called by the stream: takes the timestamp, then publishes completion.
+  // Takes the timestamp when the event times its records, then publishes completion.
   void complete() noexcept {
-    timestamp_ns_ = now_ns();
+    if (timing_) timestamp_ns_ = now_ns();
     done_.store(true, std::memory_order_seq_cst);
     signal_.notify();
   }
@@ -30,12 +32,11 @@ class EventRecord {
   bool wait(Deadline deadline) {
     return signal_.wait([this] { return done(); }, deadline);
   }
-  // Valid once done() is true.
+  // Valid once done() is true, for a timing record.
   uint64_t timestamp_ns() const noexcept { return timestamp_ns_; }
-  Device* device() const noexcept { return device_; }
 
  private:
-  Device* device_;
+  bool timing_;
   uint64_t timestamp_ns_ = 0;  // written before done_ is set, read after it is seen
   std::atomic<bool> done_{false};
   Signal signal_;
@@ -45,6 +46,8 @@ class EventRecord {
 struct Event {
   const udal_driver_table_t* dispatch;
   Device* device;
+  udal_event_flags_t flags;
+  std::atomic<bool> signalled;          // HOST_SIGNAL: signalled, or released by destroy
   std::mutex mutex;                     // guards |latest|
   std::shared_ptr<EventRecord> latest;  // null: never recorded (counts as complete)
 };
@@ -55,16 +58,12 @@ inline Event* to_event(udal_event_t handle) noexcept {
 }
 
 // The latest record of |event| (null when never recorded).
-std::shared_ptr<EventRecord> latest_record(Event& event);
+std::shared_ptr<EventRecord> latest_record(Event& event) noexcept;
 // Makes |record| the latest record of |event|.
-void set_latest_record(Event& event, std::shared_ptr<EventRecord> record);
-
-udal_result_t event_create(udal_device_t device, const udal_event_desc_t* desc,
-                           udal_event_t* out_event);
-udal_result_t event_destroy(udal_event_t event);
-udal_result_t event_query(udal_event_t event);
-udal_result_t event_wait(udal_event_t event, uint64_t timeout_ns);
-udal_result_t event_elapsed_ns(udal_event_t start, udal_event_t end, uint64_t* out_ns);
+void set_latest_record(Event& event, std::shared_ptr<EventRecord> record) noexcept;
+// Completes the pending record of a HOST_SIGNAL event not yet signalled, as if it had been
+// (its destroy does so; so does driver_destroy for the events left behind).
+void release_host_signal(Event& event) noexcept;
 
 }  // namespace udal::cpu
 

@@ -62,8 +62,8 @@ std::unique_ptr<Operation> Executor::take(uint64_t taken) {
 }
 
 void Executor::main() noexcept {
-  bind_current_thread(*device_.topology, device_.cpuset.get());
-  ExecContext context{*device_.pool, local_};
+  bind_current_thread(*device_.topology, device_.node->node.cpuset.get());
+  ExecContext context{*device_.node->pool, local_};
   for (uint64_t taken = 0;; ++taken) {
     std::unique_ptr<Operation> operation = take(taken);
     if (!operation) return;

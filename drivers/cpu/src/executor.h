@@ -19,7 +19,8 @@ namespace udal::cpu {
 
 class Executor {
  public:
-  // Starts the thread. Throws std::system_error when no thread can be started.
+  // Starts the thread. Throws std::system_error when no thread can be started, and
+  // std::bad_alloc.
   explicit Executor(Device& device);
   // Runs everything already submitted, then stops the thread.
   ~Executor();
@@ -45,7 +46,7 @@ class Executor {
   std::atomic<uint64_t> submitted_{0};
   std::atomic<uint64_t> completed_{0};
   Signal completed_signal_;
-  LocalMemory local_;  // used by the executor thread only
+  LocalMemory local_;  // used by the executor thread only; made before it starts
   std::thread thread_;
 };
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "driver.h"
 #include "udal/udal_host_kernel.h"
 
 namespace udal::cpu {
@@ -199,11 +200,25 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
   if (desc_in == nullptr) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_module_create: desc is NULL");
   }
+  if (udal_result_t r = udal::sdk::check_struct("udal_module_create", "desc", desc_in)) return r;
   return udal::sdk::guard("udal_module_create", [&]() -> udal_result_t {
     Device* device = to_device(device_handle);
     const udal_module_desc_t desc = udal::sdk::read_struct(desc_in);
     if (desc.image_count == 0 || desc.images == nullptr) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_module_create: desc has no images");
+    }
+    for (uint32_t i = 0; i < desc.image_count; ++i) {
+      const std::string what = fmt::format("desc->images[{}]", i);
+      if (udal_result_t r = udal::sdk::check_struct("udal_module_create", what.c_str(),
+                                                    &desc.images[i])) {
+        return r;
+      }
+    }
+    if (desc.specialization_constant_count != 0) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                  "udal_module_create: desc has {} specialization constants, which HOST_NATIVE "
+                  "images do not have",
+                  desc.specialization_constant_count);
     }
     std::string offered;
     for (uint32_t i = 0; i < desc.image_count; ++i) {
@@ -221,6 +236,7 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
       module->library = std::move(library);
       module->format = image.format;
       module->image_index = i;
+      device->driver->modules.add(module.get());
       *out_module = udal::sdk::to_handle<udal_module_t>(module.release());
       return UDAL_SUCCESS;
     }
@@ -232,7 +248,10 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
 }
 
 udal_result_t module_destroy(udal_module_t handle) {
-  std::unique_ptr<Module> module(to_module(handle));
+  Module* module = to_module(handle);
+  module->device->driver->modules.remove(module);
+  // Kernels made from it hold the library themselves.
+  std::unique_ptr<Module> owned(module);
   return UDAL_SUCCESS;
 }
 
@@ -240,9 +259,11 @@ udal_result_t module_get_info(udal_module_t handle, udal_module_info_t* out_info
   if (out_info == nullptr) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_module_get_info: out_info is NULL");
   }
+  if (udal_result_t r = udal::sdk::check_struct("udal_module_get_info", "out_info", out_info)) {
+    return r;
+  }
   const Module* module = to_module(handle);
-  udal_module_info_t info = {};
-  info.struct_size = sizeof(info);
+  auto info = udal::sdk::make_struct<udal_module_info_t>();
   info.format = module->format;
   info.image_index = module->image_index;
   udal::sdk::write_struct(out_info, info);

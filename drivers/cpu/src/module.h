@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "device.h"
+#include "entries.h"
 #include "udal/sdk/sdk.h"
 
 namespace udal::cpu {
@@ -41,11 +42,6 @@ UDAL_SDK_DISPATCHABLE(Module);
 inline Module* to_module(udal_module_t handle) noexcept {
   return udal::sdk::from_handle<Module>(handle);
 }
-
-udal_result_t module_create(udal_device_t device, const udal_module_desc_t* desc,
-                            udal_module_t* out_module);
-udal_result_t module_destroy(udal_module_t module);
-udal_result_t module_get_info(udal_module_t module, udal_module_info_t* out_info);
 
 }  // namespace udal::cpu
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "buffer.h"
+#include "driver.h"
 #include "event.h"
 #include "kernel.h"
 #include "launch.h"
@@ -26,15 +27,28 @@ udal_result_t check_buffer_device(const char* function, const char* which, const
   return UDAL_SUCCESS;
 }
 
+// An event given to |stream| must be this device's.
+udal_result_t check_event_device(const char* function, const Stream& stream,
+                                 const Event& event) noexcept {
+  if (event.device != stream.device) {
+    return fail(UDAL_ERROR_INVALID_HANDLE,
+                "{}: event {} belongs to device '{}', not to the stream's device '{}'", function,
+                fmt::ptr(&event), event.device->info.name, stream.device->info.name);
+  }
+  return UDAL_SUCCESS;
+}
+
 }  // namespace
 
 udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_t* desc_in,
                             udal_stream_t* out_stream) {
-  if (out_stream == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_stream_create: out_stream is NULL");
-  }
+  constexpr const char* kFn = "udal_stream_create";
+  if (out_stream == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_stream is NULL", kFn);
   *out_stream = nullptr;
-  return udal::sdk::guard("udal_stream_create", [&]() -> udal_result_t {
+  if (desc_in != nullptr) {
+    if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
+  }
+  return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     const udal_stream_desc_t desc = udal::sdk::read_struct(desc_in);
     if (desc.flags != 0) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
@@ -50,14 +64,17 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
       return fail(UDAL_ERROR_OUT_OF_HOST_MEMORY,
                   "udal_stream_create: could not start the stream's thread: {}", e.what());
     }
+    device->driver->streams.add(stream.get());
     *out_stream = udal::sdk::to_handle<udal_stream_t>(stream.release());
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t stream_destroy(udal_stream_t handle) {
+  Stream* stream = to_stream(handle);
+  stream->device->driver->streams.remove(stream);
   // The executor's destructor runs what is queued, then joins its thread.
-  std::unique_ptr<Stream> stream(to_stream(handle));
+  std::unique_ptr<Stream> owned(stream);
   return UDAL_SUCCESS;
 }
 
@@ -167,6 +184,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
                             const udal_launch_desc_t* desc_in) {
   constexpr const char* kFn = "udal_stream_launch";
   if (desc_in == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", kFn);
+  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
   return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     Stream* stream = to_stream(handle);
     const udal_launch_desc_t desc = udal::sdk::read_struct(desc_in);
@@ -181,16 +199,17 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
 }
 
 udal_result_t stream_record_event(udal_stream_t handle, udal_event_t event_handle) {
-  return udal::sdk::guard("udal_stream_record_event", [&]() -> udal_result_t {
+  constexpr const char* kFn = "udal_stream_record_event";
+  return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     Stream* stream = to_stream(handle);
     Event* event = to_event(event_handle);
-    if (event->device != stream->device) {
-      return fail(UDAL_ERROR_INVALID_HANDLE,
-                  "udal_stream_record_event: event {} belongs to device '{}', the stream to "
-                  "device '{}'",
-                  fmt::ptr(event), event->device->info.name, stream->device->info.name);
+    if (udal_result_t r = check_event_device(kFn, *stream, *event)) return r;
+    if (event->flags & UDAL_EVENT_FLAG_HOST_SIGNAL) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                  "{}: event {} is a HOST_SIGNAL event: only udal_event_signal completes it",
+                  kFn, fmt::ptr(event));
     }
-    auto record = std::make_shared<EventRecord>(stream->device);
+    auto record = std::make_shared<EventRecord>((event->flags & UDAL_EVENT_FLAG_TIMING) != 0);
     // Submitted before it becomes the latest record, so a wait that captures it always
     // waits for a record some stream will complete.
     stream->executor->submit(
@@ -201,15 +220,18 @@ udal_result_t stream_record_event(udal_stream_t handle, udal_event_t event_handl
 }
 
 udal_result_t stream_wait_event(udal_stream_t handle, udal_event_t event_handle) {
-  return udal::sdk::guard("udal_stream_wait_event", [&]() -> udal_result_t {
+  constexpr const char* kFn = "udal_stream_wait_event";
+  return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     Stream* stream = to_stream(handle);
     Event* event = to_event(event_handle);
-    // Every device of this driver is host memory and host threads, so a stream may wait on
-    // an event of another of its devices.
+    if (udal_result_t r = check_event_device(kFn, *stream, *event)) return r;
     auto record = latest_record(*event);
     if (!record || record->done()) return UDAL_SUCCESS;  // nothing to wait for
+    // Each stream has its own thread, so holding this one until the record completes holds
+    // only this stream's later work.
     stream->executor->submit(make_operation([record](ExecContext&) noexcept {
-      // The record was submitted before this wait was, so it completes: no deadlock.
+      // The record was submitted before this wait was (or is a HOST_SIGNAL record, which
+      // its signal, its event's destroy or driver_destroy completes): no deadlock.
       (void)record->wait(Deadline::after(UINT64_MAX));
     }));
     return UDAL_SUCCESS;
@@ -222,6 +244,19 @@ udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {
     // UDAL_TIMEOUT is a status: libudal gives it its static message.
     return stream->executor->synchronize(Deadline::after(timeout_ns)) ? UDAL_SUCCESS
                                                                       : UDAL_TIMEOUT;
+  });
+}
+
+udal_result_t stream_enqueue_host_function(udal_stream_t handle, udal_host_function_t fn,
+                                           void* user_data) {
+  constexpr const char* kFn = "udal_stream_enqueue_host_function";
+  if (fn == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: fn is NULL", kFn);
+  return udal::sdk::guard(kFn, [&]() -> udal_result_t {
+    // The executor runs operations one after another: fn runs after every earlier operation
+    // of the stream completed, and the next starts when fn has returned.
+    to_stream(handle)->executor->submit(
+        make_operation([fn, user_data](ExecContext&) noexcept { fn(user_data); }));
+    return UDAL_SUCCESS;
   });
 }
 

@@ -1,6 +1,7 @@
 #include "worker_pool.h"
 
 #include <algorithm>
+#include <new>
 
 #include "signal.h"
 
@@ -15,13 +16,15 @@ void bind_current_thread(const Topology& topology, hwloc_const_cpuset_t cpuset) 
 WorkerPool::WorkerPool(std::shared_ptr<Topology> topology, hwloc_const_cpuset_t cpuset,
                        uint32_t worker_count)
     : topology_(std::move(topology)), cpuset_(hwloc_bitmap_dup(cpuset)) {
+  if (!cpuset_) throw std::bad_alloc();
+  locals_.reserve(worker_count);
+  for (uint32_t i = 0; i < worker_count; ++i) locals_.push_back(std::make_unique<LocalMemory>());
   threads_.reserve(worker_count);
   try {
     for (uint32_t i = 0; i < worker_count; ++i) {
-      threads_.emplace_back([this] {
+      threads_.emplace_back([this, local = locals_[i].get()] {
         bind_current_thread(*topology_, cpuset_.get());
-        LocalMemory local;
-        worker_main(local);
+        worker_main(*local);
       });
     }
   } catch (...) {
@@ -45,17 +48,17 @@ WorkerPool::~WorkerPool() {
   for (auto& thread : threads_) thread.join();
 }
 
-void WorkerPool::drain(Job& job, LocalMemory& local) {
+void WorkerPool::drain(Job& job, LocalMemory& local) noexcept {
   for (;;) {
     const uint64_t begin = job.next.fetch_add(job.chunk, std::memory_order_relaxed);
     if (begin >= job.item_count) return;
     const uint64_t end = std::min(job.item_count, begin + job.chunk);
-    (*job.body)(begin, end, local);
+    job.body(begin, end, local);
     job.finished.fetch_add(end - begin, std::memory_order_acq_rel);
   }
 }
 
-void WorkerPool::worker_main(LocalMemory& local) {
+void WorkerPool::worker_main(LocalMemory& local) noexcept {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
@@ -77,21 +80,24 @@ void WorkerPool::worker_main(LocalMemory& local) {
   }
 }
 
-void WorkerPool::parallel_for(uint64_t item_count, uint64_t chunk, const Body& body,
-                              LocalMemory& caller_local) {
+void WorkerPool::parallel_for(uint64_t item_count, uint64_t chunk, BodyRef body,
+                              LocalMemory& caller_local) noexcept {
   if (item_count == 0) return;
   chunk = std::max<uint64_t>(chunk, 1);
   if (threads_.empty() || item_count <= chunk) {
     body(0, item_count, caller_local);
     return;
   }
-  Job job;
-  job.body = &body;
-  job.item_count = item_count;
-  job.chunk = chunk;
+  Job job{body, item_count, chunk};
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    jobs_.push_back(&job);
+    // Growing the list may fail to allocate; the caller then runs every chunk itself.
+    try {
+      jobs_.push_back(&job);
+    } catch (const std::bad_alloc&) {
+      body(0, item_count, caller_local);
+      return;
+    }
   }
   work_cv_.notify_all();
   drain(job, caller_local);

@@ -6,10 +6,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "local_memory.h"
@@ -20,11 +20,34 @@ namespace udal::cpu {
 // Binds the calling thread to |cpuset| (best effort: a failure leaves it unbound).
 void bind_current_thread(const Topology& topology, hwloc_const_cpuset_t cpuset) noexcept;
 
+// A reference to a callable `void(uint64_t begin, uint64_t end, LocalMemory& local)` that
+// runs items [begin, end) of a job on the calling thread with its local memory. It never
+// allocates (std::function may, and jobs are started from noexcept operations); the callable
+// must outlive the call of parallel_for it is given to.
+class BodyRef {
+ public:
+  // |body| must be noexcept: it runs inside noexcept operations.
+  template <typename F>
+    requires(!std::is_same_v<std::remove_cv_t<F>, BodyRef> &&
+             std::is_nothrow_invocable_v<F&, uint64_t, uint64_t, LocalMemory&>)
+  BodyRef(F& body) noexcept  // NOLINT(google-explicit-constructor): a reference, like a view
+      : object_(&body),
+        call_([](void* object, uint64_t begin, uint64_t end, LocalMemory& local) noexcept {
+          (*static_cast<F*>(object))(begin, end, local);
+        }) {}
+  void operator()(uint64_t begin, uint64_t end, LocalMemory& local) const noexcept {
+    call_(object_, begin, end, local);
+  }
+
+ private:
+  void* object_;
+  void (*call_)(void*, uint64_t, uint64_t, LocalMemory&) noexcept;
+};
+
 class WorkerPool {
  public:
-  // Runs items [begin, end) of a job on the calling thread with its local memory.
-  using Body = std::function<void(uint64_t begin, uint64_t end, LocalMemory& local)>;
-
+  // Starts |worker_count| threads bound to |cpuset|, each with its own local memory.
+  // Throws std::bad_alloc or std::system_error; no thread is left running then.
   WorkerPool(std::shared_ptr<Topology> topology, hwloc_const_cpuset_t cpuset,
              uint32_t worker_count);
   ~WorkerPool();
@@ -36,12 +59,12 @@ class WorkerPool {
   // Runs |body| over [0, item_count) in chunks of |chunk| items, on the workers and on the
   // calling thread (with |caller_local|), and returns when every item has run. Several
   // threads (streams) may call it at once; their jobs share the workers.
-  void parallel_for(uint64_t item_count, uint64_t chunk, const Body& body,
-                    LocalMemory& caller_local);
+  void parallel_for(uint64_t item_count, uint64_t chunk, BodyRef body,
+                    LocalMemory& caller_local) noexcept;
 
  private:
   struct Job {
-    const Body* body;
+    BodyRef body;
     uint64_t item_count;
     uint64_t chunk;
     std::atomic<uint64_t> next{0};      // first item not yet handed out
@@ -50,8 +73,8 @@ class WorkerPool {
   };
 
   // Runs chunks of |job| until none is left; returns the items this thread ran.
-  static void drain(Job& job, LocalMemory& local);
-  void worker_main(LocalMemory& local);
+  static void drain(Job& job, LocalMemory& local) noexcept;
+  void worker_main(LocalMemory& local) noexcept;
 
   std::shared_ptr<Topology> topology_;
   Bitmap cpuset_;
@@ -60,6 +83,7 @@ class WorkerPool {
   std::condition_variable done_cv_;  // callers wait for their workers to leave
   std::vector<Job*> jobs_;           // jobs with chunks left, oldest first
   bool stopping_ = false;
+  std::vector<std::unique_ptr<LocalMemory>> locals_;  // one per worker, made before it starts
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,6 @@
 #include "fixture.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -16,7 +17,7 @@ std::vector<std::byte> read_file(const char* path) {
   return bytes;
 }
 
-void CpuDriverTest::SetUp() {
+Instance open_instance() {
   const char* paths[] = {UDAL_CPU_MANIFEST};
   udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
   // Only this build's cpu driver, whatever UDAL_* variables the developer has set.
@@ -24,22 +25,53 @@ void CpuDriverTest::SetUp() {
   desc.driver_paths = paths;
   desc.driver_path_count = 1;
   udal_instance_t instance = nullptr;
-  UDAL_ASSERT_OK(udal_instance_create(&desc, &instance));
-  instance_.reset(instance);
+  udal_result_t r = udal_instance_create(&desc, &instance);
+  EXPECT_EQ(r, UDAL_SUCCESS) << udal_last_error_message();
+  return Instance(instance);
+}
+
+ScopedEnvironment::ScopedEnvironment(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) {
+    had_value_ = true;
+    old_value_ = old;
+  }
+  if (value) {
+    setenv(name, value, 1);
+  } else {
+    unsetenv(name);
+  }
+}
+
+ScopedEnvironment::~ScopedEnvironment() {
+  if (had_value_) {
+    setenv(name_.c_str(), old_value_.c_str(), 1);
+  } else {
+    unsetenv(name_.c_str());
+  }
+}
+
+void CpuDriverTest::SetUp() {
+  // One device, whatever the developer's environment says (tests of several devices set
+  // UDAL_CPU_DEVICE_COUNT themselves).
+  ScopedEnvironment one_device("UDAL_CPU_DEVICE_COUNT", nullptr);
+  instance_ = open_instance();
+  ASSERT_TRUE(instance_);
+  udal_instance_t instance = instance_.get();
   uint32_t count = 0;
   UDAL_ASSERT_OK(udal_instance_get_device_count(instance, &count));
   ASSERT_GE(count, 1u) << "the cpu driver reported no device";
   UDAL_ASSERT_OK(udal_instance_get_device(instance, 0, &device_));
-  info_.struct_size = sizeof(info_);
   UDAL_ASSERT_OK(udal_device_get_info(device_, &info_));
   test_module_ = make_module_from_file(UDAL_CPU_TEST_KERNELS);
   ASSERT_TRUE(test_module_);
   io_stream_ = make_stream();
 }
 
-Buffer CpuDriverTest::make_buffer(uint64_t size, udal_buffer_kind_t kind, uint64_t alignment) {
+Buffer CpuDriverTest::make_buffer(uint64_t size, udal_buffer_kind_t kind, uint64_t alignment,
+                                  udal_buffer_flags_t flags) {
   udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
   desc.kind = kind;
+  desc.flags = flags;
   desc.size = size;
   desc.alignment = alignment;
   udal_buffer_t buffer = nullptr;
@@ -55,9 +87,11 @@ Stream CpuDriverTest::make_stream() {
   return Stream(stream);
 }
 
-Event CpuDriverTest::make_event() {
+Event CpuDriverTest::make_event(udal_event_flags_t flags) {
+  udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+  desc.flags = flags;
   udal_event_t event = nullptr;
-  udal_result_t r = udal_event_create(device_, nullptr, &event);
+  udal_result_t r = udal_event_create(device_, &desc, &event);
   EXPECT_EQ(r, UDAL_SUCCESS) << udal_last_error_message();
   return Event(event);
 }

@@ -33,6 +33,24 @@ using Kernel = std::unique_ptr<udal_kernel_s, HandleDeleter<udal_kernel_destroy>
 std::string last_message();
 std::vector<std::byte> read_file(const char* path);
 
+// A new instance that loads only this build's cpu driver (whatever UDAL_* variables the
+// developer has set), or null with a test failure.
+Instance open_instance();
+
+// Sets an environment variable for the life of the object, then restores it.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const char* value);
+  ~ScopedEnvironment();
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  std::string name_;
+  bool had_value_ = false;
+  std::string old_value_;
+};
+
 // Asserts |call| returns UDAL_SUCCESS, printing the message when not.
 #define UDAL_ASSERT_OK(call)                                                              \
   do {                                                                                    \
@@ -60,9 +78,12 @@ class CpuDriverTest : public ::testing::Test {
   void SetUp() override;
 
   Buffer make_buffer(uint64_t size, udal_buffer_kind_t kind = UDAL_BUFFER_KIND_DEVICE,
-                     uint64_t alignment = 0);
+                     uint64_t alignment = 0, udal_buffer_flags_t flags = 0);
   Stream make_stream();
-  Event make_event();
+  Event make_event(udal_event_flags_t flags = 0);
+  // A HOST_SIGNAL event: a stream that waits on it holds its later work until the test
+  // signals it. Gates pending work without any timing.
+  Event make_gate() { return make_event(UDAL_EVENT_FLAG_HOST_SIGNAL); }
   Module make_module_from_file(const char* path);
   // A kernel of the test module (test_kernels.c).
   Kernel make_kernel(const char* name);
@@ -85,7 +106,7 @@ class CpuDriverTest : public ::testing::Test {
 
   Instance instance_;  // first member: released after every object below
   udal_device_t device_ = nullptr;
-  udal_device_info_t info_ = {};
+  udal_device_info_t info_ = UDAL_DEVICE_INFO_INIT;
   Module test_module_;
   Stream io_stream_;  // for write()/read()
 };

@@ -81,23 +81,24 @@ TEST_F(CpuDriverTest, LocalMemoryIsAlignedAndPrivateToEachGroup) {
 }
 
 TEST_F(CpuDriverTest, ValueArgumentsAreCopiedAtEnqueueAndAligned) {
-  Kernel sleep = make_kernel("sleep_ms");
+  Event gate = make_gate();
   Kernel values = make_kernel("values");
   Stream stream = make_stream();
   Buffer out = make_buffer(1024);
-  const uint32_t ms = 30;
   uint8_t small = 0xab;
   uint64_t big = 0x0123456789abcdefull;
   uint8_t block[16];
   for (int i = 0; i < 16; ++i) block[i] = static_cast<uint8_t>(i * 3);
-  UDAL_ASSERT_OK(launch(stream.get(), sleep.get(), {udal_arg_value(&ms, 4)}));
+  UDAL_ASSERT_OK(udal_stream_wait_event(stream.get(), gate.get()));
   UDAL_ASSERT_OK(launch(stream.get(), values.get(),
                         {udal_arg_buffer(out.get(), 512), udal_arg_value(&small, 1),
                          udal_arg_value(&big, 8), udal_arg_value(block, 16)}));
-  // Changed while the launch is still queued behind the sleep: it must not see these.
+  // Changed while the launch is still held by the gate: it must not see these.
   small = 0;
   big = 0;
   std::memset(block, 0, sizeof(block));
+  UDAL_EXPECT_FAILS(UDAL_TIMEOUT, udal_stream_synchronize(stream.get(), 0));
+  UDAL_ASSERT_OK(udal_event_signal(gate.get()));
   UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), UDAL_TIMEOUT_INFINITE));
   auto bytes = read(out.get(), 512, 64);
   uint64_t v[8];
@@ -120,11 +121,11 @@ TEST_F(CpuDriverTest, LaunchesThatBreakTheKernelOrDeviceLimitsAreRejected) {
   const uint32_t n = 64;
   udal_stream_t s = stream.get();
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, launch(s, kernel.get(), {udal_arg_buffer(buffer.get(), 0)}),
-                    "1", "2");
+                    "passes 1 arguments", "'add_one' takes 2");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
                     launch(s, kernel.get(),
                            {udal_arg_buffer(buffer.get(), 0), udal_arg_value(&n, 4), udal_arg_value(&n, 4)}),
-                    "3", "2");
+                    "passes 3 arguments", "takes 2");
   std::vector<udal_kernel_arg_t> good = {udal_arg_buffer(buffer.get(), 0), udal_arg_value(&n, 4)};
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, launch(s, kernel.get(), good, 1, info_.max_group_size[0] + 1),
                     "group_size[0]");

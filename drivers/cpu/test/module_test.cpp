@@ -46,8 +46,7 @@ TEST_F(ModuleTest, TakesTheFirstImageInAFormatTheDeviceAccepts) {
                          bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, host)},
                         &raw));
   Module module(raw);
-  udal_module_info_t info = {};
-  info.struct_size = sizeof(info);
+  udal_module_info_t info = UDAL_MODULE_INFO_INIT;
   UDAL_ASSERT_OK(udal_module_get_info(raw, &info));
   EXPECT_EQ(info.format, UDAL_MODULE_FORMAT_HOST_NATIVE);
   EXPECT_EQ(info.image_index, 1u);
@@ -135,6 +134,29 @@ TEST_F(ModuleTest, BadModuleDescriptionsAreRejected) {
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, create({unknown}, &raw));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device_, nullptr, &raw));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_module_destroy(nullptr));
+  // HOST_NATIVE images have no specialization constants.
+  udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
+  image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
+  image.path = UDAL_CPU_TEST_KERNELS;
+  const uint32_t value = 1;
+  udal_specialization_constant_t constant = {0, 4, &value};
+  udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
+  desc.images = &image;
+  desc.image_count = 1;
+  desc.specialization_constants = &constant;
+  desc.specialization_constant_count = 1;
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device_, &desc, &raw),
+                    "specialization");
+  EXPECT_EQ(raw, nullptr);
+  // An image of the wrong struct type.
+  desc.specialization_constants = nullptr;
+  desc.specialization_constant_count = 0;
+  image.type = UDAL_STRUCTURE_TYPE_MODULE_DESC;
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device_, &desc, &raw),
+                    "images[0]");
+  udal_module_info_t info = UDAL_MODULE_INFO_INIT;
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_module_get_info(nullptr, &info));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_get_info(test_module_.get(), nullptr));
 }
 
 TEST_F(ModuleTest, UnknownKernelNamesAreNotFoundNamingKernelAndModule) {
@@ -151,13 +173,22 @@ TEST_F(ModuleTest, UnknownKernelNamesAreNotFoundNamingKernelAndModule) {
 
 TEST_F(ModuleTest, KernelInfoHasTheArgumentCount) {
   Kernel kernel = make_kernel("vector_add");
-  udal_kernel_info_t info = {};
-  info.struct_size = sizeof(info);
+  udal_kernel_info_t info = UDAL_KERNEL_INFO_INIT;
   UDAL_ASSERT_OK(udal_kernel_get_info(kernel.get(), &info));
   EXPECT_EQ(info.argument_count, 4u);
   EXPECT_GT(info.max_group_invocations, 0u);
   EXPECT_LE(info.max_group_invocations, info_.max_group_invocations);
+  EXPECT_EQ(info.flags, UDAL_KERNEL_FLAG_ARGUMENT_INFO);
+  for (uint32_t size : info.required_group_size) EXPECT_EQ(size, 0u);
+  EXPECT_EQ(info.reserved0, 0u);
+  // A plain UDAL_HOST_KERNEL kernel has its count, and no argument information.
+  Kernel plain = make_kernel("increment");
+  udal_kernel_info_t plain_info = UDAL_KERNEL_INFO_INIT;
+  UDAL_ASSERT_OK(udal_kernel_get_info(plain.get(), &plain_info));
+  EXPECT_EQ(plain_info.argument_count, 1u);
+  EXPECT_EQ(plain_info.flags, 0u);
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_kernel_get_info(kernel.get(), nullptr));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_kernel_get_info(nullptr, &info));
 }
 
 TEST_F(ModuleTest, KernelsOutliveTheirModule) {

@@ -169,38 +169,44 @@ TEST_F(CpuDriverTest, OperationsRunInEnqueueOrder) {
   }
 }
 
-TEST_F(CpuDriverTest, SynchronizeTimesOutWhileWorkRuns) {
-  Kernel sleep = make_kernel("sleep_ms");
+TEST_F(CpuDriverTest, SynchronizeTimesOutWhileWorkIsHeld) {
+  Event gate = make_gate();
   Stream stream = make_stream();
-  const uint32_t ms = 300;
-  UDAL_ASSERT_OK(launch(stream.get(), sleep.get(), {udal_arg_value(&ms, 4)}));
+  Buffer buffer = make_buffer(64);
+  const uint32_t value = 5;
+  UDAL_ASSERT_OK(udal_stream_wait_event(stream.get(), gate.get()));
+  UDAL_ASSERT_OK(udal_stream_write_buffer(stream.get(), buffer.get(), 0, &value, 4));
   UDAL_EXPECT_FAILS(UDAL_TIMEOUT, udal_stream_synchronize(stream.get(), 1000000));
   UDAL_EXPECT_FAILS(UDAL_TIMEOUT, udal_stream_synchronize(stream.get(), 0));
+  UDAL_ASSERT_OK(udal_event_signal(gate.get()));
   UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), UDAL_TIMEOUT_INFINITE));
   UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), 0));
+  EXPECT_EQ(read_value<uint32_t>(buffer.get()), value);
 }
 
 TEST_F(CpuDriverTest, DestroyingBuffersKernelsAndStreamsWithWorkInFlightIsSafe) {
-  Kernel sleep = make_kernel("sleep_ms");
+  Event gate = make_gate();
   Kernel add_one = make_kernel("add_one");
   Buffer a = make_buffer(1 << 20);
   Buffer b = make_buffer(1 << 20);
   Stream stream = make_stream();
-  const uint32_t ms = 100;
   const uint32_t n = (1 << 20) / 4;
   const uint32_t pattern = 41;
-  UDAL_ASSERT_OK(launch(stream.get(), sleep.get(), {udal_arg_value(&ms, 4)}));
+  UDAL_ASSERT_OK(udal_stream_wait_event(stream.get(), gate.get()));
   UDAL_ASSERT_OK(udal_stream_fill_buffer(stream.get(), a.get(), 0, 1 << 20, &pattern, 4));
   UDAL_ASSERT_OK(launch(stream.get(), add_one.get(),
                         {udal_arg_buffer(a.get(), 0), udal_arg_value(&n, 4)}, n / 64, 64));
   UDAL_ASSERT_OK(udal_stream_copy_buffer(stream.get(), a.get(), 0, b.get(), 0, 1 << 20));
+  // Everything above is held by the gate: destroying a and the kernel now must not free
+  // what that work uses.
+  UDAL_EXPECT_FAILS(UDAL_TIMEOUT, udal_stream_synchronize(stream.get(), 0));
   a.reset();
   add_one.reset();
-  // b still has to receive the copy: read it on the same stream, then destroy the stream,
-  // which waits for everything.
   std::vector<uint32_t> host(n);
   UDAL_ASSERT_OK(udal_stream_read_buffer(stream.get(), b.get(), 0, host.data(), 1 << 20));
   b.reset();
+  UDAL_ASSERT_OK(udal_event_signal(gate.get()));
+  // Destroying the stream waits for all of it.
   stream.reset();
   for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(host[i], 42u) << i;
 }

@@ -1,4 +1,6 @@
-/* test_kernels.c — host kernels the CPU driver's tests launch. */
+/* test_kernels.c — host kernels the CPU driver's tests launch. Most declare their arguments
+ * (UDAL_HOST_KERNEL_ARGS), so the driver describes and checks them; `empty`, `increment` and
+ * `identify` are plain UDAL_HOST_KERNEL kernels, which it cannot. */
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -7,10 +9,18 @@
 
 UDAL_HOST_MODULE();
 
+#define READ UDAL_HOST_ARG_BUFFER(1)
+#define WRITE UDAL_HOST_ARG_BUFFER(2)
+#define READ_WRITE UDAL_HOST_ARG_BUFFER(3)
+
+typedef struct block16 {
+  uint8_t bytes[16];
+} block16;
+
 UDAL_HOST_KERNEL(empty, 0) { (void)d; }
 
 /* (data, n): data[i] += 1 for every global x id below n. */
-UDAL_HOST_KERNEL(add_one, 2) {
+UDAL_HOST_KERNEL_ARGS(add_one, 0, READ_WRITE, UDAL_HOST_ARG_VALUE(uint32_t)) {
   uint32_t* data = UDAL_ARG_BUFFER(d, 0, uint32_t);
   const uint32_t n = UDAL_ARG_VALUE(d, 1, uint32_t);
   UDAL_FOR_EACH_ITEM(d, x, y, z) {
@@ -20,7 +30,7 @@ UDAL_HOST_KERNEL(add_one, 2) {
 }
 
 /* (a, b, c, n): c = a + b. */
-UDAL_HOST_KERNEL(vector_add, 4) {
+UDAL_HOST_KERNEL_ARGS(vector_add, 0, READ, READ, WRITE, UDAL_HOST_ARG_VALUE(uint32_t)) {
   const float* a = UDAL_ARG_BUFFER(d, 0, const float);
   const float* b = UDAL_ARG_BUFFER(d, 1, const float);
   float* c = UDAL_ARG_BUFFER(d, 2, float);
@@ -33,7 +43,7 @@ UDAL_HOST_KERNEL(vector_add, 4) {
 
 /* (out): out[linear group] = 1 + the group's linear id computed from group_id, and counts
  * the items the group ran in out[groups + linear group]. */
-UDAL_HOST_KERNEL(group_ids, 1) {
+UDAL_HOST_KERNEL_ARGS(group_ids, 0, READ_WRITE) {
   uint32_t* out = UDAL_ARG_BUFFER(d, 0, uint32_t);
   const uint64_t groups = (uint64_t)d->group_count[0] * d->group_count[1] * d->group_count[2];
   const uint64_t linear = d->group_id[0] + (uint64_t)d->group_count[0] *
@@ -44,11 +54,13 @@ UDAL_HOST_KERNEL(group_ids, 1) {
 
 /* (out): each group fills its local memory with its id, sums it back, and records
  * out[3 * group] = sum, out[3 * group + 1] = whether local memory is 64-byte aligned,
- * out[3 * group + 2] = local_memory_bytes. */
-UDAL_HOST_KERNEL(local_sum, 1) {
+ * out[3 * group + 2] = local_memory_bytes. Reads d->local_memory without a check: launched
+ * without local memory it would crash, which the driver refuses. */
+UDAL_HOST_KERNEL_ARGS(local_sum, UDAL_HOST_KERNEL_USES_LOCAL_MEMORY, WRITE) {
   uint32_t* out = UDAL_ARG_BUFFER(d, 0, uint32_t);
   uint32_t* local = (uint32_t*)d->local_memory;
   const uint64_t count = d->local_memory_bytes / sizeof(uint32_t);
+  local[0] = 0;
   for (uint64_t i = 0; i < count; ++i) local[i] = d->group_id[0];
   uint32_t sum = 0;
   for (uint64_t i = 0; i < count; ++i) sum += local[i];
@@ -58,7 +70,8 @@ UDAL_HOST_KERNEL(local_sum, 1) {
 }
 
 /* (out, u8, u64, 16-byte block): copies the values and their alignment checks into out. */
-UDAL_HOST_KERNEL(values, 4) {
+UDAL_HOST_KERNEL_ARGS(values, 0, WRITE, UDAL_HOST_ARG_VALUE(uint8_t), UDAL_HOST_ARG_VALUE(uint64_t),
+                      UDAL_HOST_ARG_VALUE(block16)) {
   uint64_t* out = UDAL_ARG_BUFFER(d, 0, uint64_t);
   out[0] = UDAL_ARG_VALUE(d, 1, uint8_t);
   out[1] = UDAL_ARG_VALUE(d, 2, uint64_t);
@@ -70,8 +83,8 @@ UDAL_HOST_KERNEL(values, 4) {
   out[7] = d->arg_sizes[3];
 }
 
-/* (milliseconds): sleeps; makes work that is still running when the test looks. */
-UDAL_HOST_KERNEL(sleep_ms, 1) {
+/* (milliseconds): sleeps; gives two timing records a distance. */
+UDAL_HOST_KERNEL_ARGS(sleep_ms, 0, UDAL_HOST_ARG_VALUE(uint32_t)) {
   const uint32_t ms = UDAL_ARG_VALUE(d, 0, uint32_t);
   struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
   while (nanosleep(&t, &t) != 0) {
@@ -85,9 +98,24 @@ UDAL_HOST_KERNEL(increment, 1) {
 }
 
 /* (data, step): data[0] = data[0] * 3 + step: order-sensitive, so any reordering shows. */
-UDAL_HOST_KERNEL(mix, 2) {
+UDAL_HOST_KERNEL_ARGS(mix, 0, READ_WRITE, UDAL_HOST_ARG_VALUE(uint32_t)) {
   uint64_t* data = UDAL_ARG_BUFFER(d, 0, uint64_t);
   data[0] = data[0] * 3 + UDAL_ARG_VALUE(d, 1, uint32_t);
+}
+
+/* (address, index, value): ((uint32_t*)address)[index] = value, through a device address. */
+UDAL_HOST_KERNEL_ARGS(store_at_address, 0, UDAL_HOST_ARG_VALUE(uint64_t),
+                      UDAL_HOST_ARG_VALUE(uint32_t), UDAL_HOST_ARG_VALUE(uint32_t)) {
+  uint32_t* target = (uint32_t*)(uintptr_t)UDAL_ARG_VALUE(d, 0, uint64_t);
+  target[UDAL_ARG_VALUE(d, 1, uint32_t)] = UDAL_ARG_VALUE(d, 2, uint32_t);
+}
+
+/* (table, out): table[0] holds the device address of a uint32_t array, stored in memory by
+ * the host; out[0] = that array's [1]. Addresses stored in buffers work as pointers. */
+UDAL_HOST_KERNEL_ARGS(follow_address, 0, READ, WRITE) {
+  const uint64_t* table = UDAL_ARG_BUFFER(d, 0, const uint64_t);
+  uint32_t* out = UDAL_ARG_BUFFER(d, 1, uint32_t);
+  out[0] = ((const uint32_t*)(uintptr_t)table[0])[1];
 }
 
 /* (out): out[0] = 1; other_kernels.c's kernel of the same name writes 7. */

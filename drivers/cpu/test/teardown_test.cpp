@@ -1,0 +1,82 @@
+// Releasing an instance with objects left and work in flight: the driver finishes that
+// work and stops every thread before libudal unloads it (brief rule: no driver code runs
+// after the driver is unloaded).
+#include <dirent.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "fixture.h"
+
+namespace udal::cpu::test {
+namespace {
+
+// Threads of this process now.
+int thread_count() {
+  int count = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] != '.') ++count;
+    }
+    closedir(dir);
+  }
+  return count;
+}
+
+std::atomic<int> g_host_calls{0};
+
+TEST(CpuTeardown, ReleasingAnInstanceWithWorkInFlightRunsItAndStopsEveryThread) {
+  const int threads_before = thread_count();
+  ASSERT_GT(threads_before, 0);
+  g_host_calls = 0;
+  {
+    ScopedEnvironment count("UDAL_CPU_DEVICE_COUNT", "2");
+    Instance instance = open_instance();
+    ASSERT_TRUE(instance);
+    udal_device_t device = nullptr;
+    UDAL_ASSERT_OK(udal_instance_get_device(instance.get(), 1, &device));
+    // Objects the application never destroys: two streams held by a gate nobody signals,
+    // with a buffer, a kernel launch and a host function behind it.
+    udal_event_desc_t gate_desc = UDAL_EVENT_DESC_INIT;
+    gate_desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
+    udal_event_t gate = nullptr;
+    UDAL_ASSERT_OK(udal_event_create(device, &gate_desc, &gate));
+    udal_buffer_desc_t buffer_desc = UDAL_BUFFER_DESC_INIT;
+    buffer_desc.size = 1 << 16;
+    udal_buffer_t buffer = nullptr;
+    UDAL_ASSERT_OK(udal_buffer_create(device, &buffer_desc, &buffer));
+    udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
+    image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
+    image.path = UDAL_CPU_TEST_KERNELS;
+    udal_module_desc_t module_desc = UDAL_MODULE_DESC_INIT;
+    module_desc.images = &image;
+    module_desc.image_count = 1;
+    udal_module_t module = nullptr;
+    UDAL_ASSERT_OK(udal_module_create(device, &module_desc, &module));
+    udal_kernel_t kernel = nullptr;
+    UDAL_ASSERT_OK(udal_kernel_create(module, "add_one", &kernel));
+    for (int i = 0; i < 2; ++i) {
+      udal_stream_t stream = nullptr;
+      UDAL_ASSERT_OK(udal_stream_create(device, nullptr, &stream));
+      UDAL_ASSERT_OK(udal_stream_wait_event(stream, gate));
+      const uint32_t n = 1 << 14;
+      udal_kernel_arg_t args[2] = {udal_arg_buffer(buffer, 0), udal_arg_value(&n, 4)};
+      udal_launch_desc_t launch = UDAL_LAUNCH_DESC_INIT;
+      launch.group_count[0] = 64;
+      launch.group_size[0] = 256;
+      launch.args = args;
+      launch.arg_count = 2;
+      UDAL_ASSERT_OK(udal_stream_launch(stream, kernel, &launch));
+      UDAL_ASSERT_OK(udal_stream_enqueue_host_function(
+          stream, [](void*) { g_host_calls.fetch_add(1); }, nullptr));
+    }
+    EXPECT_EQ(udal_event_query(gate), UDAL_NOT_READY);
+    EXPECT_GT(thread_count(), threads_before) << "the driver started no thread?";
+    EXPECT_EQ(g_host_calls.load(), 0);
+  }  // udal_instance_release
+  EXPECT_EQ(g_host_calls.load(), 2) << "the work in flight was dropped, not run";
+  EXPECT_EQ(thread_count(), threads_before) << "a driver thread outlived the instance";
+}
+
+}  // namespace
+}  // namespace udal::cpu::test
