@@ -13,9 +13,9 @@
  *   #include <udal/udal_host_kernel.h>
  *   UDAL_HOST_MODULE();
  *   UDAL_HOST_KERNEL_ARGS(vector_add, 0,             // (a, b, c, n)
- *                         UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_READ),
- *                         UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_READ),
- *                         UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_WRITE),
+ *                         UDAL_HOST_ARG_BUFFER(UDAL_HOST_ACCESS_READ),
+ *                         UDAL_HOST_ARG_BUFFER(UDAL_HOST_ACCESS_READ),
+ *                         UDAL_HOST_ARG_BUFFER(UDAL_HOST_ACCESS_WRITE),
  *                         UDAL_HOST_ARG_VALUE(uint32_t)) {
  *     const float* a = UDAL_ARG_BUFFER(d, 0, const float);
  *     const float* b = UDAL_ARG_BUFFER(d, 1, const float);
@@ -87,6 +87,11 @@ typedef struct udal_host_kernel_decl_t {
   uint32_t flags;                   /* UDAL_HOST_KERNEL_* */
   uint32_t reserved0;
 } udal_host_kernel_decl_t;
+
+/* Buffer accesses, equal to udal.h's UDAL_ARG_ACCESS_* (either may be used). */
+#define UDAL_HOST_ACCESS_READ 1u
+#define UDAL_HOST_ACCESS_WRITE 2u
+#define UDAL_HOST_ACCESS_READ_WRITE 3u
 
 #define UDAL_HOST_ARG_BUFFER(access) {1u, (uint32_t)(access), 0u, 0u}
 #define UDAL_HOST_ARG_VALUE(type) {2u, 0u, (uint32_t)sizeof(type), 0u}
