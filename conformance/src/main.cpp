@@ -2,8 +2,11 @@
 //
 //   udal-cts [--driver <name|manifest.json|library.so>] [--timeout-s N] [--out DIR]
 //            [--expectations FILE] [--run-expected-failures] [GoogleTest flags…]
-//   udal-cts --certify --driver <…> --out DIR     the fixed profile; writes a package
-//   udal-cts verify DIR                            checks a package
+//   udal-cts --certify --driver <…> --out DIR [--sign-key KEY.pem]
+//                                         the fixed profile; writes a (signed) package
+//   udal-cts verify DIR [--key PUB.pem] [--library FILE]
+//                                         checks a package against this CTS's profile
+//   udal-cts profile                      lists the certification profile
 //
 // The CTS's own options are parsed by CLI11; everything else goes to GoogleTest.
 #include "cts.h"
@@ -15,14 +18,19 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <dlfcn.h>
+#include <link.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <map>
+#include <fnmatch.h>
 #include <iostream>
+#include <map>
+#include <set>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -31,14 +39,39 @@ namespace {
 
 struct Options {
   std::string driver;
+  std::string timeout_text;
   double timeout_s = 20;
   std::string out_dir;
   std::string expectations_file;
   bool run_expected_failures = false;
   bool certify = false;
+  std::string sign_key;
   std::string kernel_dir;
   std::string verify_dir;
+  std::string verify_key;
+  std::string verify_library;
 };
+
+// The longest a test may run: a day. Beyond it a duration overflows the clocks it is
+// compared with (1e20 s timed out at once), and no test needs it.
+constexpr double kMaxTimeoutS = 86400;
+
+// --timeout-s: a finite number of seconds, 0 < t <= a day. CLI11's PositiveNumber let "nan"
+// (every test timed out) and 1e308 (overflowed) through.
+bool ParseTimeout(const std::string& text, double* out, std::string* error) {
+  errno = 0;
+  char* end = nullptr;
+  double value = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+  if (text.empty() || end == nullptr || *end != '\0' || !std::isfinite(value) || value <= 0 ||
+      value > kMaxTimeoutS || errno == ERANGE) {
+    *error = fmt::format("--timeout-s '{}' is not a number of seconds in (0, {}]: give e.g. "
+                         "--timeout-s 60",
+                         text, kMaxTimeoutS);
+    return false;
+  }
+  *out = value;
+  return true;
+}
 
 std::string VersionText(uint32_t version) {
   return fmt::format("{}.{}", UDAL_VERSION_MAJOR(version), UDAL_VERSION_MINOR(version));
@@ -76,6 +109,10 @@ nlohmann::json DeviceJson(const cts::DeviceParam& d) {
   for (uint32_t k = 0; k < i.module_format_count && k < UDAL_MAX_MODULE_FORMATS; ++k) {
     formats.push_back(static_cast<int>(i.module_formats[k]));
   }
+  nlohmann::json subgroups = nlohmann::json::array();
+  for (uint32_t k = 0; k < i.subgroup_size_count && k < UDAL_MAX_SUBGROUP_SIZES; ++k) {
+    subgroups.push_back(i.subgroup_sizes[k]);
+  }
   return {{"test_suffix", d.test_suffix},
           {"index", d.index},
           {"name", i.name},
@@ -83,7 +120,7 @@ nlohmann::json DeviceJson(const cts::DeviceParam& d) {
           {"driver_name", i.driver_name},
           {"driver_version", VersionText(i.driver_version)},
           {"abi_version", VersionText(i.abi_version)},
-          {"type", static_cast<int>(i.type)},
+          {"device_type", static_cast<int>(i.device_type)},
           {"uuid", Hex(i.uuid, UDAL_UUID_SIZE)},
           {"device_memory_bytes", i.device_memory_bytes},
           {"host_visible_memory_bytes", i.host_visible_memory_bytes},
@@ -95,6 +132,10 @@ nlohmann::json DeviceJson(const cts::DeviceParam& d) {
           {"max_kernel_arguments", i.max_kernel_arguments},
           {"max_value_argument_bytes", i.max_value_argument_bytes},
           {"min_buffer_alignment", i.min_buffer_alignment},
+          {"buffer_argument_offset_alignment", i.buffer_argument_offset_alignment},
+          {"compute_unit_count", i.compute_unit_count},
+          {"preferred_group_size_multiple", i.preferred_group_size_multiple},
+          {"subgroup_sizes", subgroups},
           {"module_formats", formats},
           {"features", i.features},
           {"pci_bus_id", i.pci_bus_id},
@@ -117,6 +158,101 @@ int Fail(const std::string& message) {
   return 2;
 }
 
+// GoogleTest's own rule for a disabled test: never run, so not part of the profile.
+bool Disabled(const std::string& full_name) {
+  return fnmatch("DISABLED_*", full_name.c_str(), 0) == 0 ||
+         fnmatch("*/DISABLED_*", full_name.c_str(), 0) == 0 ||
+         full_name.find(".DISABLED_") != std::string::npos;
+}
+
+// Every test GoogleTest registered, "Suite.Case/param", disabled ones left out.
+std::vector<std::string> RegisteredTests() {
+  std::vector<std::string> names;
+  testing::UnitTest* unit = testing::UnitTest::GetInstance();
+  for (int i = 0; i < unit->total_test_suite_count(); ++i) {
+    const testing::TestSuite* suite = unit->GetTestSuite(i);
+    for (int j = 0; j < suite->total_test_count(); ++j) {
+      const testing::TestInfo* info = suite->GetTestInfo(j);
+      std::string name = std::string(info->test_suite_name()) + "." + info->name();
+      if (!Disabled(name)) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+// The profile with a test's device parameter (a leading device suffix of its last path
+// component) written as cts::kProfileDevice.
+std::vector<std::string> ProfileOf(const std::vector<std::string>& tests,
+                                   const std::vector<std::string>& suffixes) {
+  std::set<std::string> profile;
+  for (const std::string& test : tests) {
+    size_t slash = test.rfind('/');
+    std::string best;
+    for (const std::string& suffix : suffixes) {
+      if (slash != std::string::npos && test.compare(slash + 1, suffix.size(), suffix) == 0 &&
+          suffix.size() > best.size())
+        best = suffix;
+    }
+    profile.insert(best.empty() ? test
+                                : test.substr(0, slash + 1) + cts::kProfileDevice +
+                                      test.substr(slash + 1 + best.size()));
+  }
+  return {profile.begin(), profile.end()};
+}
+
+// The certification profile of this build: the tests registered for one stand-in device.
+// Only before GoogleTest has registered the tests for real devices.
+cts::Profile ListProfile(const char* argv0) {
+  cts::DeviceParam stand_in;
+  stand_in.test_suffix = cts::kProfileDevice;
+  stand_in.driver_name = cts::kProfileDevice;
+  cts::context().devices = {stand_in};
+  std::string name = argv0;
+  std::vector<char*> argv = {name.data(), nullptr};
+  int argc = 1;
+  testing::InitGoogleTest(&argc, argv.data());
+  cts::Profile profile;
+  profile.cts_version = UDAL_CTS_VERSION;
+  profile.tests = ProfileOf(RegisteredTests(), {cts::kProfileDevice});
+  cts::context().devices.clear();
+  return profile;
+}
+
+// The file a library loaded by a bare name (left to the dynamic linker's search) came from.
+std::string LoadedLibraryFile(const std::string& bare) {
+  struct Search {
+    std::string bare, found;
+  } search{bare, ""};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto* s = static_cast<Search*>(data);
+        if (info->dlpi_name == nullptr) return 0;
+        std::string name = info->dlpi_name;
+        size_t slash = name.rfind('/');
+        if (slash != std::string::npos && name.compare(slash + 1, std::string::npos, s->bare) == 0) {
+          s->found = name;
+          return 1;
+        }
+        return 0;
+      },
+      &search);
+  return search.found;
+}
+
+// The absolute, symlink-free path of a driver's library as loaded, or "".
+std::string LibraryFile(const std::string& library_path) {
+  std::string path = library_path.find('/') == std::string::npos ? LoadedLibraryFile(library_path)
+                                                                 : library_path;
+  if (path.empty()) return "";
+  std::error_code error;
+  fs::path canonical = fs::canonical(path, error);
+  return error ? "" : canonical.string();
+}
+
+std::string JsonLine(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,8 +263,9 @@ int main(int argc, char** argv) {
   app.add_option("--driver", opt.driver,
                  "driver under test: a name (as in its manifest), a manifest (.json) or a "
                  "library (.so); default: every driver the search finds");
-  app.add_option("--timeout-s", opt.timeout_s, "time limit of one test in seconds")
-      ->check(CLI::PositiveNumber);
+  CLI::Option* timeout_option =
+      app.add_option("--timeout-s", opt.timeout_text,
+                     "time limit of one test in seconds, 0 < N <= 86400 (default 20)");
   app.add_option("--out", opt.out_dir,
                  "write the report package (report.json, junit.xml, summary.md, cts.log, "
                  "MANIFEST.sha256) into this new or empty directory");
@@ -140,15 +277,64 @@ int main(int argc, char** argv) {
   app.add_flag("--certify", opt.certify,
                "run the fixed certification profile (no filters) and write the package to "
                "--out");
+  app.add_option("--sign-key", opt.sign_key,
+                 "with --certify: sign the package with this Ed25519 private key (PEM, "
+                 "`openssl genpkey -algorithm ed25519 -out KEY.pem`)");
   app.add_option("--kernel-dir", opt.kernel_dir, "where the CTS's kernel images are");
-  CLI::App* verify = app.add_subcommand("verify", "check a certification package");
+  CLI::App* verify = app.add_subcommand(
+      "verify", "check a certification package against this CTS's profile");
   verify->add_option("dir", opt.verify_dir, "the package directory")->required();
+  verify->add_option("--key", opt.verify_key,
+                     "the certifier's Ed25519 public key (PEM): the package must be signed by it");
+  verify->add_option("--library", opt.verify_library,
+                     "the driver library to compare with the recorded sha256 (default: the "
+                     "recorded path, when it exists here)");
+  verify->allow_extras(false);
+  CLI::App* profile_command =
+      app.add_subcommand("profile", "list the certification profile of this CTS");
+  profile_command->allow_extras(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (*verify) return cts::VerifyPackage(opt.verify_dir);
+  if (*verify || *profile_command) {
+    CLI::App* sub = *verify ? verify : profile_command;
+    std::vector<std::string> extra = app.remaining();
+    std::vector<std::string> sub_extra = sub->remaining();
+    extra.insert(extra.end(), sub_extra.begin(), sub_extra.end());
+    if (!extra.empty())
+      return Fail(fmt::format("{} takes {}; unexpected `{}`", sub->get_name(),
+                              *verify ? "one package directory" : "no argument", extra.front()));
+    if (!opt.driver.empty() || !opt.out_dir.empty() || opt.certify || !opt.sign_key.empty())
+      return Fail(sub->get_name() + " takes none of --driver, --out, --certify, --sign-key");
+    cts::Profile profile = ListProfile(argv[0]);
+    if (*profile_command) {
+      std::cout << "# udal-cts " << profile.cts_version << " certification profile: "
+                << profile.tests.size() << " tests (each test named .../" << cts::kProfileDevice
+                << " runs once per device); sha256 " << cts::ProfileDigest(profile.tests) << "\n";
+      for (const std::string& t : profile.tests) std::cout << t << "\n";
+      return 0;
+    }
+    cts::VerifyOptions verify_options;
+    verify_options.dir = opt.verify_dir;
+    verify_options.key_path = opt.verify_key;
+    verify_options.library_path = opt.verify_library;
+    verify_options.profile = std::move(profile);
+    return cts::VerifyPackage(verify_options);
+  }
+
+  if (timeout_option->count() > 0) {
+    std::string error;
+    if (!ParseTimeout(opt.timeout_text, &opt.timeout_s, &error)) return Fail(error);
+  }
+  std::optional<cts::Ed25519Key> sign_key;
+  if (!opt.sign_key.empty()) {
+    if (!opt.certify) return Fail("--sign-key signs a certification: it needs --certify");
+    std::string error;
+    sign_key = cts::Ed25519Key::LoadPrivate(opt.sign_key, &error);
+    if (!sign_key) return Fail("--sign-key " + error);
+  }
 
   std::vector<std::string> gtest_args = app.remaining();
   cts::Context& ctx = cts::context();
@@ -217,6 +403,7 @@ int main(int argc, char** argv) {
     } else {
       tested_driver_names.push_back(status.name);
     }
+    std::string library_file = LibraryFile(status.library_path);
     drivers.push_back({{"name", status.name},
                        {"state", status.state == UDAL_DRIVER_STATE_LOADED ? "loaded"
                                  : status.state == UDAL_DRIVER_STATE_FAILED ? "failed"
@@ -226,7 +413,8 @@ int main(int argc, char** argv) {
                        {"abi_version", VersionText(status.abi_version)},
                        {"manifest_path", status.manifest_path},
                        {"library_path", status.library_path},
-                       {"library_sha256", cts::Sha256File(status.library_path)},
+                       {"library_file", library_file},
+                       {"library_sha256", library_file.empty() ? "" : cts::Sha256File(library_file)},
                        {"device_count", status.device_count}});
   }
 
@@ -237,7 +425,7 @@ int main(int argc, char** argv) {
     cts::DeviceParam param;
     param.index = i;
     if (udal_instance_get_device(ctx.instance, i, &param.device) != UDAL_SUCCESS) continue;
-    param.info.struct_size = sizeof param.info;
+    // param.info is UDAL_DEVICE_INFO_INIT (type and struct_size set) from DeviceParam.
     if (udal_device_get_info(param.device, &param.info) != UDAL_SUCCESS) {
       return Fail(fmt::format("udal_device_get_info of device {}: {}", i, udal_last_error_message()));
     }
@@ -246,6 +434,14 @@ int main(int argc, char** argv) {
     uint32_t ordinal = per_driver[param.driver_name]++;
     param.test_suffix = cts::Sanitize(fmt::format("{}_{}_{}", param.driver_name, ordinal, param.info.name));
     ctx.devices.push_back(param);
+  }
+  if (opt.certify) {
+    // A certificate names the bytes it certifies.
+    for (const nlohmann::json& d : drivers) {
+      if (d["state"] == "loaded" && d["library_sha256"] == "")
+        return Fail(fmt::format("--certify: cannot read driver library '{}' to record its sha256",
+                                d["library_path"].get<std::string>()));
+    }
   }
   if (ctx.devices.empty()) {
     std::string what = opt.driver.empty() ? "any driver" : "driver " + opt.driver;
@@ -298,6 +494,11 @@ int main(int argc, char** argv) {
   run["driver_argument"] = opt.driver;
   run["timeout_s"] = opt.timeout_s;
   run["gtest_filter"] = testing::GTEST_FLAG(filter);
+  {
+    std::vector<std::string> suffixes;
+    for (const cts::DeviceParam& d : ctx.devices) suffixes.push_back(d.test_suffix);
+    run["profile_sha256"] = cts::ProfileDigest(ProfileOf(RegisteredTests(), suffixes));
+  }
   run["expectations_file"] = cts::expectations().path();
   run["expectations_sha256"] =
       cts::expectations().path().empty() ? "" : cts::Sha256File(cts::expectations().path());
@@ -318,8 +519,8 @@ int main(int argc, char** argv) {
   recorder->Log(fmt::format("udal-cts {} (git {}), ABI {}, started {}", UDAL_CTS_VERSION,
                             UDAL_CTS_GIT_REVISION, VersionText(UDAL_ABI_VERSION),
                             run["started_utc"].get<std::string>()));
-  for (const nlohmann::json& d : drivers) recorder->Log("driver: " + d.dump());
-  for (const nlohmann::json& d : device_list) recorder->Log("device: " + d.dump());
+  for (const nlohmann::json& d : drivers) recorder->Log("driver: " + JsonLine(d));
+  for (const nlohmann::json& d : device_list) recorder->Log("device: " + JsonLine(d));
   testing::UnitTest::GetInstance()->listeners().Append(recorder);
 
   const std::string out_dir = opt.out_dir;
@@ -352,9 +553,13 @@ int main(int argc, char** argv) {
                 << cts::expectations().path() << ")\n";
   }
   if (!out_dir.empty()) {
-    std::string digest = cts::WritePackage(out_dir, report, results);
+    std::string digest =
+        cts::WritePackage(out_dir, report, results, sign_key ? &*sign_key : nullptr);
     std::cout << "udal-cts: package written to " << out_dir
               << "; package digest (sha256 of MANIFEST.sha256): " << digest << "\n";
+    if (sign_key)
+      std::cout << "udal-cts: signed with Ed25519 key " << sign_key->PublicHex() << " ("
+                << cts::kSignatureFile << ")\n";
   }
   int code = c["failed"].get<int>() > 0 || c["total"].get<int>() == 0 ? 1 : 0;
   if (opt.certify && report["verdict"] == "FAIL") code = 1;
