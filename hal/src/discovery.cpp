@@ -13,6 +13,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A driver directory holds a few manifests; a huge one is a mistake, not a reason to read
+// for ever.
+constexpr size_t kMaxManifestsPerDirectory = 1024;
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -35,11 +39,16 @@ public:
   explicit Collector(const Logger& logger) : logger_(logger) {}
 
   // An entry of a list: a directory (its *.json, sorted by name) or a file. |named| says
-  // the user named it, so that a missing one is reported instead of skipped.
+  // the user named it, so that a missing one is reported instead of skipped. Whatever is
+  // not a directory is listed as a file: reading it says what is wrong (a FIFO, a device,
+  // a symlink loop), and nothing is opened here.
   void add_entry(const std::string& entry, bool named, const char* origin) {
     std::error_code ec;
     fs::file_status status = fs::status(entry, ec);
-    if (ec || !fs::exists(status)) {
+    bool absent = ec ? ec == std::errc::no_such_file_or_directory ||
+                           ec == std::errc::not_a_directory
+                     : !fs::exists(status);
+    if (absent) {
       if (named) {
         logger_.log(UDAL_LOG_LEVEL_WARNING, "{} names '{}', which does not exist", origin, entry);
         add_file(entry, Candidate::Kind::missing);
@@ -48,12 +57,24 @@ public:
       }
       return;
     }
-    if (fs::is_directory(status)) {
+    if (!ec && fs::is_directory(status)) {
       add_directory(entry, origin);
       return;
     }
-    add_file(entry,
-             ends_with(entry, ".json") ? Candidate::Kind::manifest : Candidate::Kind::library);
+    if (ec)
+      logger_.log(UDAL_LOG_LEVEL_WARNING, "{} names '{}': {}", origin, entry, ec.message());
+    if (!named) {
+      logger_.log(UDAL_LOG_LEVEL_DEBUG, "'{}' ({}) is not a directory; skipped", entry, origin);
+      return;
+    }
+    if (ends_with(entry, ".json")) {
+      add_file(entry, Candidate::Kind::manifest);
+    } else {
+      // dlopen searches the library path for a name without a '/': "./" makes it load the
+      // file that was found (and checked) here.
+      add_file(entry.find('/') == std::string::npos ? "./" + entry : entry,
+               Candidate::Kind::library);
+    }
   }
 
   // A library named without a '/': left to dlopen's own search, so it cannot be resolved
@@ -62,19 +83,34 @@ public:
     candidates_.push_back({Candidate::Kind::library, name});
   }
 
+  // Every *.json entry but subdirectories, sorted by name, at most kMaxManifestsPerDirectory.
+  // Entries that are not regular files are listed too: reading them says what is wrong.
   void add_directory(const std::string& directory, const char* origin) {
     std::vector<std::string> files;
     std::error_code ec;
+    bool capped = false;
     for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
       const fs::path& p = it->path();
+      if (p.extension() != ".json")
+        continue;
       std::error_code type_ec;
-      if (p.extension() == ".json" && fs::is_regular_file(it->status(type_ec)))
-        files.push_back(p.string());
+      if (fs::is_directory(it->status(type_ec)) && !type_ec)
+        continue;
+      if (files.size() == kMaxManifestsPerDirectory) {
+        capped = true;
+        break;
+      }
+      files.push_back(p.string());
     }
     if (ec)
       logger_.log(UDAL_LOG_LEVEL_WARNING, "cannot list driver directory '{}' ({}): {}", directory,
                   origin, ec.message());
     std::sort(files.begin(), files.end());
+    if (capped)
+      logger_.log(UDAL_LOG_LEVEL_WARNING,
+                  "driver directory '{}' ({}) holds more than {} manifests; only the first {} "
+                  "listed are read",
+                  directory, origin, kMaxManifestsPerDirectory, kMaxManifestsPerDirectory);
     for (const std::string& f : files)
       add_file(f, Candidate::Kind::manifest);
   }
@@ -128,16 +164,38 @@ std::string driver_name_from_library(const std::string& path) {
   return name.empty() ? path : name;
 }
 
-std::vector<std::string> standard_directories(const Environment& environment) {
+std::vector<std::string> absolute_entries(const std::string& list, const char* variable,
+                                          const Logger* logger) {
+  std::vector<std::string> out;
+  for (const std::string& d : split_list(list, ':')) {
+    if (d.front() == '/') {
+      out.push_back(d);
+    } else if (logger != nullptr) {
+      logger->log(UDAL_LOG_LEVEL_WARNING,
+                  "{} entry '{}' is ignored: the XDG Base Directory spec allows only absolute "
+                  "paths",
+                  variable, d);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> standard_directories(const Environment& environment,
+                                              const Logger* logger) {
+  // XDG: unset or empty means the default, and a relative entry is invalid and ignored; a
+  // variable with no absolute entry at all counts as unset.
+  auto xdg = [&](const char* variable, const char* fallback) {
+    std::vector<std::string> dirs;
+    if (auto value = environment.plain_variable(variable))
+      dirs = absolute_entries(*value, variable, logger);
+    return dirs.empty() ? split_list(fallback, ':') : dirs;
+  };
   std::vector<std::string> dirs;
   const std::string suffix = "/udal/drivers.d";
-  std::string config = environment.plain_variable("XDG_CONFIG_DIRS").value_or("/etc/xdg");
-  for (const std::string& d : split_list(config, ':'))
+  for (const std::string& d : xdg("XDG_CONFIG_DIRS", "/etc/xdg"))
     dirs.push_back(d + suffix);
   dirs.push_back("/etc" + suffix);
-  std::string data =
-      environment.plain_variable("XDG_DATA_DIRS").value_or("/usr/local/share:/usr/share");
-  for (const std::string& d : split_list(data, ':'))
+  for (const std::string& d : xdg("XDG_DATA_DIRS", "/usr/local/share:/usr/share"))
     dirs.push_back(d + suffix);
   std::string own = libudal_directory();
   if (!own.empty())
@@ -168,7 +226,7 @@ std::vector<Candidate> find_drivers(const std::vector<std::string>& explicit_pat
     for (const std::string& p : split_list(*added, ':'))
       collector.add_entry(p, /*named=*/true, "UDAL_ADD_DRIVER_FILES");
   }
-  for (const std::string& d : standard_directories(environment))
+  for (const std::string& d : standard_directories(environment, &logger))
     collector.add_entry(d, /*named=*/false, "standard search");
   return collector.take();
 }

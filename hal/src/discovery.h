@@ -27,8 +27,11 @@ std::vector<Candidate> find_drivers(const std::vector<std::string>& explicit_pat
                                     const Environment& environment, const Logger& logger);
 
 // The standard directories, in order (each ".../udal/drivers.d"); exposed for udal-info-like
-// diagnostics and for tests.
-std::vector<std::string> standard_directories(const Environment& environment);
+// diagnostics and for tests. Relative XDG_CONFIG_DIRS / XDG_DATA_DIRS entries are ignored
+// (the XDG spec), each with a warning on |logger| when given; a variable with no absolute
+// entry counts as unset.
+std::vector<std::string> standard_directories(const Environment& environment,
+                                              const Logger* logger = nullptr);
 
 // "libudal_driver_cpu.so.1" → "cpu"; "libfoo.so" → "foo"; the name given to a driver
 // loaded from a library without a manifest.

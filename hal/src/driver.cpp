@@ -2,6 +2,7 @@
 
 #include "entries.h"
 #include "error.h"
+#include "file_check.h"
 
 #include <fmt/format.h>
 
@@ -57,6 +58,23 @@ Driver::~Driver() {
 }
 
 void load_driver(Driver& driver) {
+  // Before dlopen maps it: a regular file of bounded size (a FIFO would block, a device
+  // read for ever) that is an ELF shared object of this process's class and machine whose
+  // headers and segments lie inside the file (a truncated library is a SIGBUS inside
+  // dlopen, not an error). A name without a '/' is left to the dynamic linker's search.
+  if (driver.library_path.find('/') != std::string::npos) {
+    file_check::Problem problem = file_check::check_shared_object_file(driver.library_path.c_str());
+    if (problem) {
+      using Kind = file_check::Problem::Kind;
+      driver.fail(problem.kind == Kind::missing   ? UDAL_ERROR_NOT_FOUND
+                  : problem.kind == Kind::foreign ? UDAL_ERROR_INCOMPATIBLE_DRIVER
+                                                  : UDAL_ERROR_INVALID_ARGUMENT,
+                  fmt::format("driver library '{}' refused before dlopen: {}",
+                              driver.library_path, problem.text));
+      return;
+    }
+  }
+
   // RTLD_LOCAL: two drivers that bundle the same library must not see each other's
   // symbols. RTLD_NOW: an unresolved symbol is a load failure now, not a crash later.
   dlerror();

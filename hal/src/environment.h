@@ -20,8 +20,14 @@ public:
   static Environment current(bool ignore);
 
   // The value of a variable that overrides libudal's behaviour; an elevated process never
-  // sees one, and a set-but-ignored override is reported once per process and name.
+  // sees one, and a set-but-ignored override is reported once per process and name. Empty
+  // counts as unset, and so does a list variable (list_separator) holding only separators,
+  // with a warning.
   std::optional<std::string> override_variable(const char* name, const Logger& logger) const;
+
+  // The separator of a list variable (',' for UDAL_DRIVERS_SELECT/DISABLE, ':' for
+  // UDAL_DRIVER_FILES/UDAL_ADD_DRIVER_FILES), '\0' for any other.
+  static char list_separator(const char* name);
 
   // A variable that only supplies standard locations (XDG_*): secure_getenv, no note.
   std::optional<std::string> plain_variable(const char* name) const;

@@ -1,5 +1,7 @@
 #include "manifest.h"
 
+#include "file_check.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -9,8 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <set>
+#include <vector>
 
 namespace udal::hal {
 namespace {
@@ -41,7 +43,91 @@ bool string_field(const json& object, const char* key, const char* display, std:
     error = fmt::format("manifest field \"{}\" is empty", display);
     return false;
   }
+  // A NUL would cut the string where C reads it: "cpu\u0000x" would be a second "cpu", a
+  // library path would name another file.
+  if (size_t nul = out.find('\0'); nul != std::string::npos) {
+    error = fmt::format("manifest field \"{}\" contains a NUL character (\\u0000) at byte {}",
+                        display, nul);
+    return false;
+  }
   return true;
+}
+
+// A driver name is shown in every message and device info (UDAL_MAX_DRIVER_NAME bytes with
+// its NUL) and matched by UDAL_DRIVERS_SELECT/DISABLE: printable, and short enough that two
+// names never print alike.
+bool check_name(const std::string& name, std::string& error) {
+  if (name.size() >= UDAL_MAX_DRIVER_NAME) {
+    error = fmt::format("driver.name is {} bytes long; a driver name has at most {}", name.size(),
+                        UDAL_MAX_DRIVER_NAME - 1);
+    return false;
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) {
+      error = fmt::format("driver.name contains the control character U+{:04X} at byte {}", c, i);
+      return false;
+    }
+  }
+  return true;
+}
+
+// |text| for a message: control characters as \uXXXX, at most 64 bytes.
+std::string printable(const std::string& text) {
+  std::string out;
+  size_t i = 0;
+  for (; i < text.size() && out.size() < 64; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\u{:04x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return i < text.size() ? out + "..." : out;
+}
+
+// Thrown by the parser callback to stop at a duplicate key or too deep a nesting.
+struct Refusal {
+  std::string reason;
+};
+
+// Manifests are flat; anything deeper than this is not one.
+constexpr size_t kMaxDepth = 32;
+
+// Parses |text| as JSON, refusing duplicate keys in any object (the JSON RFC leaves them
+// undefined; nlohmann keeps the last, another reader the first) and nesting past kMaxDepth.
+json parse_strict(const std::string& text) {
+  std::vector<std::set<std::string>> keys; // per open object (arrays: an empty entry)
+  auto callback = [&keys](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+    case json::parse_event_t::object_start:
+    case json::parse_event_t::array_start:
+      if (static_cast<size_t>(depth) >= kMaxDepth)
+        throw Refusal{fmt::format("manifest nests objects and arrays deeper than {} levels",
+                                  kMaxDepth)};
+      keys.emplace_back();
+      break;
+    case json::parse_event_t::object_end:
+    case json::parse_event_t::array_end:
+      if (!keys.empty())
+        keys.pop_back();
+      break;
+    case json::parse_event_t::key: {
+      if (keys.empty())
+        break;
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(key).second)
+        throw Refusal{fmt::format("manifest has the key \"{}\" twice in one object (at "
+                                  "depth {})",
+                                  printable(key), depth)};
+      break;
+    }
+    case json::parse_event_t::value:
+      break;
+    }
+    return true;
+  };
+  return json::parse(text, callback);
 }
 
 } // namespace
@@ -88,19 +174,34 @@ std::string resolve_library_path(const std::string& manifest_path,
 
 ManifestResult read_manifest(const std::string& path) noexcept {
   try {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-      return refuse(UDAL_ERROR_NOT_FOUND,
-                    fmt::format("cannot open manifest: {}", std::strerror(errno)));
-    std::stringstream text;
-    text << in.rdbuf();
+    std::string text;
+    if (file_check::Problem p =
+            file_check::read_regular_file(path.c_str(), file_check::kMaxManifestBytes, text))
+      return refuse(p.kind == file_check::Problem::Kind::missing ? UDAL_ERROR_NOT_FOUND
+                                                                  : UDAL_ERROR_INVALID_ARGUMENT,
+                    fmt::format("cannot read the manifest: {}", p.text));
+    return parse_manifest(path, text);
+  } catch (const std::bad_alloc&) {
+    return refuse(UDAL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory reading the manifest");
+  } catch (const std::exception& e) {
+    return refuse(UDAL_ERROR_INTERNAL, fmt::format("reading the manifest failed: {}", e.what()));
+  }
+}
 
+ManifestResult parse_manifest(const std::string& path, const std::string& text) noexcept {
+  try {
+    if (text.size() > file_check::kMaxManifestBytes)
+      return refuse(UDAL_ERROR_INVALID_ARGUMENT,
+                    fmt::format("manifest is {} bytes; a manifest has at most {}", text.size(),
+                                file_check::kMaxManifestBytes));
     json doc;
     try {
-      doc = json::parse(text.str());
+      doc = parse_strict(text);
     } catch (const json::parse_error& e) {
       return refuse(UDAL_ERROR_INVALID_ARGUMENT,
                     fmt::format("manifest is not valid JSON: {}", e.what()));
+    } catch (const Refusal& r) {
+      return refuse(UDAL_ERROR_INVALID_ARGUMENT, r.reason);
     }
     if (!doc.is_object())
       return refuse(UDAL_ERROR_INVALID_ARGUMENT,
@@ -134,7 +235,8 @@ ManifestResult read_manifest(const std::string& path) noexcept {
     std::string abi_text;
     if (!string_field(*driver, "name", "driver.name", r.manifest.name, error) ||
         !string_field(*driver, "library_path", "driver.library_path", library, error) ||
-        !string_field(*driver, "abi_version", "driver.abi_version", abi_text, error))
+        !string_field(*driver, "abi_version", "driver.abi_version", abi_text, error) ||
+        !check_name(r.manifest.name, error))
       return refuse(UDAL_ERROR_INVALID_ARGUMENT, error);
     if (!parse_version(abi_text, r.manifest.abi_version))
       return refuse(UDAL_ERROR_INVALID_ARGUMENT,

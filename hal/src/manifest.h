@@ -25,8 +25,16 @@ struct ManifestResult {
   std::string reason;                  // why it was refused, when !ok
 };
 
-// Reads and checks the manifest at |path|. Never throws.
+// Reads and checks the manifest at |path|: a regular file of at most
+// file_check::kMaxManifestBytes (1 MiB), checked before it is opened and opened without
+// blocking, so a FIFO, a device or a directory is refused at once. Never throws.
 ManifestResult read_manifest(const std::string& path) noexcept;
+
+// Checks the manifest text |text| read from |path| (which only resolves a relative
+// library_path): strict JSON (no duplicate keys, nesting at most 32 deep), the fields of
+// format 1.x, no NUL in any string, a printable driver name shorter than
+// UDAL_MAX_DRIVER_NAME. Never throws.
+ManifestResult parse_manifest(const std::string& path, const std::string& text) noexcept;
 
 // "1.2" or "1.2.3" into UDAL_MAKE_VERSION(1, 2); false when it is not such a string.
 bool parse_version(const std::string& text, uint32_t& out_version);
