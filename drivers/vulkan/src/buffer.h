@@ -18,6 +18,8 @@ struct Buffer {
   udal_buffer_kind_t kind;
   uint64_t size;
   uint64_t alignment;
+  udal_buffer_flags_t flags;
+  uint64_t device_address;  // with UDAL_BUFFER_FLAG_DEVICE_ADDRESS, else 0
   std::atomic<bool> mapped;
 };
 UDAL_SDK_DISPATCHABLE(Buffer);
@@ -36,12 +38,18 @@ std::byte* host_address(const Buffer& buffer) noexcept;
 udal_result_t check_range(const char* function, const char* what, const Buffer& buffer,
                           uint64_t offset, uint64_t size) noexcept;
 
+// Checks that |buffer| belongs to |device| (the stream's); else UDAL_ERROR_INVALID_HANDLE
+// with a message naming |what|.
+udal_result_t check_device(const char* function, const char* what, const Buffer& buffer,
+                           const DeviceState& device) noexcept;
+
 udal_result_t buffer_create(udal_device_t device, const udal_buffer_desc_t* desc,
                             udal_buffer_t* out_buffer);
 udal_result_t buffer_destroy(udal_buffer_t buffer);
 udal_result_t buffer_get_info(udal_buffer_t buffer, udal_buffer_info_t* out_info);
 udal_result_t buffer_map(udal_buffer_t buffer, uint64_t offset, uint64_t size, void** out_ptr);
 udal_result_t buffer_unmap(udal_buffer_t buffer);
+udal_result_t buffer_get_device_address(udal_buffer_t buffer, uint64_t* out_address);
 
 }  // namespace udal::vulkan
 

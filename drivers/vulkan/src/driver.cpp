@@ -1,6 +1,9 @@
 // The entry point and the table of the Vulkan driver.
 #include "driver.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "buffer.h"
 #include "event.h"
 #include "kernel.h"
@@ -41,6 +44,26 @@ using udal::sdk::fail;
 
 Driver* to_driver(udal_driver_t handle) noexcept { return udal::sdk::from_handle<Driver>(handle); }
 
+constexpr uint32_t kMaxDeviceCopies = 16;
+
+// UDAL_VULKAN_DEVICE_COPIES=N shows every physical device N times, each copy its own
+// VkDevice and queue, so that machines with one Vulkan device (lavapipe) can test objects
+// of another device. Ignored in set-uid processes (secure_getenv).
+udal_result_t device_copies(uint32_t* copies) {
+  *copies = 1;
+  const char* value = secure_getenv("UDAL_VULKAN_DEVICE_COPIES");
+  if (value == nullptr || value[0] == '\0') return UDAL_SUCCESS;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long n = std::strtoul(value, &end, 10);
+  if (errno != 0 || *end != '\0' || value[0] == '-' || n < 1 || n > kMaxDeviceCopies) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "vulkan driver: UDAL_VULKAN_DEVICE_COPIES is '{}', "
+                "not a number of copies from 1 to {}", value, kMaxDeviceCopies);
+  }
+  *copies = static_cast<uint32_t>(n);
+  return UDAL_SUCCESS;
+}
+
 udal_result_t driver_create(const udal_driver_table_t* dispatch,
                             const udal_driver_create_desc_t* desc_in, udal_driver_t* out_driver) {
   if (out_driver == nullptr) {
@@ -52,6 +75,12 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
   }
   return udal::sdk::guard("driver_create", [&]() -> udal_result_t {
     const udal_driver_create_desc_t desc = udal::sdk::read_struct(desc_in);
+    if (desc_in != nullptr) {
+      if (udal_result_t r = refuse_chain("driver_create", "desc", desc_in->next); r != UDAL_SUCCESS)
+        return r;
+    }
+    uint32_t copies = 1;
+    if (udal_result_t r = device_copies(&copies); r != UDAL_SUCCESS) return r;
     VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
     app.pApplicationName = "udal";
     app.pEngineName = "udal_driver_vulkan";
@@ -74,14 +103,19 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
     vkEnumeratePhysicalDevices(vk_instance, &count, physical.data());
     const char* name = desc.driver_name && desc.driver_name[0] ? desc.driver_name : UDAL_DRIVER_NAME;
     for (VkPhysicalDevice p : physical) {
-      std::string why;
-      auto device = make_device(dispatch, p, name, UDAL_SDK_DRIVER_VERSION, &why);
-      if (device) {
-        state->devices.push_back(std::move(device));
-      } else if (desc.log) {
-        // Not a failure of the driver: the device is skipped and the log says why.
-        desc.log(desc.log_user_data, UDAL_LOG_LEVEL_INFO,
-                 fmt::format("vulkan driver: skipping {}", why).c_str());
+      for (uint32_t copy = 0; copy < copies; ++copy) {
+        std::string why;
+        auto device = make_device(dispatch, p, name, UDAL_SDK_DRIVER_VERSION, copy, copies, &why);
+        if (device) {
+          state->devices.push_back(std::move(device));
+        } else {
+          // Not a failure of the driver: the device is skipped and the log says why.
+          if (desc.log) {
+            desc.log(desc.log_user_data, UDAL_LOG_LEVEL_INFO,
+                     fmt::format("vulkan driver: skipping {}", why).c_str());
+          }
+          break;
+        }
       }
     }
     auto driver = std::make_unique<Driver>();
@@ -93,7 +127,11 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
 }
 
 udal_result_t driver_destroy(udal_driver_t handle) {
+  // Each device stops the streams its user left (waiting for their work in flight and
+  // joining their workers) before it goes, then the instance: no driver code runs after
+  // this returns and libudal unloads the driver.
   std::unique_ptr<Driver> driver(to_driver(handle));
+  driver->state.reset();
   return UDAL_SUCCESS;
 }
 
@@ -119,7 +157,7 @@ udal_result_t driver_get_device(udal_driver_t handle, uint32_t index, udal_devic
   return UDAL_SUCCESS;
 }
 
-udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE_1_0(); }
+udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE(); }
 
 }  // namespace
 }  // namespace udal::vulkan

@@ -53,6 +53,8 @@ inline Kernel* to_kernel(udal_kernel_t handle) noexcept {
 udal_result_t kernel_create(udal_module_t module, const char* name, udal_kernel_t* out_kernel);
 udal_result_t kernel_destroy(udal_kernel_t kernel);
 udal_result_t kernel_get_info(udal_kernel_t kernel, udal_kernel_info_t* out_info);
+udal_result_t kernel_get_argument_info(udal_kernel_t kernel, uint32_t index,
+                                       udal_kernel_arg_info_t* out_info);
 
 }  // namespace udal::vulkan
 

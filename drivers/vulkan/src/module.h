@@ -3,6 +3,7 @@
 #define UDAL_VULKAN_MODULE_H_
 
 #include <memory>
+#include <vector>
 
 #include "device.h"
 #include "spirv.h"
@@ -14,6 +15,10 @@ struct ModuleCode {
   DeviceState* device;
   UniqueShaderModule shader;
   SpirvModule spirv;
+  // The caller's specialization constants: map entries whose offsets start after the 16
+  // bytes of the driver's own (ids 0-3), and their bytes.
+  std::vector<VkSpecializationMapEntry> constants;
+  std::vector<uint8_t> constant_bytes;
 };
 
 // The object behind a udal_module_t.

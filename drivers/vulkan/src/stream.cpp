@@ -1,11 +1,6 @@
 #include "stream.h"
 
 #include <algorithm>
-#include <cstring>
-
-#include "buffer.h"
-#include "event.h"
-#include "kernel.h"
 
 namespace udal::vulkan {
 namespace {
@@ -29,11 +24,21 @@ void order_after_previous(VkCommandBuffer cb) {
   vkCmdPipelineBarrier(cb, kWorkStages, kWorkStages, 0, 1, &barrier, 0, nullptr, 0, nullptr);
 }
 
+VkResult signal_from_host(VkDevice device, VkSemaphore timeline, uint64_t value) {
+  VkSemaphoreSignalInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO};
+  info.semaphore = timeline;
+  info.value = value;
+  return vkSignalSemaphore(device, &info);
+}
+
 }  // namespace
 
 // ===========================================================================================
-// StreamState: batches, submission, the worker
+// Set-up and teardown
 // ===========================================================================================
+
+StreamState::StreamState(DeviceState* device)
+    : device_(device), health_(std::make_shared<StreamHealth>()) {}
 
 VkResult StreamState::init() {
   const VkDevice vk = device_->vk();
@@ -44,74 +49,95 @@ VkResult StreamState::init() {
       pool_ = std::move(pool);
       timeline_ = std::move(timeline);
       device_->retired_streams.pop_back();
-      // The timeline goes on from where its last stream left it.
-      if (VkResult r = vkGetSemaphoreCounterValue(vk, timeline_->get(), &last_value_); r != VK_SUCCESS)
-        return r;
-      if (VkResult r = vkResetCommandPool(vk, pool_.get(), 0); r != VK_SUCCESS) return r;
-      worker_ = std::thread([this] { run_worker(); });
-      return VK_SUCCESS;
     }
   }
-  VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-  pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-  pool_info.queueFamilyIndex = device_->queue_family;
-  VkCommandPool pool = VK_NULL_HANDLE;
-  if (VkResult r = vkCreateCommandPool(vk, &pool_info, nullptr, &pool); r != VK_SUCCESS) return r;
-  pool_ = UniqueCommandPool(vk, pool);
-
-  VkSemaphoreTypeCreateInfo type{VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO};
-  type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
-  type.initialValue = 0;
-  VkSemaphoreCreateInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
-  info.pNext = &type;
-  VkSemaphore semaphore = VK_NULL_HANDLE;
-  if (VkResult r = vkCreateSemaphore(vk, &info, nullptr, &semaphore); r != VK_SUCCESS) return r;
-  timeline_ = std::make_shared<UniqueSemaphore>(vk, semaphore);
+  if (pool_) {
+    // The timeline goes on from where its last stream left it: records of that stream stay
+    // complete.
+    if (VkResult r = vkGetSemaphoreCounterValue(vk, timeline_->get(), &last_value_); r != VK_SUCCESS)
+      return r;
+    if (VkResult r = vkResetCommandPool(vk, pool_.get(), 0); r != VK_SUCCESS) return r;
+    queued_value_ = last_value_;
+  } else {
+    VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pool_info.queueFamilyIndex = device_->queue_family;
+    VkCommandPool pool = VK_NULL_HANDLE;
+    if (VkResult r = vkCreateCommandPool(vk, &pool_info, nullptr, &pool); r != VK_SUCCESS) return r;
+    pool_ = UniqueCommandPool(vk, pool);
+    VkResult error = VK_SUCCESS;
+    timeline_ = make_timeline(vk, 0, &error);
+    if (!timeline_) return error;
+  }
   worker_ = std::thread([this] { run_worker(); });
   return VK_SUCCESS;
 }
 
-StreamState::Retire::~Retire() {
-  StreamState& s = *stream;
-  if (s.worker_.joinable()) {
-    {
-      std::lock_guard lock(s.mutex_);
-      s.stopping_ = true;
+void StreamState::stop() noexcept {
+  std::deque<Node> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+    // Work held back behind a point that is not even queued (an unsignalled event, or a
+    // stream that is itself held) never started and never will: it is dropped. What is
+    // before it still runs, and the worker waits for it.
+    auto held = std::find_if(queue_.begin(), queue_.end(), [](const Node& n) {
+      return n.kind == Kind::kHold && !n.point->queued();
+    });
+    if (held != queue_.end()) {
+      for (auto it = held; it != queue_.end(); ++it) {
+        if (it->command_buffer != VK_NULL_HANDLE) free_command_buffers_.push_back(it->command_buffer);
+        if (it->value != 0 && health_->error.load(std::memory_order_relaxed) == VK_SUCCESS) {
+          health_->failed_from.store(it->value, std::memory_order_release);
+          health_->error.store(VK_INCOMPLETE, std::memory_order_release);
+        }
+      }
+      dropped.insert(dropped.end(), std::make_move_iterator(held),
+                     std::make_move_iterator(queue_.end()));
+      queue_.erase(held, queue_.end());
+      // Their values are signalled from the host once the rest has run, so nothing that
+      // waits for them hangs.
+      release_at_end_ = true;
     }
-    s.wake_.notify_all();
-    s.worker_.join();
   }
-  // Only a stream whose work all completed hands its pool and timeline on.
-  if (s.lost_ == VK_SUCCESS && s.pool_ && s.timeline_ && s.in_flight_.empty() && !s.open_) {
-    for (VkCommandBuffer cb : s.free_command_buffers_) {
-      vkFreeCommandBuffers(s.device_->vk(), s.pool_.get(), 1, &cb);
-    }
-    s.free_command_buffers_.clear();
-    std::lock_guard lock(s.device_->retired_mutex);
-    s.device_->retired_streams.emplace_back(std::move(s.pool_), std::move(s.timeline_));
-  }
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
 }
 
 StreamState::~StreamState() {
-  if (worker_.joinable()) {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    worker_.join();
+  stop();
+  if (!pool_ || !timeline_) return;
+  const VkDevice vk = device_->vk();
+  for (VkCommandBuffer cb : free_command_buffers_) vkFreeCommandBuffers(vk, pool_.get(), 1, &cb);
+  free_command_buffers_.clear();
+  // Only a stream whose work all completed normally hands its pool and timeline on.
+  if (error_ != VK_SUCCESS || release_at_end_) return;
+  try {
+    std::lock_guard lock(device_->retired_mutex);
+    device_->retired_streams.emplace_back(std::move(pool_), std::move(timeline_));
+  } catch (const std::bad_alloc&) {
+    // Not kept for reuse: the pool and timeline go with this stream.
   }
 }
 
-udal_result_t StreamState::check_lost(const char* fn) const {
-  if (lost_ == VK_SUCCESS) return UDAL_SUCCESS;
-  return fail(UDAL_ERROR_DEVICE_LOST, "{}: the stream's device failed earlier ({})", fn,
-              vk_result_name(lost_));
+// ===========================================================================================
+// The engine (every function here runs with mutex_ held)
+// ===========================================================================================
+
+udal_result_t StreamState::check_failed(const char* fn) const {
+  if (error_ == VK_SUCCESS) return UDAL_SUCCESS;
+  return fail(udal_code_of(error_), "{}: the stream failed earlier ({}); it takes no more work",
+              fn, vk_result_name(error_));
 }
 
-VkResult StreamState::open_command_buffer() {
-  if (!open_) open_.emplace();
-  if (open_->command_buffer != VK_NULL_HANDLE) return VK_SUCCESS;
+VkResult StreamState::open_batch(bool commands, Node** out) {
+  if (queue_.empty() || queue_.back().kind != Kind::kBatch || queue_.back().sealed) {
+    queue_.emplace_back();
+  }
+  Node& batch = queue_.back();
+  *out = &batch;
+  if (!commands || batch.command_buffer != VK_NULL_HANDLE) return VK_SUCCESS;
   VkCommandBuffer cb = VK_NULL_HANDLE;
   if (!free_command_buffers_.empty()) {
     cb = free_command_buffers_.back();
@@ -129,15 +155,12 @@ VkResult StreamState::open_command_buffer() {
     free_command_buffers_.push_back(cb);
     return r;
   }
-  open_->command_buffer = cb;
+  batch.command_buffer = cb;
   return VK_SUCCESS;
 }
 
-// Called with mutex_ held.
-VkResult StreamState::flush() {
-  if (!open_) return VK_SUCCESS;
-  Open batch = std::move(*open_);
-  open_.reset();
+VkResult StreamState::seal(Node& batch) {
+  if (batch.sealed) return VK_SUCCESS;
   if (batch.command_buffer != VK_NULL_HANDLE) {
     // Host reads of host-visible memory after the timeline signal see the batch's writes.
     VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
@@ -145,164 +168,330 @@ VkResult StreamState::flush() {
     barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_HOST_WRITE_BIT;
     vkCmdPipelineBarrier(batch.command_buffer, kWorkStages, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
                          &barrier, 0, nullptr, 0, nullptr);
-    if (VkResult r = vkEndCommandBuffer(batch.command_buffer); r != VK_SUCCESS) {
-      lost_ = r;
-      return r;
-    }
+    if (VkResult r = vkEndCommandBuffer(batch.command_buffer); r != VK_SUCCESS) return r;
   }
-  // Wait for the stream's previous value (which a host step may signal later: a
-  // wait-before-signal, which timeline semaphores allow), then for the events waited on.
-  const uint64_t value = last_value_ + 1;
+  batch.sealed = true;
+  batch.value = ++last_value_;
+  return VK_SUCCESS;
+}
+
+VkResult StreamState::seal_tail() {
+  if (queue_.empty() || queue_.back().kind != Kind::kBatch) return VK_SUCCESS;
+  return seal(queue_.back());
+}
+
+VkResult StreamState::submit(Node& batch, const std::vector<std::shared_ptr<SyncPoint>>& holds) {
   std::vector<VkSemaphore> waits;
   std::vector<uint64_t> wait_values;
-  if (last_value_ > 0) {
+  waits.reserve(holds.size() + 1);
+  wait_values.reserve(holds.size() + 1);
+  // The node before it (values are consecutive): in order across submissions. Its signal
+  // is queued already, so this never waits in the queue for the host.
+  if (batch.value > 1) {
     waits.push_back(timeline_->get());
-    wait_values.push_back(last_value_);
+    wait_values.push_back(batch.value - 1);
   }
-  waits.insert(waits.end(), batch.wait_semaphores.begin(), batch.wait_semaphores.end());
-  wait_values.insert(wait_values.end(), batch.wait_values.begin(), batch.wait_values.end());
+  for (const auto& point : holds) {
+    waits.push_back(point->timeline()->get());
+    wait_values.push_back(point->value());
+    batch.keep.push_back(point);
+  }
   std::vector<VkPipelineStageFlags> stages(waits.size(), VK_PIPELINE_STAGE_ALL_COMMANDS_BIT);
   VkSemaphore signal = timeline_->get();
   VkTimelineSemaphoreSubmitInfo timeline{VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO};
   timeline.waitSemaphoreValueCount = static_cast<uint32_t>(wait_values.size());
   timeline.pWaitSemaphoreValues = wait_values.data();
   timeline.signalSemaphoreValueCount = 1;
-  timeline.pSignalSemaphoreValues = &value;
-  VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-  submit.pNext = &timeline;
-  submit.waitSemaphoreCount = static_cast<uint32_t>(waits.size());
-  submit.pWaitSemaphores = waits.data();
-  submit.pWaitDstStageMask = stages.data();
-  submit.commandBufferCount = batch.command_buffer != VK_NULL_HANDLE ? 1 : 0;
-  submit.pCommandBuffers = &batch.command_buffer;
-  submit.signalSemaphoreCount = 1;
-  submit.pSignalSemaphores = &signal;
-  if (VkResult r = device_->submit(submit); r != VK_SUCCESS) {
-    lost_ = r;
-    return r;
-  }
-  last_value_ = value;
-  in_flight_.push_back(Item{value, batch.command_buffer, {}, std::move(batch.keep)});
-  wake_.notify_all();
+  timeline.pSignalSemaphoreValues = &batch.value;
+  VkSubmitInfo info{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  info.pNext = &timeline;
+  info.waitSemaphoreCount = static_cast<uint32_t>(waits.size());
+  info.pWaitSemaphores = waits.data();
+  info.pWaitDstStageMask = stages.data();
+  info.commandBufferCount = batch.command_buffer != VK_NULL_HANDLE ? 1 : 0;
+  info.pCommandBuffers = &batch.command_buffer;
+  info.signalSemaphoreCount = 1;
+  info.pSignalSemaphores = &signal;
+  if (VkResult r = device_->submit(info); r != VK_SUCCESS) return r;
+  batch.submitted = true;
   return VK_SUCCESS;
 }
 
-// Called with mutex_ held after an operation joined the open batch.
-void StreamState::kick() {
-  if (open_ && (in_flight_.empty() || open_->operations >= kMaxBatchOperations)) flush();
+void StreamState::mark_queued(uint64_t value, std::vector<std::weak_ptr<StreamState>>* wake) {
+  queued_value_ = std::max(queued_value_, value);
+  auto first_unqueued = std::partition(unqueued_points_.begin(), unqueued_points_.end(),
+                                       [this](const auto& p) { return p->value() > queued_value_; });
+  for (auto it = first_unqueued; it != unqueued_points_.end(); ++it) {
+    auto waiters = (*it)->mark_queued();
+    wake->insert(wake->end(), waiters.begin(), waiters.end());
+  }
+  unqueued_points_.erase(first_unqueued, unqueued_points_.end());
+}
+
+void StreamState::advance(std::vector<std::weak_ptr<StreamState>>* wake) {
+  if (error_ != VK_SUCCESS) return;
+  try {
+    bool in_flight = false;
+    std::vector<std::shared_ptr<SyncPoint>> holds;
+    for (Node& node : queue_) {
+      switch (node.kind) {
+        case Kind::kHost:
+          return;  // later work waits until the worker has run it
+        case Kind::kHold:
+          if (!node.point->queued()) return;
+          if (node.point->timeline() != timeline_) holds.push_back(node.point);
+          continue;
+        case Kind::kBatch:
+          if (node.submitted) {
+            in_flight = true;
+            continue;
+          }
+          // An open batch gathers operations while earlier work runs.
+          if (!node.sealed && in_flight && node.operations < kMaxBatchOperations) return;
+          if (VkResult r = seal(node); r != VK_SUCCESS) return fail_stream(r);
+          if (VkResult r = submit(node, holds); r != VK_SUCCESS) return fail_stream(r);
+          in_flight = true;
+          mark_queued(node.value, wake);
+          wake_.notify_all();
+          continue;
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    fail_stream(VK_ERROR_OUT_OF_HOST_MEMORY);
+  }
+}
+
+void StreamState::fail_stream(VkResult error) {
+  if (error_ != VK_SUCCESS) return;
+  error_ = error;
+  // What was submitted completes normally (unless the device is lost); the rest never runs.
+  health_->failed_from.store(queued_value_ + 1, std::memory_order_release);
+  health_->error.store(error, std::memory_order_release);
+  wake_.notify_all();
+}
+
+// After a failure, once nothing submitted is pending: the timeline is taken to its last
+// value so host waits end, and streams holding for this stream's points go on (they see
+// the points complete; the failure is this stream's).
+void StreamState::release_waiters(std::vector<std::weak_ptr<StreamState>>* wake) {
+  if (released_) return;
+  released_ = true;
+  uint64_t reached = 0;
+  if (error_ != VK_ERROR_DEVICE_LOST &&
+      vkGetSemaphoreCounterValue(device_->vk(), timeline_->get(), &reached) == VK_SUCCESS &&
+      reached < last_value_) {
+    signal_from_host(device_->vk(), timeline_->get(), last_value_);
+  }
+  mark_queued(last_value_, wake);
 }
 
 void StreamState::run_worker() {
+  std::vector<std::weak_ptr<StreamState>> wake;
   std::unique_lock lock(mutex_);
   for (;;) {
-    if (in_flight_.empty()) {
+    if (queue_.empty()) {
+      if (error_ != VK_SUCCESS || release_at_end_) release_waiters(&wake);
+      if (!wake.empty()) {
+        lock.unlock();
+        wake_streams(wake);
+        lock.lock();
+        continue;
+      }
       if (stopping_) return;
       wake_.wait(lock);
       continue;
     }
-    Item& front = in_flight_.front();
-    const uint64_t value = front.signal_value;
-    if (front.host_task) {
-      // Everything before it has completed: the items before it were retired in order.
-      auto task = std::move(front.host_task);
+    Node& front = queue_.front();
+    VkResult result = VK_SUCCESS;
+    const bool submitted_batch = front.kind == Kind::kBatch && front.submitted;
+    if (error_ != VK_SUCCESS && !submitted_batch) {
+      // Never submitted, never run: dropped.
+    } else if (front.kind == Kind::kBatch) {
+      if (!front.submitted) {
+        wake_.wait(lock);  // advance() submits it
+        continue;
+      }
+      const uint64_t value = front.value;
+      lock.unlock();
+      result = wait_timeline(device_->vk(), timeline_->get(), value, UINT64_MAX);
+      lock.lock();
+    } else if (front.kind == Kind::kHost) {
+      // Everything before it has completed: the nodes before it were retired in order.
+      auto task = std::move(front.task);
+      const uint64_t value = front.value;
       lock.unlock();
       task();
-      VkSemaphoreSignalInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO};
-      info.semaphore = timeline_->get();
-      info.value = value;
-      const VkResult r = vkSignalSemaphore(device_->vk(), &info);
+      result = signal_from_host(device_->vk(), timeline_->get(), value);
       lock.lock();
-      if (r != VK_SUCCESS) lost_ = r;
+      if (result == VK_SUCCESS) mark_queued(value, &wake);
     } else {
+      if (!front.point->queued()) {
+        wake_.wait(lock);  // the point wakes the stream once its signal is queued
+        continue;
+      }
+      auto point = front.point;
       lock.unlock();
-      const VkResult r = wait_timeline(device_->vk(), timeline_->get(), value, UINT64_MAX);
+      result = point->wait(device_->vk(), UINT64_MAX);
       lock.lock();
-      if (r != VK_SUCCESS) lost_ = r;
+      // Another stream's failure is its own; only a lost device is this stream's too.
+      if (result != VK_ERROR_DEVICE_LOST) result = VK_SUCCESS;
     }
-    Item done = std::move(in_flight_.front());
-    in_flight_.pop_front();
+    Node done = std::move(queue_.front());
+    queue_.pop_front();
     if (done.command_buffer != VK_NULL_HANDLE) free_command_buffers_.push_back(done.command_buffer);
-    if (lost_ != VK_SUCCESS) {
-      // Nothing after a failure can be waited for; drop it so destruction does not hang.
-      in_flight_.clear();
-      continue;
-    }
-    if (in_flight_.empty() && open_) flush();
-    // |done.keep| is released here, outside nothing but this stream's lock: allocations
-    // take only the memory pool's lock.
+    if (result != VK_SUCCESS) fail_stream(result);
+    advance(&wake);
+    // What the node kept alive (buffers destroyed meanwhile, staging, kernels) is released,
+    // and woken streams advance, outside this stream's lock.
+    lock.unlock();
+    done = Node{};
+    wake_streams(wake);
+    lock.lock();
   }
 }
 
+// ===========================================================================================
+// Enqueueing
+// ===========================================================================================
+
 udal_result_t StreamState::record(const char* fn, const std::function<void(VkCommandBuffer)>& body,
-                                  KeepAlive keep, uint64_t* submitted_value) {
-  std::lock_guard lock(mutex_);
-  if (udal_result_t r = check_lost(fn); r != UDAL_SUCCESS) return r;
-  if (VkResult r = open_command_buffer(); r != VK_SUCCESS) {
-    return fail_vk(fn, "starting a command buffer", r);
+                                  KeepAlive keep) {
+  std::vector<std::weak_ptr<StreamState>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
+    Node* batch = nullptr;
+    if (VkResult r = open_batch(true, &batch); r != VK_SUCCESS) {
+      return fail_vk(fn, "starting a command buffer", r);
+    }
+    batch->keep.reserve(batch->keep.size() + keep.size());
+    if (batch->operations > 0) order_after_previous(batch->command_buffer);
+    body(batch->command_buffer);
+    ++batch->operations;
+    batch->keep.insert(batch->keep.end(), std::make_move_iterator(keep.begin()),
+                       std::make_move_iterator(keep.end()));
+    advance(&wake);
+    wake_.notify_all();
   }
-  if (open_->operations > 0) order_after_previous(open_->command_buffer);
-  body(open_->command_buffer);
-  ++open_->operations;
-  open_->keep.insert(open_->keep.end(), std::make_move_iterator(keep.begin()),
-                     std::make_move_iterator(keep.end()));
-  if (submitted_value) {
-    if (VkResult r = flush(); r != VK_SUCCESS) return fail_vk(fn, "vkQueueSubmit", r);
-    *submitted_value = last_value_;
-    return UDAL_SUCCESS;
-  }
-  kick();
-  return check_lost(fn);
+  wake_streams(wake);
+  return UDAL_SUCCESS;
 }
 
 udal_result_t StreamState::host_step(const char* fn, std::function<void()> task, KeepAlive keep) {
-  std::lock_guard lock(mutex_);
-  if (udal_result_t r = check_lost(fn); r != UDAL_SUCCESS) return r;
-  if (VkResult r = flush(); r != VK_SUCCESS) return fail_vk(fn, "vkQueueSubmit", r);
-  last_value_ += 1;
-  in_flight_.push_back(Item{last_value_, VK_NULL_HANDLE, std::move(task), std::move(keep)});
-  wake_.notify_all();
-  return UDAL_SUCCESS;
-}
-
-udal_result_t StreamState::submit_all(const char* fn, uint64_t* value) {
-  std::lock_guard lock(mutex_);
-  if (udal_result_t r = check_lost(fn); r != UDAL_SUCCESS) return r;
-  if (VkResult r = flush(); r != VK_SUCCESS) return fail_vk(fn, "vkQueueSubmit", r);
-  *value = last_value_;
-  return UDAL_SUCCESS;
-}
-
-udal_result_t StreamState::wait_for(const char* fn, std::shared_ptr<UniqueSemaphore> timeline,
-                                    uint64_t value) {
-  std::lock_guard lock(mutex_);
-  if (udal_result_t r = check_lost(fn); r != UDAL_SUCCESS) return r;
-  // A wait covers a whole submission, so work already in the open batch goes first.
-  if (open_ && open_->operations > 0) {
-    if (VkResult r = flush(); r != VK_SUCCESS) return fail_vk(fn, "vkQueueSubmit", r);
+  std::vector<std::weak_ptr<StreamState>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
+    if (VkResult r = seal_tail(); r != VK_SUCCESS) return fail_vk(fn, "vkEndCommandBuffer", r);
+    Node& node = queue_.emplace_back();
+    node.kind = Kind::kHost;
+    node.value = ++last_value_;
+    node.task = std::move(task);
+    node.keep = std::move(keep);
+    advance(&wake);
+    wake_.notify_all();
   }
-  if (!open_) open_.emplace();
-  open_->wait_semaphores.push_back(timeline->get());
-  open_->wait_values.push_back(value);
-  open_->keep.push_back(std::move(timeline));
-  kick();
-  return check_lost(fn);
+  wake_streams(wake);
+  return UDAL_SUCCESS;
+}
+
+udal_result_t StreamState::record_point(const char* fn, std::shared_ptr<TimestampQuery> timestamp,
+                                        std::shared_ptr<SyncPoint>* out) {
+  std::vector<std::weak_ptr<StreamState>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
+    if (timestamp || (!queue_.empty() && queue_.back().kind == Kind::kHold)) {
+      // A timestamp is a command; after a hold the point needs a node of its own to signal.
+      Node* batch = nullptr;
+      if (VkResult r = open_batch(timestamp != nullptr, &batch); r != VK_SUCCESS) {
+        return fail_vk(fn, "starting a command buffer", r);
+      }
+      if (timestamp) {
+        // BOTTOM_OF_PIPE: written once every earlier command has completed.
+        vkCmdResetQueryPool(batch->command_buffer, timestamp->pool(), timestamp->index(), 1);
+        vkCmdWriteTimestamp(batch->command_buffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                            timestamp->pool(), timestamp->index());
+        ++batch->operations;
+        batch->keep.push_back(timestamp);
+      }
+    }
+    if (VkResult r = seal_tail(); r != VK_SUCCESS) return fail_vk(fn, "vkEndCommandBuffer", r);
+    auto point = std::make_shared<SyncPoint>(timeline_, last_value_, health_, std::move(timestamp));
+    if (last_value_ <= queued_value_) {
+      point->mark_queued();
+    } else {
+      unqueued_points_.push_back(point);
+    }
+    advance(&wake);
+    wake_.notify_all();
+    *out = std::move(point);
+  }
+  wake_streams(wake);
+  return UDAL_SUCCESS;
+}
+
+udal_result_t StreamState::wait_point(const char* fn, std::shared_ptr<SyncPoint> point) {
+  // In-order: a point of this stream is behind everything enqueued after it anyway.
+  if (point->timeline() == timeline_) return UDAL_SUCCESS;
+  if (point->status(device_->vk()) != VK_NOT_READY) return UDAL_SUCCESS;
+  std::vector<std::weak_ptr<StreamState>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
+    if (VkResult r = seal_tail(); r != VK_SUCCESS) return fail_vk(fn, "vkEndCommandBuffer", r);
+    if (!point->queued()) point->notify_when_queued(weak_from_this());
+    Node& node = queue_.emplace_back();
+    node.kind = Kind::kHold;
+    node.point = std::move(point);
+    advance(&wake);
+    wake_.notify_all();
+  }
+  wake_streams(wake);
+  return UDAL_SUCCESS;
 }
 
 udal_result_t StreamState::synchronize(const char* fn, uint64_t timeout_ns) {
   uint64_t target = 0;
-  if (udal_result_t r = submit_all(fn, &target); r != UDAL_SUCCESS) return r;
+  std::vector<std::weak_ptr<StreamState>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    if (error_ == VK_SUCCESS) {
+      if (VkResult r = seal_tail(); r != VK_SUCCESS) fail_stream(r);
+      advance(&wake);
+      wake_.notify_all();
+    }
+    target = last_value_;
+  }
+  wake_streams(wake);
   const VkResult r = wait_timeline(device_->vk(), timeline_->get(), target, timeout_ns);
-  if (r == VK_SUCCESS) return UDAL_SUCCESS;
   if (r == VK_TIMEOUT) {
     return fail(UDAL_TIMEOUT, "{}: the stream's work did not complete within {} ns", fn,
                 timeout_ns);
   }
-  return fail_vk(fn, "vkWaitSemaphores", r);
+  if (r != VK_SUCCESS) return fail_vk(fn, "vkWaitSemaphores", r);
+  std::lock_guard lock(mutex_);
+  return check_failed(fn);
+}
+
+void StreamState::poke() noexcept {
+  std::vector<std::weak_ptr<StreamState>> wake;
+  {
+    std::lock_guard lock(mutex_);
+    advance(&wake);
+    wake_.notify_all();
+  }
+  wake_streams(wake);
 }
 
 // ===========================================================================================
-// Entries: streams
+// Entries
 // ===========================================================================================
+
+void destroy_stream_object(Stream* stream) noexcept {
+  std::unique_ptr<Stream> owner(stream);
+  owner->state->stop();
+}
 
 udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_t* desc_in,
                             udal_stream_t* out_stream) {
@@ -311,15 +500,23 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
   *out_stream = nullptr;
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
     const udal_stream_desc_t desc = udal::sdk::read_struct(desc_in);
+    if (desc_in != nullptr) {
+      if (udal_result_t r = refuse_chain(fn, "desc", desc_in->next); r != UDAL_SUCCESS) return r;
+    }
     if (desc.flags != 0) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: flags {:#x} are not defined (must be 0)", fn,
                   desc.flags);
     }
-    auto state = std::make_unique<StreamState>(to_device(device_handle)->state.get());
+    DeviceState& device = *to_device(device_handle)->state;
+    auto state = std::make_shared<StreamState>(&device);
     if (VkResult r = state->init(); r != VK_SUCCESS) return fail_vk(fn, "creating the stream", r);
     auto stream = std::make_unique<Stream>();
     stream->dispatch = to_device(device_handle)->dispatch;
     stream->state = std::move(state);
+    {
+      std::lock_guard lock(device.streams_mutex);
+      device.streams.insert(stream.get());
+    }
     *out_stream = udal::sdk::to_handle<udal_stream_t>(stream.release());
     return UDAL_SUCCESS;
   });
@@ -327,9 +524,16 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
 
 udal_result_t stream_destroy(udal_stream_t handle) {
   std::unique_ptr<Stream> stream(to_stream(handle));
-  return udal::sdk::guard("udal_stream_destroy", [&]() -> udal_result_t {
-    return stream->state->synchronize("udal_stream_destroy", UINT64_MAX);
+  DeviceState& device = *stream->state->device();
+  {
+    std::lock_guard lock(device.streams_mutex);
+    device.streams.erase(stream.get());
+  }
+  const udal_result_t r = udal::sdk::guard("udal_stream_destroy", [&]() -> udal_result_t {
+    return stream->state->synchronize("udal_stream_destroy", UDAL_TIMEOUT_INFINITE);
   });
+  stream->state->stop();
+  return r;
 }
 
 udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {
@@ -338,380 +542,14 @@ udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {
   });
 }
 
-// ===========================================================================================
-// Entries: transfers
-// ===========================================================================================
-
-namespace {
-
-// A host-visible staging buffer of |size| bytes, or nullptr with the message set.
-std::shared_ptr<Allocation> make_staging(const char* fn, DeviceState& device, uint64_t size,
-                                         udal_result_t* result) {
-  if (device.staging_type == kNoMemoryType) {
-    *result = fail(UDAL_ERROR_UNSUPPORTED, "{}: device {} has no host-visible memory for staging",
-                   fn, device.info.name);
-    return nullptr;
-  }
-  VkResult error = VK_SUCCESS;
-  auto staging = device.memory->allocate(device.staging_type, size, 16, &error);
-  if (!staging) {
-    *result = fail(udal_code_of(error) == UDAL_ERROR_INTERNAL ? UDAL_ERROR_INTERNAL
-                                                              : UDAL_ERROR_OUT_OF_DEVICE_MEMORY,
-                   "{}: cannot allocate a staging buffer of {} bytes ({})", fn, size,
-                   vk_result_name(error));
-  }
-  return staging;
-}
-
-}  // namespace
-
-udal_result_t stream_copy_buffer(udal_stream_t handle, udal_buffer_t src_handle,
-                                 uint64_t src_offset, udal_buffer_t dst_handle,
-                                 uint64_t dst_offset, uint64_t size) {
-  constexpr const char* fn = "udal_stream_copy_buffer";
-  return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    const Buffer& src = *to_buffer(src_handle);
-    const Buffer& dst = *to_buffer(dst_handle);
-    if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", fn);
-    if (auto r = check_range(fn, "copy source", src, src_offset, size); r != UDAL_SUCCESS) return r;
-    if (auto r = check_range(fn, "copy destination", dst, dst_offset, size); r != UDAL_SUCCESS)
-      return r;
-    if (&src == &dst && src_offset < dst_offset + size && dst_offset < src_offset + size) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: source [{}, {}) and destination [{}, {}) overlap in one buffer", fn,
-                  src_offset, src_offset + size, dst_offset, dst_offset + size);
-    }
-    const VkBuffer s = src.allocation->buffer(), d = dst.allocation->buffer();
-    const VkBufferCopy region{src_offset, dst_offset, size};
-    return to_stream(handle)->state->record(
-        fn, [&](VkCommandBuffer cb) { vkCmdCopyBuffer(cb, s, d, 1, &region); },
-        {src.allocation, dst.allocation});
+udal_result_t stream_enqueue_host_function(udal_stream_t handle, udal_host_function_t fn,
+                                           void* user_data) {
+  constexpr const char* name = "udal_stream_enqueue_host_function";
+  if (fn == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: fn is NULL", name);
+  return udal::sdk::guard(name, [&] {
+    return to_stream(handle)->state->host_step(name, [fn, user_data] { fn(user_data); }, {});
   });
 }
-
-udal_result_t stream_fill_buffer(udal_stream_t handle, udal_buffer_t dst_handle, uint64_t offset,
-                                 uint64_t size, const void* pattern, uint32_t pattern_size) {
-  constexpr const char* fn = "udal_stream_fill_buffer";
-  return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    const Buffer& dst = *to_buffer(dst_handle);
-    if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", fn);
-    if (pattern == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: pattern is NULL", fn);
-    if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-        pattern_size != 16) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: pattern_size {} is not 1, 2, 4, 8 or 16", fn,
-                  pattern_size);
-    }
-    if (auto r = check_range(fn, "fill", dst, offset, size); r != UDAL_SUCCESS) return r;
-    StreamState& stream = *to_stream(handle)->state;
-    DeviceState& device = *stream.device();
-    const auto* bytes = static_cast<const uint8_t*>(pattern);
-    const VkBuffer d = dst.allocation->buffer();
-
-    if (pattern_size <= 4) {
-      // A pattern that divides 4 repeats every word: vkCmdFillBuffer covers the 4-aligned
-      // middle, a small staging copy the (up to 3) bytes at each end.
-      const uint64_t head = std::min<uint64_t>(size, (4 - offset % 4) % 4);
-      const uint64_t middle = (size - head) / 4 * 4;
-      const uint64_t tail = size - head - middle;
-      uint32_t word = 0;
-      for (uint32_t j = 0; j < 4; ++j) {
-        word |= uint32_t{bytes[(head + j) % pattern_size]} << (8 * j);  // little-endian
-      }
-      std::shared_ptr<Allocation> staging;
-      if (head + tail > 0) {
-        udal_result_t result = UDAL_SUCCESS;
-        staging = make_staging(fn, device, 8, &result);
-        if (!staging) return result;
-        for (uint64_t k = 0; k < head; ++k) staging->mapped()[k] = std::byte{bytes[k % pattern_size]};
-        for (uint64_t k = 0; k < tail; ++k) {
-          staging->mapped()[4 + k] = std::byte{bytes[(head + middle + k) % pattern_size]};
-        }
-      }
-      const VkBuffer s = staging ? staging->buffer() : VK_NULL_HANDLE;
-      KeepAlive keep = {dst.allocation};
-      if (staging) keep.push_back(staging);
-      return stream.record(fn, [&](VkCommandBuffer cb) {
-        if (middle > 0) vkCmdFillBuffer(cb, d, offset + head, middle, word);
-        VkBufferCopy regions[2];
-        uint32_t n = 0;
-        if (head > 0) regions[n++] = {0, offset, head};
-        if (tail > 0) regions[n++] = {4, offset + head + middle, tail};
-        if (n > 0) vkCmdCopyBuffer(cb, s, d, n, regions);
-      }, std::move(keep));
-    }
-    // 8- and 16-byte patterns: one staging chunk of whole repetitions, copied as often as
-    // the range needs.
-    const uint64_t chunk = std::min<uint64_t>(size + pattern_size, 1u << 20) / pattern_size *
-                           pattern_size;
-    udal_result_t result = UDAL_SUCCESS;
-    auto staging = make_staging(fn, device, chunk, &result);
-    if (!staging) return result;
-    for (uint64_t k = 0; k < chunk; k += pattern_size) {
-      std::memcpy(staging->mapped() + k, bytes, pattern_size);
-    }
-    std::vector<VkBufferCopy> regions;
-    for (uint64_t done = 0; done < size; done += chunk) {
-      regions.push_back({0, offset + done, std::min(chunk, size - done)});
-    }
-    const VkBuffer s = staging->buffer();
-    return stream.record(fn, [&](VkCommandBuffer cb) {
-      vkCmdCopyBuffer(cb, s, d, static_cast<uint32_t>(regions.size()), regions.data());
-    }, {dst.allocation, staging});
-  });
-}
-
-udal_result_t stream_write_buffer(udal_stream_t handle, udal_buffer_t dst_handle,
-                                  uint64_t dst_offset, const void* src, uint64_t size) {
-  constexpr const char* fn = "udal_stream_write_buffer";
-  return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    const Buffer& dst = *to_buffer(dst_handle);
-    if (src == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: src is NULL", fn);
-    if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", fn);
-    if (auto r = check_range(fn, "write", dst, dst_offset, size); r != UDAL_SUCCESS) return r;
-    StreamState& stream = *to_stream(handle)->state;
-    if (std::byte* address = host_address(dst)) {
-      // Host-visible: the host copies when the stream reaches the write (no staging).
-      return stream.host_step(fn, [=] { std::memcpy(address + dst_offset, src, size); },
-                              {dst.allocation});
-    }
-    // Device-only memory: the bytes are staged now, so the caller's memory is free at once.
-    udal_result_t result = UDAL_SUCCESS;
-    auto staging = make_staging(fn, *stream.device(), size, &result);
-    if (!staging) return result;
-    std::memcpy(staging->mapped(), src, size);
-    const VkBuffer s = staging->buffer(), d = dst.allocation->buffer();
-    const VkBufferCopy region{0, dst_offset, size};
-    return stream.record(fn, [&](VkCommandBuffer cb) { vkCmdCopyBuffer(cb, s, d, 1, &region); },
-                         {dst.allocation, staging});
-  });
-}
-
-udal_result_t stream_read_buffer(udal_stream_t handle, udal_buffer_t src_handle,
-                                 uint64_t src_offset, void* dst, uint64_t size) {
-  constexpr const char* fn = "udal_stream_read_buffer";
-  return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    const Buffer& src = *to_buffer(src_handle);
-    if (dst == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: dst is NULL", fn);
-    if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", fn);
-    if (auto r = check_range(fn, "read", src, src_offset, size); r != UDAL_SUCCESS) return r;
-    StreamState& stream = *to_stream(handle)->state;
-    if (const std::byte* address = host_address(src)) {
-      return stream.host_step(fn, [=] { std::memcpy(dst, address + src_offset, size); },
-                              {src.allocation});
-    }
-    udal_result_t result = UDAL_SUCCESS;
-    auto staging = make_staging(fn, *stream.device(), size, &result);
-    if (!staging) return result;
-    const VkBuffer s = src.allocation->buffer(), d = staging->buffer();
-    const VkBufferCopy region{src_offset, 0, size};
-    if (auto r = stream.record(fn, [&](VkCommandBuffer cb) { vkCmdCopyBuffer(cb, s, d, 1, &region); },
-                               {src.allocation, staging});
-        r != UDAL_SUCCESS)
-      return r;
-    const std::byte* staged = staging->mapped();
-    return stream.host_step(fn, [=] { std::memcpy(dst, staged, size); }, {staging});
-  });
-}
-
-// ===========================================================================================
-// Entries: launches
-// ===========================================================================================
-
-udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
-                            const udal_launch_desc_t* desc_in) {
-  constexpr const char* fn = "udal_stream_launch";
-  if (desc_in == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", fn);
-  return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    const udal_launch_desc_t desc = udal::sdk::read_struct(desc_in);
-    StreamState& stream = *to_stream(handle)->state;
-    DeviceState& device = *stream.device();
-    const udal_device_info_t& info = device.info;
-    const std::shared_ptr<KernelState>& kernel = to_kernel(kernel_handle)->state;
-    const EntryPoint& entry = kernel->entry();
-    uint64_t invocations = 1;
-    for (int axis = 0; axis < 3; ++axis) {
-      if (desc.group_count[axis] == 0 || desc.group_size[axis] == 0) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: group_count[{}] and group_size[{}] must be "
-                    "at least 1 (they are {} and {})", fn, axis, axis, desc.group_count[axis],
-                    desc.group_size[axis]);
-      }
-      if (desc.group_size[axis] > info.max_group_size[axis]) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: group_size[{}] = {} is over the device's "
-                    "max_group_size[{}] = {}", fn, axis, desc.group_size[axis], axis,
-                    info.max_group_size[axis]);
-      }
-      if (desc.group_count[axis] > info.max_group_count[axis]) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: group_count[{}] = {} is over the device's "
-                    "max_group_count[{}] = {}", fn, axis, desc.group_count[axis], axis,
-                    info.max_group_count[axis]);
-      }
-      invocations *= desc.group_size[axis];
-    }
-    if (invocations > info.max_group_invocations) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: a group of {}x{}x{} = {} items is over the "
-                  "device's max_group_invocations = {}", fn, desc.group_size[0],
-                  desc.group_size[1], desc.group_size[2], invocations, info.max_group_invocations);
-    }
-    if (const auto& fixed = entry.fixed_group_size;
-        fixed && ((*fixed)[0] != desc.group_size[0] || (*fixed)[1] != desc.group_size[1] ||
-                  (*fixed)[2] != desc.group_size[2])) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: kernel '{}' fixes its group size at {}x{}x{} "
-                  "in the shader (no local_size_x_id = 0, ...), the launch asks for {}x{}x{}", fn,
-                  entry.name, (*fixed)[0], (*fixed)[1], (*fixed)[2], desc.group_size[0],
-                  desc.group_size[1], desc.group_size[2]);
-    }
-    if (desc.local_memory_bytes > info.max_local_memory_bytes) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: local_memory_bytes {} is over the device's "
-                  "max_local_memory_bytes {}", fn, desc.local_memory_bytes,
-                  info.max_local_memory_bytes);
-    }
-    if (desc.arg_count > 0 && desc.args == nullptr) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args is NULL but arg_count is {}", fn,
-                  desc.arg_count);
-    }
-
-    // Arguments: buffers to bindings in order, values packed as docs/spec.md 14.1 states.
-    std::vector<const Buffer*> buffers;
-    std::vector<uint64_t> offsets;
-    std::vector<uint8_t> values;
-    uint32_t value_count = 0;
-    for (uint32_t i = 0; i < desc.arg_count; ++i) {
-      const udal_kernel_arg_t& arg = desc.args[i];
-      if (arg.kind == UDAL_ARG_KIND_BUFFER) {
-        if (arg.buffer == nullptr) {
-          return fail(UDAL_ERROR_INVALID_HANDLE, "{}: args[{}] is a buffer argument with a NULL "
-                      "buffer", fn, i);
-        }
-        const Buffer& buffer = *to_buffer(arg.buffer);
-        if (arg.offset >= buffer.size) {
-          return fail(UDAL_ERROR_OUT_OF_RANGE, "{}: args[{}]: offset {} is not inside buffer {} "
-                      "({} bytes)", fn, i, arg.offset, static_cast<void*>(arg.buffer), buffer.size);
-        }
-        buffers.push_back(&buffer);
-        offsets.push_back(arg.offset);
-      } else if (arg.kind == UDAL_ARG_KIND_VALUE) {
-        if (arg.value == nullptr || arg.value_size == 0) {
-          return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] is a value argument with {}", fn,
-                      i, arg.value == nullptr ? "a NULL value" : "value_size 0");
-        }
-        // Alignment: the largest power of two dividing the size, at most 16.
-        const uint32_t alignment = std::min(16u, arg.value_size & (~arg.value_size + 1));
-        const size_t at = (values.size() + alignment - 1) / alignment * alignment;
-        values.resize(at + arg.value_size, 0);
-        std::memcpy(values.data() + at, arg.value, arg.value_size);
-        ++value_count;
-      } else {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}].kind {} is not a udal_arg_kind_t",
-                    fn, i, static_cast<int>(arg.kind));
-      }
-    }
-    values.resize((values.size() + 3) / 4 * 4, 0);
-    if (buffers.size() != entry.buffer_count) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: kernel '{}' takes {} buffer arguments "
-                  "(storage buffers at set 0), the launch passes {}", fn, entry.name,
-                  entry.buffer_count, buffers.size());
-    }
-    if (entry.value_count != kUnknownCount && value_count != entry.value_count) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: kernel '{}' takes {} value arguments (members "
-                  "of its push-constant block), the launch passes {}", fn, entry.name,
-                  entry.value_count, value_count);
-    }
-    if (values.size() != entry.push_constant_bytes) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: kernel '{}' has a push-constant block of {} "
-                  "bytes, the launch's value arguments pack into {}", fn, entry.name,
-                  entry.push_constant_bytes, values.size());
-    }
-    if (values.size() > info.max_value_argument_bytes) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: {} bytes of value arguments is over the "
-                  "device's max_value_argument_bytes {}", fn, values.size(),
-                  info.max_value_argument_bytes);
-    }
-
-    // A storage buffer must start at a multiple of minStorageBufferOffsetAlignment. An
-    // argument at another offset runs on an aligned copy of the buffer's tail, copied back
-    // after the launch; two arguments on one buffer would then see different copies.
-    KeepAlive keep = {kernel};
-    struct Shadow {
-      size_t argument;
-      std::shared_ptr<Allocation> copy;
-    };
-    std::vector<Shadow> shadows;
-    for (size_t b = 0; b < buffers.size(); ++b) {
-      keep.push_back(buffers[b]->allocation);
-      if (offsets[b] % device.storage_offset_alignment == 0) continue;
-      for (size_t other = 0; other < buffers.size(); ++other) {
-        if (other != b && buffers[other] == buffers[b]) {
-          return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: buffer argument {} starts at offset {}, "
-                      "not a multiple of {} (minStorageBufferOffsetAlignment), and its buffer is "
-                      "also argument {}: the driver cannot give both the same memory", fn, b,
-                      offsets[b], device.storage_offset_alignment, other);
-        }
-      }
-      VkResult error = VK_SUCCESS;
-      auto copy = device.memory->allocate(device.device_type, buffers[b]->size - offsets[b],
-                                          device.storage_offset_alignment, &error);
-      if (!copy) {
-        return fail(UDAL_ERROR_OUT_OF_DEVICE_MEMORY, "{}: cannot allocate the aligned copy of "
-                    "buffer argument {} ({} bytes): {}", fn, b, buffers[b]->size - offsets[b],
-                    vk_result_name(error));
-      }
-      keep.push_back(copy);
-      shadows.push_back({b, std::move(copy)});
-    }
-
-    const uint32_t local_words = static_cast<uint32_t>((desc.local_memory_bytes + 3) / 4);
-    VkPipeline pipeline = VK_NULL_HANDLE;
-    if (VkResult r = kernel->pipeline(desc.group_size, local_words, &pipeline); r != VK_SUCCESS) {
-      return fail_vk(fn, "vkCreateComputePipelines", r);
-    }
-    std::vector<VkDescriptorBufferInfo> buffer_infos(buffers.size());
-    for (size_t b = 0; b < buffers.size(); ++b) {
-      buffer_infos[b] = {buffers[b]->allocation->buffer(), offsets[b], VK_WHOLE_SIZE};
-    }
-    for (const Shadow& shadow : shadows) {
-      buffer_infos[shadow.argument] = {shadow.copy->buffer(), 0, VK_WHOLE_SIZE};
-    }
-    std::vector<VkWriteDescriptorSet> writes(buffers.size());
-    for (size_t b = 0; b < buffers.size(); ++b) {
-      writes[b] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-      writes[b].dstBinding = static_cast<uint32_t>(b);
-      writes[b].descriptorCount = 1;
-      writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-      writes[b].pBufferInfo = &buffer_infos[b];
-    }
-    auto shadow_copies = [&](VkCommandBuffer cb, bool in) {
-      for (const Shadow& shadow : shadows) {
-        const Buffer& buffer = *buffers[shadow.argument];
-        const uint64_t at = offsets[shadow.argument];
-        const VkBufferCopy region{in ? at : 0, in ? 0 : at, buffer.size - at};
-        vkCmdCopyBuffer(cb, in ? buffer.allocation->buffer() : shadow.copy->buffer(),
-                        in ? shadow.copy->buffer() : buffer.allocation->buffer(), 1, &region);
-      }
-      if (!shadows.empty()) order_after_previous(cb);
-    };
-    return stream.record(fn, [&](VkCommandBuffer cb) {
-      shadow_copies(cb, true);
-      vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
-      if (!writes.empty()) {
-        device.push_descriptor_set(cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel->layout(), 0,
-                                  static_cast<uint32_t>(writes.size()), writes.data());
-      }
-      if (!values.empty()) {
-        vkCmdPushConstants(cb, kernel->layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
-                           static_cast<uint32_t>(values.size()), values.data());
-      }
-      vkCmdDispatch(cb, desc.group_count[0], desc.group_count[1], desc.group_count[2]);
-      if (!shadows.empty()) {
-        order_after_previous(cb);
-        shadow_copies(cb, false);
-      }
-    }, std::move(keep));
-  });
-}
-
-// ===========================================================================================
-// Entries: events
-// ===========================================================================================
 
 udal_result_t stream_record_event(udal_stream_t handle, udal_event_t event_handle) {
   constexpr const char* fn = "udal_stream_record_event";
@@ -720,31 +558,27 @@ udal_result_t stream_record_event(udal_stream_t handle, udal_event_t event_handl
     EventState& event = *to_event(event_handle)->state;
     DeviceState& device = *stream.device();
     if (event.device != &device) {
-      return fail(UDAL_ERROR_INVALID_HANDLE, "{}: the event belongs to another device than the "
-                  "stream", fn);
+      return fail(UDAL_ERROR_INVALID_HANDLE, "{}: event {} belongs to device {}, the stream to "
+                  "another device ({})", fn, static_cast<void*>(event_handle),
+                  event.device->info.name, device.info.name);
     }
-    EventRecord record;
-    record.timeline = stream.timeline();
-    if (device.info.features & UDAL_DEVICE_FEATURE_TIMESTAMPS) {
-      VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
-      info.queryType = VK_QUERY_TYPE_TIMESTAMP;
-      info.queryCount = 1;
-      VkQueryPool pool = VK_NULL_HANDLE;
-      if (VkResult r = vkCreateQueryPool(device.vk(), &info, nullptr, &pool); r != VK_SUCCESS) {
-        return fail_vk(fn, "vkCreateQueryPool", r);
-      }
-      record.timestamp = std::make_shared<UniqueQueryPool>(device.vk(), pool);
-      if (auto r = stream.record(fn, [&](VkCommandBuffer cb) {
-            vkCmdResetQueryPool(cb, pool, 0, 1);
-            vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 0);
-          }, {record.timestamp}, &record.value);
-          r != UDAL_SUCCESS)
-        return r;
-    } else if (auto r = stream.submit_all(fn, &record.value); r != UDAL_SUCCESS) {
+    if (event.flags & UDAL_EVENT_FLAG_HOST_SIGNAL) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: event {} is a HOST_SIGNAL event: only "
+                  "udal_event_signal completes it, a stream cannot record it", fn,
+                  static_cast<void*>(event_handle));
+    }
+    std::shared_ptr<TimestampQuery> timestamp;
+    if (event.flags & UDAL_EVENT_FLAG_TIMING) {
+      VkResult error = VK_SUCCESS;
+      timestamp = device.queries->acquire(&error);
+      if (!timestamp) return fail_vk(fn, "vkCreateQueryPool", error);
+    }
+    std::shared_ptr<SyncPoint> point;
+    if (udal_result_t r = stream.record_point(fn, std::move(timestamp), &point); r != UDAL_SUCCESS) {
       return r;
     }
     std::lock_guard lock(event.mutex);
-    event.record = std::move(record);
+    event.latest = std::move(point);
     return UDAL_SUCCESS;
   });
 }
@@ -755,13 +589,14 @@ udal_result_t stream_wait_event(udal_stream_t handle, udal_event_t event_handle)
     StreamState& stream = *to_stream(handle)->state;
     EventState& event = *to_event(event_handle)->state;
     if (event.device != stream.device()) {
-      return fail(UDAL_ERROR_INVALID_HANDLE, "{}: the event belongs to another device than the "
-                  "stream", fn);
+      return fail(UDAL_ERROR_INVALID_HANDLE, "{}: event {} belongs to device {}, the stream to "
+                  "another device ({})", fn, static_cast<void*>(event_handle),
+                  event.device->info.name, stream.device()->info.name);
     }
-    auto record = event.latest();
-    // Never recorded, or recorded on this stream: nothing to wait for in an in-order stream.
-    if (!record || record->value == 0 || record->timeline == stream.timeline()) return UDAL_SUCCESS;
-    return stream.wait_for(fn, record->timeline, record->value);
+    // The record that is latest now: a later record does not change what this waits for.
+    auto point = event.record();
+    if (!point) return UDAL_SUCCESS;
+    return stream.wait_point(fn, std::move(point));
   });
 }
 

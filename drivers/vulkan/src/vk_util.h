@@ -72,6 +72,13 @@ inline udal_result_t fail_vk(const char* function, const char* call, VkResult re
                          vk_result_name(result));
 }
 
+// libudal refuses chained structs of core types itself, so a chain that reaches the driver
+// starts with a vendor type: this driver knows none and must refuse it (never ignore it).
+inline udal_result_t refuse_chain(const char* function, const char* what,
+                                  const void* next) noexcept {
+  return udal::sdk::check_chain(function, what, next);
+}
+
 }  // namespace udal::vulkan
 
 #endif  // UDAL_VULKAN_VK_UTIL_H_

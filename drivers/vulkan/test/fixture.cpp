@@ -17,12 +17,29 @@ std::vector<uint8_t> kernel_spirv(const char* name) {
   return read_file(std::string(UDAL_VULKAN_KERNEL_DIR) + "/" + name + ".spv");
 }
 
+udal_result_t create_module(udal_device_t device, const std::vector<uint8_t>& bytes,
+                            udal_module_t* out, udal_module_format_t format) {
+  udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
+  image.format = format;
+  image.data = bytes.data();
+  image.size = bytes.size();
+  udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
+  desc.images = &image;
+  desc.image_count = 1;
+  return udal_module_create(device, &desc, out);
+}
+
 void VulkanDriverTest::SetUp() {
-  // The driver reads it when it creates its devices, i.e. in udal_instance_create.
+  // The driver reads them when it creates its devices, i.e. in udal_instance_create.
   if (force_staging_) {
     setenv("UDAL_VULKAN_FORCE_STAGING", "1", 1);
   } else {
     unsetenv("UDAL_VULKAN_FORCE_STAGING");
+  }
+  if (device_copies_ > 1) {
+    setenv("UDAL_VULKAN_DEVICE_COPIES", std::to_string(device_copies_).c_str(), 1);
+  } else {
+    unsetenv("UDAL_VULKAN_DEVICE_COPIES");
   }
   const char* paths[] = {UDAL_VULKAN_MANIFEST};
   udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
@@ -45,18 +62,22 @@ void VulkanDriverTest::SetUp() {
   UDAL_ASSERT_OK(udal_instance_get_device_count(instance, &count));
   if (count == 0) GTEST_SKIP() << "no Vulkan device with compute (is lavapipe installed?)";
   UDAL_ASSERT_OK(udal_instance_get_device(instance, 0, &device_));
-  info_.struct_size = sizeof(info_);
   UDAL_ASSERT_OK(udal_device_get_info(device_, &info_));
   io_stream_ = make_stream();
   ASSERT_TRUE(io_stream_);
 }
 
-void VulkanDriverTest::TearDown() { unsetenv("UDAL_VULKAN_FORCE_STAGING"); }
+void VulkanDriverTest::TearDown() {
+  unsetenv("UDAL_VULKAN_FORCE_STAGING");
+  unsetenv("UDAL_VULKAN_DEVICE_COPIES");
+}
 
-Buffer VulkanDriverTest::make_buffer(uint64_t size, udal_buffer_kind_t kind) {
+Buffer VulkanDriverTest::make_buffer(uint64_t size, udal_buffer_kind_t kind,
+                                     udal_buffer_flags_t flags) {
   udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
   desc.kind = kind;
   desc.size = size;
+  desc.flags = flags;
   udal_buffer_t buffer = nullptr;
   udal_result_t r = udal_buffer_create(device_, &desc, &buffer);
   EXPECT_EQ(UDAL_SUCCESS, r) << udal_last_error_message();
@@ -70,25 +91,22 @@ Stream VulkanDriverTest::make_stream() {
   return Stream(stream);
 }
 
-Event VulkanDriverTest::make_event() {
+Event VulkanDriverTest::make_event(udal_event_flags_t flags) {
+  udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+  desc.flags = flags;
   udal_event_t event = nullptr;
-  udal_result_t r = udal_event_create(device_, nullptr, &event);
+  udal_result_t r = udal_event_create(device_, &desc, &event);
   EXPECT_EQ(UDAL_SUCCESS, r) << udal_last_error_message();
   return Event(event);
 }
 
-Kernel VulkanDriverTest::make_kernel(const char* name) {
-  std::vector<uint8_t> spirv = kernel_spirv(name);
-  EXPECT_FALSE(spirv.empty()) << name;
-  udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
-  image.format = UDAL_MODULE_FORMAT_SPIRV_COMPUTE;
-  image.data = spirv.data();
-  image.size = spirv.size();
-  udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
-  desc.images = &image;
-  desc.image_count = 1;
+Kernel VulkanDriverTest::make_kernel(const char* name) { return make_kernel_from(name, name); }
+
+Kernel VulkanDriverTest::make_kernel_from(const char* file, const char* name) {
+  std::vector<uint8_t> spirv = kernel_spirv(file);
+  EXPECT_FALSE(spirv.empty()) << file;
   udal_module_t module = nullptr;
-  udal_result_t r = udal_module_create(device_, &desc, &module);
+  udal_result_t r = create_module(device_, spirv, &module);
   EXPECT_EQ(UDAL_SUCCESS, r) << udal_last_error_message();
   if (r != UDAL_SUCCESS) return nullptr;
   modules_.emplace_back(module);

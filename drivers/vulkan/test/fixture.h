@@ -32,6 +32,10 @@ using Module = std::unique_ptr<udal_module_s, HandleDeleter<udal_module_destroy>
 using Kernel = std::unique_ptr<udal_kernel_s, HandleDeleter<udal_kernel_destroy>>;
 
 std::vector<uint8_t> read_file(const std::string& path);
+// Creates a module of |bytes| in |format| on |device|.
+udal_result_t create_module(udal_device_t device, const std::vector<uint8_t>& bytes,
+                            udal_module_t* out,
+                            udal_module_format_t format = UDAL_MODULE_FORMAT_SPIRV_COMPUTE);
 // The SPIR-V of test kernel |name| (kernels/<name>.comp, entry point |name|).
 std::vector<uint8_t> kernel_spirv(const char* name);
 
@@ -64,10 +68,13 @@ class VulkanDriverTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  Buffer make_buffer(uint64_t size, udal_buffer_kind_t kind = UDAL_BUFFER_KIND_DEVICE);
+  Buffer make_buffer(uint64_t size, udal_buffer_kind_t kind = UDAL_BUFFER_KIND_DEVICE,
+                     udal_buffer_flags_t flags = 0);
   Stream make_stream();
-  Event make_event();
+  Event make_event(udal_event_flags_t flags = 0);
   Kernel make_kernel(const char* name);  // from kernel_spirv(name), module kept by the fixture
+  // Kernel |name| of the module of SPIR-V file |file| (kernels/<file>.spv), kept by the fixture.
+  Kernel make_kernel_from(const char* file, const char* name);
 
   udal_result_t launch(udal_stream_t stream, udal_kernel_t kernel,
                        std::vector<udal_kernel_arg_t> args, uint32_t groups = 1,
@@ -77,9 +84,11 @@ class VulkanDriverTest : public ::testing::Test {
 
   // Set by tests that run the staging paths (UDAL_VULKAN_FORCE_STAGING) before SetUp.
   bool force_staging_ = false;
+  // Set by tests that need a second device (UDAL_VULKAN_DEVICE_COPIES) before SetUp.
+  uint32_t device_copies_ = 1;
   Instance instance_;  // first member: released after every object below
   udal_device_t device_ = nullptr;
-  udal_device_info_t info_ = {};
+  udal_device_info_t info_ = UDAL_DEVICE_INFO_INIT;
   std::vector<Module> modules_;
   Stream io_stream_;
 };
