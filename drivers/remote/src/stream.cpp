@@ -1,0 +1,498 @@
+// Streams: every enqueue is checked here as a local driver checks it, numbered, and queued
+// for the server without waiting (pipelined). The server reports a failed enqueue with a
+// StreamError, which the next synchronize (or a wait on an event recorded after it)
+// returns; a StreamMark answered by StreamDone tells when the work before it completed.
+#include <cstring>
+
+#include "objects.h"
+
+namespace udal::remote {
+
+using udal::sdk::fail;
+
+namespace {
+
+constexpr const char* kAxis[3] = {"x", "y", "z"};
+
+// [offset, offset + size) lies inside |buffer| (overflow-safe).
+bool in_range(const Buffer& buffer, uint64_t offset, uint64_t size) {
+  return offset <= buffer.size && size <= buffer.size - offset;
+}
+
+udal_result_t same_device(const char* fn, const Stream& stream, const Buffer& buffer,
+                          const char* role) {
+  if (buffer.device != stream.device) {
+    return fail(UDAL_ERROR_INVALID_HANDLE,
+                "{}: {} buffer {} belongs to device '{}', the stream to device '{}'", fn, role,
+                fmt::ptr(&buffer), buffer.device->info.name, stream.device->info.name);
+  }
+  return UDAL_SUCCESS;
+}
+
+// Numbers and queues work on |stream|: |build|(seq) makes the frames. The order lock keeps
+// numbers and frames in the same order whatever threads enqueue.
+template <typename Build>
+udal_result_t enqueue(const char* fn, Stream& stream, Build&& build) {
+  Connection& connection = *stream.device->connection;
+  if (connection.lost()) return connection.lost_error(fn);
+  return udal::sdk::guard(fn, [&]() -> udal_result_t {
+    std::lock_guard order(stream.state->order);
+    build(connection, *stream.state);
+    return UDAL_SUCCESS;
+  });
+}
+
+}  // namespace
+
+udal_result_t wait_stream(Connection& connection, StreamState& stream, uint64_t timeout_ns,
+                          const char* fn) {
+  uint64_t target = 0;
+  {
+    std::lock_guard order(stream.order);
+    target = stream.last_seq;
+    bool mark = false;
+    {
+      std::lock_guard lock(connection.mutex());
+      if (target > stream.done_seq && target > stream.marked_seq && !connection.lost()) {
+        stream.marked_seq = target;
+        mark = true;
+      }
+    }
+    if (mark) {
+      flatbuffers::FlatBufferBuilder builder(64);
+      finish_message(builder, wire::CreateStreamMark(builder, stream.id, target));
+      connection.send(make_frame(builder));
+    }
+  }
+  std::unique_lock lock(connection.mutex());
+  const bool done = connection.wait(lock, timeout_ns, [&] {
+    return stream.done_seq >= target || stream.error != UDAL_SUCCESS;
+  });
+  if (stream.error != UDAL_SUCCESS) {
+    const udal_result_t error = stream.error;
+    const std::string message = std::move(stream.error_message);
+    stream.error = UDAL_SUCCESS;
+    stream.error_message.clear();
+    return fail(error, "{}: work enqueued on the stream failed on udal-server {}: {}", fn,
+                connection.address(), message);
+  }
+  if (done) return UDAL_SUCCESS;
+  lock.unlock();
+  if (connection.lost()) return connection.lost_error(fn);
+  return fail(UDAL_TIMEOUT, "{}: the stream's work did not complete within {} ns", fn,
+              timeout_ns);
+}
+
+udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_t* desc_in,
+                            udal_stream_t* out_stream) {
+  *out_stream = nullptr;
+  constexpr const char* kFn = "udal_stream_create";
+  if (desc_in != nullptr) {
+    if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
+  }
+  const udal_stream_desc_t desc = udal::sdk::read_struct(desc_in);
+  Device* device = to<Device>(device_handle);
+  Connection& connection = *device->connection;
+  if (connection.lost()) return connection.lost_error(kFn);
+  return udal::sdk::guard(kFn, [&]() -> udal_result_t {
+    auto stream = std::make_unique<Stream>();
+    stream->dispatch = device->dispatch;
+    stream->device = device;
+    stream->state = std::make_shared<StreamState>();
+    stream->state->id = connection.new_id();
+    stream->state->device = device->index;
+    const uint64_t request = connection.new_id();
+    flatbuffers::FlatBufferBuilder builder(64);
+    finish_message(builder, wire::CreateStreamCreate(builder, request, device->index,
+                                                     stream->state->id, desc.flags));
+    connection.add_stream(stream->state);
+    ReplyData reply;
+    if (udal_result_t r = connection.call(kFn, request, make_frame(builder), reply)) {
+      connection.remove_stream(stream->state->id);
+      return r;
+    }
+    *out_stream = udal::sdk::to_handle<udal_stream_t>(stream.release());
+    return UDAL_SUCCESS;
+  });
+}
+
+udal_result_t stream_destroy(udal_stream_t handle) {
+  constexpr const char* kFn = "udal_stream_destroy";
+  std::unique_ptr<Stream> stream(to<Stream>(handle));
+  Connection& connection = *stream->device->connection;
+  udal_result_t result = wait_stream(connection, *stream->state, UDAL_TIMEOUT_INFINITE, kFn);
+  {
+    // Host functions already handed to the stream's thread finish before it goes.
+    std::unique_lock lock(connection.mutex());
+    connection.wait(lock, UDAL_TIMEOUT_INFINITE,
+                    [&] { return stream->state->host_calls_running == 0; });
+  }
+  connection.remove_stream(stream->state->id);
+  stream->state->callbacks.reset();
+  if (!connection.lost()) {
+    udal::sdk::guard(kFn, [&]() -> udal_result_t {
+      flatbuffers::FlatBufferBuilder builder(64);
+      finish_message(builder, wire::CreateStreamDestroy(builder, stream->state->id));
+      connection.send(make_frame(builder));
+      return UDAL_SUCCESS;
+    });
+  }
+  // A server failure of earlier work was the stream's to report; the stream is gone now.
+  return result == UDAL_ERROR_DEVICE_LOST ? result : UDAL_SUCCESS;
+}
+
+udal_result_t stream_copy_buffer(udal_stream_t stream_handle, udal_buffer_t src_handle,
+                                 uint64_t src_offset, udal_buffer_t dst_handle,
+                                 uint64_t dst_offset, uint64_t size) {
+  constexpr const char* kFn = "udal_stream_copy_buffer";
+  Stream& stream = *to<Stream>(stream_handle);
+  const Buffer& src = *to<Buffer>(src_handle);
+  const Buffer& dst = *to<Buffer>(dst_handle);
+  if (udal_result_t r = same_device(kFn, stream, src, "source")) return r;
+  if (udal_result_t r = same_device(kFn, stream, dst, "destination")) return r;
+  if (!in_range(src, src_offset, size)) {
+    return fail(UDAL_ERROR_OUT_OF_RANGE,
+                "{}: copy of {} bytes at source offset {} runs past the end of buffer {} ({} "
+                "bytes)",
+                kFn, size, src_offset, fmt::ptr(&src), src.size);
+  }
+  if (!in_range(dst, dst_offset, size)) {
+    return fail(UDAL_ERROR_OUT_OF_RANGE,
+                "{}: copy of {} bytes at destination offset {} runs past the end of buffer {} "
+                "({} bytes)",
+                kFn, size, dst_offset, fmt::ptr(&dst), dst.size);
+  }
+  if (&src == &dst && src_offset < dst_offset + size && dst_offset < src_offset + size) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: the ranges [{}, {}) and [{}, {}) of buffer {} overlap", kFn, src_offset,
+                src_offset + size, dst_offset, dst_offset + size, fmt::ptr(&src));
+  }
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    flatbuffers::FlatBufferBuilder builder(128);
+    finish_message(builder, wire::CreateCopyBuffer(builder, state.id, ++state.last_seq, src.id,
+                                                   src_offset, dst.id, dst_offset, size));
+    connection.send(make_frame(builder));
+  });
+}
+
+udal_result_t stream_fill_buffer(udal_stream_t stream_handle, udal_buffer_t dst_handle,
+                                 uint64_t offset, uint64_t size, const void* pattern,
+                                 uint32_t pattern_size) {
+  constexpr const char* kFn = "udal_stream_fill_buffer";
+  Stream& stream = *to<Stream>(stream_handle);
+  const Buffer& dst = *to<Buffer>(dst_handle);
+  if (udal_result_t r = same_device(kFn, stream, dst, "destination")) return r;
+  if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
+      pattern_size != 16) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: pattern_size {} is not 1, 2, 4, 8 or 16", kFn,
+                pattern_size);
+  }
+  if (!in_range(dst, offset, size)) {
+    return fail(UDAL_ERROR_OUT_OF_RANGE,
+                "{}: fill of {} bytes at offset {} runs past the end of buffer {} ({} bytes)", kFn,
+                size, offset, fmt::ptr(&dst), dst.size);
+  }
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    flatbuffers::FlatBufferBuilder builder(128);
+    const auto bytes = builder.CreateVector(static_cast<const uint8_t*>(pattern), pattern_size);
+    finish_message(builder, wire::CreateFillBuffer(builder, state.id, ++state.last_seq, dst.id,
+                                                   offset, size, bytes));
+    connection.send(make_frame(builder));
+  });
+}
+
+udal_result_t stream_write_buffer(udal_stream_t stream_handle, udal_buffer_t dst_handle,
+                                  uint64_t dst_offset, const void* src, uint64_t size) {
+  constexpr const char* kFn = "udal_stream_write_buffer";
+  Stream& stream = *to<Stream>(stream_handle);
+  const Buffer& dst = *to<Buffer>(dst_handle);
+  if (udal_result_t r = same_device(kFn, stream, dst, "destination")) return r;
+  if (!in_range(dst, dst_offset, size)) {
+    return fail(UDAL_ERROR_OUT_OF_RANGE,
+                "{}: write of {} bytes at offset {} runs past the end of buffer {} ({} bytes)",
+                kFn, size, dst_offset, fmt::ptr(&dst), dst.size);
+  }
+  // The caller keeps |src| valid and unchanged until the write completes (udal.h), so the
+  // bytes are sent from where they are, in chunks that stream while the server copies.
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    const auto* bytes = static_cast<const uint8_t*>(src);
+    for (uint64_t done = 0; done < size;) {
+      const uint64_t n = std::min(size - done, kTransferChunkBytes);
+      flatbuffers::FlatBufferBuilder builder(128);
+      finish_message(builder, wire::CreateWriteBuffer(builder, state.id, ++state.last_seq,
+                                                      dst.id, dst_offset + done, n));
+      OutFrame frame = make_frame(builder, n);
+      frame.bulk = bytes + done;
+      connection.send(std::move(frame));
+      done += n;
+    }
+  });
+}
+
+udal_result_t stream_read_buffer(udal_stream_t stream_handle, udal_buffer_t src_handle,
+                                 uint64_t src_offset, void* dst, uint64_t size) {
+  constexpr const char* kFn = "udal_stream_read_buffer";
+  Stream& stream = *to<Stream>(stream_handle);
+  const Buffer& src = *to<Buffer>(src_handle);
+  if (udal_result_t r = same_device(kFn, stream, src, "source")) return r;
+  if (!in_range(src, src_offset, size)) {
+    return fail(UDAL_ERROR_OUT_OF_RANGE,
+                "{}: read of {} bytes at offset {} runs past the end of buffer {} ({} bytes)",
+                kFn, size, src_offset, fmt::ptr(&src), src.size);
+  }
+  // The server sends each chunk once the read has run there; the io thread stores it at
+  // |dst| before the stream's later completions arrive (one ordered connection).
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    auto* bytes = static_cast<uint8_t*>(dst);
+    for (uint64_t done = 0; done < size;) {
+      const uint64_t n = std::min(size - done, kTransferChunkBytes);
+      const uint64_t seq = ++state.last_seq;
+      connection.expect_read(state.id, seq, bytes + done, n);
+      flatbuffers::FlatBufferBuilder builder(128);
+      finish_message(builder, wire::CreateReadBuffer(builder, state.id, seq, src.id,
+                                                     src_offset + done, n));
+      connection.send(make_frame(builder));
+      done += n;
+    }
+  });
+}
+
+udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_handle,
+                            const udal_launch_desc_t* desc_in) {
+  constexpr const char* kFn = "udal_stream_launch";
+  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
+  const udal_launch_desc_t desc = udal::sdk::read_struct(desc_in);
+  Stream& stream = *to<Stream>(stream_handle);
+  const Kernel& kernel = *to<Kernel>(kernel_handle);
+  const udal_device_info_t& info = stream.device->info;
+  if (kernel.device != stream.device) {
+    return fail(UDAL_ERROR_INVALID_HANDLE,
+                "{}: kernel {} belongs to device '{}', the stream to device '{}'", kFn,
+                fmt::ptr(&kernel), kernel.device->info.name, info.name);
+  }
+  uint64_t invocations = 1;
+  for (int axis = 0; axis < 3; ++axis) {
+    if (desc.group_count[axis] == 0 || desc.group_size[axis] == 0) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: group_{}[{}] ({}) is 0", kFn,
+                  desc.group_count[axis] == 0 ? "count" : "size", axis, kAxis[axis]);
+    }
+    if (desc.group_size[axis] > info.max_group_size[axis]) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                  "{}: group_size[{}] = {} is over the device's max_group_size[{}] = {}", kFn,
+                  axis, desc.group_size[axis], axis, info.max_group_size[axis]);
+    }
+    if (desc.group_count[axis] > info.max_group_count[axis]) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                  "{}: group_count[{}] = {} is over the device's max_group_count[{}] = {}", kFn,
+                  axis, desc.group_count[axis], axis, info.max_group_count[axis]);
+    }
+    invocations *= desc.group_size[axis];
+  }
+  const uint64_t max_invocations =
+      kernel.info.max_group_invocations != 0
+          ? std::min<uint64_t>(kernel.info.max_group_invocations, info.max_group_invocations)
+          : info.max_group_invocations;
+  if (invocations > max_invocations) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: group size {}x{}x{} = {} work-items is over max_group_invocations {}", kFn,
+                desc.group_size[0], desc.group_size[1], desc.group_size[2], invocations,
+                max_invocations);
+  }
+  if ((kernel.info.flags & UDAL_KERNEL_FLAG_REQUIRED_GROUP_SIZE) &&
+      (desc.group_size[0] != kernel.info.required_group_size[0] ||
+       desc.group_size[1] != kernel.info.required_group_size[1] ||
+       desc.group_size[2] != kernel.info.required_group_size[2])) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: the kernel requires group size {}x{}x{}, the launch gives {}x{}x{}", kFn,
+                kernel.info.required_group_size[0], kernel.info.required_group_size[1],
+                kernel.info.required_group_size[2], desc.group_size[0], desc.group_size[1],
+                desc.group_size[2]);
+  }
+  if (desc.local_memory_bytes > info.max_local_memory_bytes) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: local_memory_bytes {} is over the device's max_local_memory_bytes {}", kFn,
+                desc.local_memory_bytes, info.max_local_memory_bytes);
+  }
+  if ((kernel.info.flags & UDAL_KERNEL_FLAG_USES_LOCAL_MEMORY) && desc.local_memory_bytes == 0) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: the kernel uses dynamic local memory but local_memory_bytes is 0", kFn);
+  }
+  if (desc.arg_count > info.max_kernel_arguments) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: arg_count {} is over max_kernel_arguments {}",
+                kFn, desc.arg_count, info.max_kernel_arguments);
+  }
+  if (kernel.info.argument_count != UDAL_ARGUMENT_COUNT_UNKNOWN &&
+      desc.arg_count != kernel.info.argument_count) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: the launch passes {} arguments but the kernel takes {}", kFn, desc.arg_count,
+                kernel.info.argument_count);
+  }
+  if (desc.arg_count > 0 && desc.args == nullptr) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args is NULL with arg_count {}", kFn,
+                desc.arg_count);
+  }
+  const bool described = (kernel.info.flags & UDAL_KERNEL_FLAG_ARGUMENT_INFO) &&
+                         kernel.info.args.size() == desc.arg_count;
+  uint64_t value_bytes = 0;
+  for (uint32_t i = 0; i < desc.arg_count; ++i) {
+    const udal_kernel_arg_t& arg = desc.args[i];
+    if (arg.kind == UDAL_ARG_KIND_BUFFER) {
+      if (arg.buffer == nullptr) {
+        return fail(UDAL_ERROR_INVALID_HANDLE, "{}: args[{}] is a BUFFER with a NULL buffer", kFn,
+                    i);
+      }
+      const Buffer& buffer = *to<Buffer>(arg.buffer);
+      if (buffer.dispatch != stream.dispatch || buffer.device != stream.device) {
+        return fail(UDAL_ERROR_INVALID_HANDLE,
+                    "{}: args[{}] is buffer {} of another device than the stream's", kFn, i,
+                    fmt::ptr(&buffer));
+      }
+      if (arg.offset >= buffer.size) {
+        return fail(UDAL_ERROR_OUT_OF_RANGE,
+                    "{}: args[{}] offset {} is past the end of buffer {} ({} bytes)", kFn, i,
+                    arg.offset, fmt::ptr(&buffer), buffer.size);
+      }
+      if (arg.offset % info.buffer_argument_offset_alignment != 0) {
+        return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                    "{}: args[{}] offset {} is not a multiple of the device's "
+                    "buffer_argument_offset_alignment {}",
+                    kFn, i, arg.offset, info.buffer_argument_offset_alignment);
+      }
+    } else if (arg.kind == UDAL_ARG_KIND_VALUE) {
+      if (arg.value == nullptr || arg.value_size == 0) {
+        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] is a VALUE with {}", kFn, i,
+                    arg.value == nullptr ? "a NULL value" : "value_size 0");
+      }
+      value_bytes += arg.value_size;
+    } else {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}].kind {} is unknown", kFn, i,
+                  static_cast<int>(arg.kind));
+    }
+    if (described) {
+      const udal_kernel_arg_info_t& declared = kernel.info.args[i];
+      if (declared.kind != UDAL_ARG_KIND_UNKNOWN && declared.kind != arg.kind) {
+        return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                    "{}: args[{}] is a {} but the kernel declares a {}", kFn, i,
+                    arg.kind == UDAL_ARG_KIND_BUFFER ? "BUFFER" : "VALUE",
+                    declared.kind == UDAL_ARG_KIND_BUFFER ? "BUFFER" : "VALUE");
+      }
+      if (declared.kind == UDAL_ARG_KIND_VALUE && declared.value_size != arg.value_size) {
+        return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                    "{}: args[{}] has value_size {} but the kernel declares {} bytes", kFn, i,
+                    arg.value_size, declared.value_size);
+      }
+      if (declared.kind == UDAL_ARG_KIND_BUFFER &&
+          (static_cast<uint32_t>(declared.access) & ~static_cast<uint32_t>(arg.access)) != 0) {
+        return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                    "{}: args[{}] is passed with access {} but the kernel declares access {} "
+                    "(it {} what the caller said it only {})",
+                    kFn, i, static_cast<int>(arg.access), static_cast<int>(declared.access),
+                    (declared.access & UDAL_ARG_ACCESS_WRITE) ? "writes" : "reads",
+                    (declared.access & UDAL_ARG_ACCESS_WRITE) ? "reads" : "writes");
+      }
+    }
+  }
+  if (value_bytes > info.max_value_argument_bytes) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: the value arguments take {} bytes, over max_value_argument_bytes {}", kFn,
+                value_bytes, info.max_value_argument_bytes);
+  }
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    flatbuffers::FlatBufferBuilder builder(512);
+    std::vector<flatbuffers::Offset<wire::LaunchArg>> args;
+    args.reserve(desc.arg_count);
+    for (uint32_t i = 0; i < desc.arg_count; ++i) {
+      const udal_kernel_arg_t& arg = desc.args[i];
+      if (arg.kind == UDAL_ARG_KIND_BUFFER) {
+        args.push_back(wire::CreateLaunchArg(builder, arg.kind, to<Buffer>(arg.buffer)->id,
+                                             arg.offset, arg.access));
+      } else {
+        const auto value =
+            builder.CreateVector(static_cast<const uint8_t*>(arg.value), arg.value_size);
+        args.push_back(wire::CreateLaunchArg(builder, arg.kind, 0, 0, arg.access, value));
+      }
+    }
+    const auto arg_vector = builder.CreateVector(args);
+    const auto counts = builder.CreateVector(desc.group_count, 3);
+    const auto sizes = builder.CreateVector(desc.group_size, 3);
+    finish_message(builder, wire::CreateLaunch(builder, state.id, ++state.last_seq, kernel.id,
+                                               counts, sizes, desc.local_memory_bytes,
+                                               arg_vector));
+    connection.send(make_frame(builder));
+  });
+}
+
+udal_result_t stream_record_event(udal_stream_t stream_handle, udal_event_t event_handle) {
+  constexpr const char* kFn = "udal_stream_record_event";
+  Stream& stream = *to<Stream>(stream_handle);
+  Event& event = *to<Event>(event_handle);
+  if (event.device != stream.device) {
+    return fail(UDAL_ERROR_INVALID_HANDLE,
+                "{}: event {} belongs to device '{}', the stream to device '{}'", kFn,
+                fmt::ptr(&event), event.device->info.name, stream.device->info.name);
+  }
+  if (event.state->flags & UDAL_EVENT_FLAG_HOST_SIGNAL) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: event {} is a UDAL_EVENT_FLAG_HOST_SIGNAL event, completed by "
+                "udal_event_signal, never recorded",
+                kFn, fmt::ptr(&event));
+  }
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    const uint64_t seq = ++state.last_seq;
+    uint64_t generation = 0;
+    {
+      std::lock_guard lock(connection.mutex());
+      generation = ++event.state->generation;
+      event.state->record_stream = stream.state;
+      event.state->record_seq = seq;
+      event.state->error = UDAL_SUCCESS;
+      event.state->error_message.clear();
+    }
+    flatbuffers::FlatBufferBuilder builder(64);
+    finish_message(builder, wire::CreateRecordEvent(builder, state.id, seq, event.state->id,
+                                                    generation));
+    connection.send(make_frame(builder));
+  });
+}
+
+udal_result_t stream_wait_event(udal_stream_t stream_handle, udal_event_t event_handle) {
+  constexpr const char* kFn = "udal_stream_wait_event";
+  Stream& stream = *to<Stream>(stream_handle);
+  Event& event = *to<Event>(event_handle);
+  if (event.device != stream.device) {
+    return fail(UDAL_ERROR_INVALID_HANDLE,
+                "{}: event {} belongs to device '{}', the stream to device '{}'", kFn,
+                fmt::ptr(&event), event.device->info.name, stream.device->info.name);
+  }
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    flatbuffers::FlatBufferBuilder builder(64);
+    finish_message(builder,
+                   wire::CreateWaitEvent(builder, state.id, ++state.last_seq, event.state->id));
+    connection.send(make_frame(builder));
+  });
+}
+
+udal_result_t stream_synchronize(udal_stream_t stream_handle, uint64_t timeout_ns) {
+  Stream& stream = *to<Stream>(stream_handle);
+  return wait_stream(*stream.device->connection, *stream.state, timeout_ns,
+                     "udal_stream_synchronize");
+}
+
+udal_result_t stream_enqueue_host_function(udal_stream_t stream_handle, udal_host_function_t fn,
+                                           void* user_data) {
+  constexpr const char* kFn = "udal_stream_enqueue_host_function";
+  Stream& stream = *to<Stream>(stream_handle);
+  return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
+    const uint64_t seq = ++state.last_seq;
+    {
+      std::lock_guard lock(connection.mutex());
+      if (!state.callbacks) state.callbacks = std::make_unique<CallbackThread>();
+      state.host_calls[seq] = HostCall{fn, user_data};
+    }
+    flatbuffers::FlatBufferBuilder builder(64);
+    finish_message(builder, wire::CreateHostFunction(builder, state.id, seq));
+    connection.send(make_frame(builder));
+  });
+}
+
+}  // namespace udal::remote

@@ -1,0 +1,188 @@
+// support.h — what the remote driver's tests share: certificates made with the openssl
+// command, udal-server processes on loopback addresses, instances of the remote driver,
+// and a raw protocol client that sends what a real client never would.
+#ifndef UDAL_REMOTE_TEST_SUPPORT_H_
+#define UDAL_REMOTE_TEST_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "frame.h"
+#include "udal/udal.h"
+
+namespace udal::remote::test {
+
+#define UDAL_ASSERT_OK(call)                                                              \
+  do {                                                                                    \
+    udal_result_t udal_r_ = (call);                                                       \
+    ASSERT_EQ(udal_r_, UDAL_SUCCESS) << #call << ": " << udal_result_name(udal_r_) << ": " \
+                                     << udal_last_error_message();                        \
+  } while (0)
+
+template <auto Destroy>
+struct HandleDeleter {
+  template <typename T>
+  void operator()(T* handle) const noexcept {
+    Destroy(handle);
+  }
+};
+using Instance = std::unique_ptr<udal_instance_s, HandleDeleter<udal_instance_release>>;
+using Buffer = std::unique_ptr<udal_buffer_s, HandleDeleter<udal_buffer_destroy>>;
+using Stream = std::unique_ptr<udal_stream_s, HandleDeleter<udal_stream_destroy>>;
+using Event = std::unique_ptr<udal_event_s, HandleDeleter<udal_event_destroy>>;
+using Module = std::unique_ptr<udal_module_s, HandleDeleter<udal_module_destroy>>;
+using Kernel = std::unique_ptr<udal_kernel_s, HandleDeleter<udal_kernel_destroy>>;
+
+// A directory removed with its contents at the end.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Runs a shell command; its exit status (-1 when it could not run).
+int run_command(const std::string& command);
+
+// A CA, a server certificate for localhost and 127.0.0.1–127.0.0.4, two client
+// certificates (client-a, client-b), and a second CA with a client of its own (rogue), all
+// made by the openssl command in |dir|.
+struct Pki {
+  std::string ca_cert, server_cert, server_key;
+  std::string client_a_cert, client_a_key;
+  std::string client_b_cert, client_b_key;
+  std::string other_ca_cert, rogue_cert, rogue_key;
+};
+// Made once per test process (openssl takes a moment) in a directory kept until exit.
+const Pki& pki();
+
+// One udal-server child process serving this build's CPU driver.
+class ServerProcess {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    bool insecure = false;
+    std::vector<std::string> extra_args;
+    std::vector<std::pair<std::string, std::string>> env;  // added to the child's
+    std::string config_json;  // written to a file and passed with --config when not empty
+  };
+  explicit ServerProcess(Options options);
+  ~ServerProcess();  // SIGKILL if still running
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Whether it printed its listening line (within 30 s).
+  bool started() const { return port_ != 0; }
+  uint16_t port() const { return port_; }
+  std::string address() const;  // "127.0.0.1:PORT"
+  pid_t pid() const { return pid_; }
+  // What it wrote to stderr so far.
+  std::string log() const;
+  void signal(int signal) const;
+  // Waits (at most |limit|) for the process to exit; its exit status, or nullopt.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit);
+
+ private:
+  Options options_;
+  TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  bool reaped_ = false;
+};
+
+inline ServerProcess::Options insecure_server(std::string config_json = {}) {
+  ServerProcess::Options options;
+  options.insecure = true;
+  options.config_json = std::move(config_json);
+  return options;
+}
+inline ServerProcess::Options tls_server_on(std::string host) {
+  ServerProcess::Options options;
+  options.host = std::move(host);
+  return options;
+}
+
+// Runs udal-server with |args| to its exit (at most 30 s); its exit status and stderr.
+std::pair<int, std::string> run_server_to_exit(const std::vector<std::string>& args);
+
+// Sets (or unsets, with nullptr) an environment variable for the life of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+// The UDAL_REMOTE_* settings of one client.
+struct ClientSettings {
+  std::string servers;
+  bool insecure = false;
+  std::string cert, key, ca;
+  std::string keepalive_timeout_ms;
+  std::string connect_timeout_ms;
+};
+
+// An instance that loads only this build's remote driver with |settings|; its devices
+// are those of the servers. Each UDAL_REMOTE_* variable is set during the creation only.
+Instance open_remote(const ClientSettings& settings);
+// The settings of a TLS client with client-a's certificate for |servers|.
+ClientSettings tls_client(const std::string& servers);
+ClientSettings insecure_client(const std::string& servers);
+// The remote driver's status in |instance| (state, reason).
+udal_driver_status_t remote_status(udal_instance_t instance);
+uint32_t device_count(udal_instance_t instance);
+udal_device_t device(udal_instance_t instance, uint32_t index);
+
+// The test kernels' module on |device|.
+Module load_test_kernels(udal_device_t device);
+
+// A client that speaks the protocol by hand over plain TCP, to send what the remote driver
+// never sends. Every receive is bounded by |timeout|.
+class RawClient {
+ public:
+  RawClient(const std::string& host, uint16_t port);
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+  bool connected() const { return fd_ >= 0; }
+  void send(const flatbuffers::FlatBufferBuilder& builder, const std::vector<uint8_t>& bulk = {});
+  void send_bytes(const void* data, std::size_t size);
+  // The next frame: its message bytes (verified) and bulk; nullopt on timeout or close.
+  struct Frame {
+    std::vector<uint8_t> message;  // 8-aligned copy
+    std::vector<uint8_t> bulk;
+    const wire::Message* get() const { return wire::GetMessage(message.data()); }
+  };
+  std::optional<Frame> receive(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Hello, then the Welcome (skipping pings); false when not welcomed.
+  bool hello(uint16_t major = 1, uint16_t minor = 0);
+
+ private:
+  bool read_exact(void* data, std::size_t size, std::chrono::steady_clock::time_point limit);
+  int fd_ = -1;
+  std::vector<uint64_t> storage_;
+};
+
+}  // namespace udal::remote::test
+
+#endif  // UDAL_REMOTE_TEST_SUPPORT_H_
