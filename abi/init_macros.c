@@ -184,6 +184,10 @@ static void check_argument_helpers(void) {
 /* UDAL_HOST_ARG_* fill every field of udal_host_arg_decl_t (and -Wmissing-field-initializers
  * checks they still do). */
 static void check_host_declarations(void) {
+  expect(UDAL_HOST_ACCESS_READ == (uint32_t)UDAL_ARG_ACCESS_READ &&
+             UDAL_HOST_ACCESS_WRITE == (uint32_t)UDAL_ARG_ACCESS_WRITE &&
+             UDAL_HOST_ACCESS_READ_WRITE == (uint32_t)UDAL_ARG_ACCESS_READ_WRITE,
+         "UDAL_HOST_ACCESS_*", "equal to udal.h's UDAL_ARG_ACCESS_*");
   static const udal_host_arg_decl_t decls[] = {UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_WRITE),
                                                UDAL_HOST_ARG_VALUE(uint16_t)};
   expect(decls[0].kind == (uint32_t)UDAL_ARG_KIND_BUFFER &&

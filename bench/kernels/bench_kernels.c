@@ -1,6 +1,5 @@
 /* bench_kernels.c — udal-bench's HOST_NATIVE kernels. The SPIR-V twins are empty.comp and
  * saxpy.comp; the OpenCL C twins are in src/opencl_peer.cpp. Same arguments everywhere. */
-#include <udal/udal.h> /* the UDAL_ARG_ACCESS_* names */
 #include <udal/udal_host_kernel.h>
 
 UDAL_HOST_MODULE();
@@ -12,8 +11,8 @@ UDAL_HOST_KERNEL(empty, 0) {
 /* saxpy(x, y, a, n): y = a·x + y. The loop body is what a compiler vectorizes, so the
  * kernel is as fast as the hand-written std::thread limit when the driver adds nothing.
  * Declared, so the driver checks every launch against it, as it does for SPIR-V. */
-UDAL_HOST_KERNEL_ARGS(saxpy, 0, UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_READ),
-                      UDAL_HOST_ARG_BUFFER(UDAL_ARG_ACCESS_READ_WRITE), UDAL_HOST_ARG_VALUE(float),
+UDAL_HOST_KERNEL_ARGS(saxpy, 0, UDAL_HOST_ARG_BUFFER(UDAL_HOST_ACCESS_READ),
+                      UDAL_HOST_ARG_BUFFER(UDAL_HOST_ACCESS_READ_WRITE), UDAL_HOST_ARG_VALUE(float),
                       UDAL_HOST_ARG_VALUE(uint32_t)) {
   const float* restrict x = UDAL_ARG_BUFFER(d, 0, const float);
   float* restrict y = UDAL_ARG_BUFFER(d, 1, float);
