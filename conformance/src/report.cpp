@@ -459,6 +459,10 @@ struct JsonRefusal {
 // JSON with every key once per object and at most |max_depth| levels: a verifier that took
 // the last of two "verdict" keys would read another report than a tool that takes the first.
 nlohmann::json ParseStrict(const std::string& text, size_t max_depth) {
+  // nlohmann's lexer ends the input at a NUL byte: "{...}\0anything" would parse as its
+  // first part. A JSON text has no raw NUL.
+  if (size_t nul = text.find('\0'); nul != std::string::npos)
+    throw JsonRefusal{fmt::format("a NUL byte at offset {} (JSON has none)", nul)};
   std::vector<std::set<std::string>> keys;
   auto callback = [&keys, max_depth](int depth, nlohmann::json::parse_event_t event,
                                      nlohmann::json& parsed) {

@@ -246,6 +246,14 @@ TEST_F(PackageTest, DuplicateKeysInTheReportAreRefused) {
   EXPECT_CONTAINS(Joined(Verify(files).problems), "the key \"verdict\" appears twice");
 }
 
+TEST_F(PackageTest, ANulByteEndsNoJson) {
+  // The JSON parser stops at a NUL: what follows one would be hashed but never read.
+  auto files = synthetic::Read(Write(run_));
+  files[kReportFile] += std::string("\0{\"verdict\": \"FAIL\"}", 20);
+  synthetic::Rehash(files);
+  EXPECT_CONTAINS(Joined(Verify(files).problems), "report.json is refused: a NUL byte at offset");
+}
+
 TEST_F(PackageTest, ManifestMustListEveryFileOnceAndNothingElse) {
   const auto original = synthetic::Read(Write(run_));
   auto extra = original;

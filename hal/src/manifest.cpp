@@ -194,6 +194,11 @@ ManifestResult parse_manifest(const std::string& path, const std::string& text) 
       return refuse(UDAL_ERROR_INVALID_ARGUMENT,
                     fmt::format("manifest is {} bytes; a manifest has at most {}", text.size(),
                                 file_check::kMaxManifestBytes));
+    // The JSON parser takes a NUL byte for the end of the input: "{...}\0anything" would
+    // parse as its first part. A JSON text has no raw NUL, so any is refused.
+    if (size_t nul = text.find('\0'); nul != std::string::npos)
+      return refuse(UDAL_ERROR_INVALID_ARGUMENT,
+                    fmt::format("manifest is not valid JSON: it holds a NUL byte at offset {}", nul));
     json doc;
     try {
       doc = parse_strict(text);

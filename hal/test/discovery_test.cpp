@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include <algorithm>
+#include <sys/stat.h>
 
 using namespace udal_test;
 
@@ -280,6 +281,71 @@ TEST_F(DiscoveryTest, BuildTreeManifestsAreFoundWithoutAnyEnvironment) {
   for (const fs::path& p : expected)
     EXPECT_NE(std::find(found.begin(), found.end(), p), found.end())
         << p << " was not found by the search beside libudal";
+}
+
+// Issue 11: relative XDG directories are invalid (the XDG Base Directory spec) and ignored;
+// they used to be searched from the current directory.
+TEST_F(DiscoveryTest, RelativeXdgDirectoriesAreIgnoredWithAWarning) {
+  dir.manifest("rel/udal/drivers.d/a.json", "fake", stub("udal_test_fake"));
+  dir.manifest("abs/udal/drivers.d/b.json", "fake_b", stub("udal_test_fake_b"));
+  env.set("XDG_CONFIG_DIRS", "rel:" + dir.path() + "/abs");
+  env.set("XDG_DATA_DIRS", "rel");
+  env.set("UDAL_LOG", "warning");
+  fs::path old = fs::current_path();
+  fs::current_path(dir.path());
+  testing::internal::CaptureStderr();
+  Instance instance(kSearch);
+  std::string warned = testing::internal::GetCapturedStderr();
+  fs::current_path(old);
+  auto s = ours(instance.get());
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].name, "fake_b");
+  EXPECT_NE(warned.find("XDG_CONFIG_DIRS entry 'rel' is ignored"), std::string::npos) << warned;
+  EXPECT_NE(warned.find("XDG_DATA_DIRS entry 'rel' is ignored"), std::string::npos) << warned;
+}
+
+TEST_F(DiscoveryTest, DriversSelectWithOnlySeparatorsCountsAsUnsetAndSaysSo) {
+  // UDAL_DRIVERS_SELECT=',' used to select nothing: every driver filtered, silently.
+  std::string m = dir.manifest("a.json", "fake", stub("udal_test_fake"));
+  for (const char* value : {",", ",,,"}) {
+    env.set("UDAL_DRIVERS_SELECT", value);
+    env.set("UDAL_LOG", "warning");
+    testing::internal::CaptureStderr();
+    Instance instance({m});
+    std::string warned = testing::internal::GetCapturedStderr();
+    auto s = statuses(instance.get());
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].state, UDAL_DRIVER_STATE_LOADED) << value << ": " << s[0].reason;
+    EXPECT_NE(warned.find(std::string("UDAL_DRIVERS_SELECT='") + value + "' lists nothing"),
+              std::string::npos)
+        << warned;
+  }
+  // An empty glob beside a real one is just dropped.
+  env.set("UDAL_DRIVERS_SELECT", ",nomatch,");
+  Instance filtered({m});
+  EXPECT_EQ(statuses(filtered.get())[0].state, UDAL_DRIVER_STATE_FILTERED);
+}
+
+TEST_F(DiscoveryTest, UdalDriverFilesWithOnlySeparatorsKeepsTheSearch) {
+  dir.manifest("xdg-config/udal/drivers.d/a.json", "fake", stub("udal_test_fake"));
+  env.set("UDAL_DRIVER_FILES", "::");
+  Instance instance(kSearch);
+  EXPECT_EQ(ours(instance.get()).size(), 1u);
+}
+
+TEST_F(DiscoveryTest, ANonRegularJsonInADriverDirectoryIsListedWithItsType) {
+  dir.manifest("d/a.json", "fake", stub("udal_test_fake"));
+  ASSERT_EQ(mkfifo((dir.path() + "/d/b.json").c_str(), 0600), 0);
+  fs::create_symlink("/dev/zero", dir.path() + "/d/c.json");
+  fs::create_directories(dir.path() + "/d/sub.json");
+  env.set("UDAL_DRIVER_FILES", dir.path() + "/d");
+  Instance instance(kSearch);
+  auto s = statuses(instance.get());
+  ASSERT_EQ(s.size(), 3u) << "a directory named *.json is not a manifest";
+  EXPECT_EQ(s[0].state, UDAL_DRIVER_STATE_LOADED);
+  EXPECT_NE(s[1].reason.find("a FIFO, not a regular file"), std::string::npos) << s[1].reason;
+  EXPECT_NE(s[2].reason.find("a character device, not a regular file"), std::string::npos)
+      << s[2].reason;
 }
 
 } // namespace
