@@ -15,6 +15,13 @@ namespace udal::hal {
 
 struct Driver;
 
+namespace layers {
+struct Stack; // hal/layers/layers.h
+struct StackDeleter {
+  void operator()(Stack* stack) const noexcept;
+};
+} // namespace layers
+
 // The table libudal hands to the driver, with a way back to the record that owns it:
 // every handle starts with a pointer to |table|, so from a handle libudal reaches its
 // driver's record with one cast (e.g. to name the driver in a message).
@@ -63,6 +70,9 @@ struct Driver {
   std::unique_ptr<void, LibraryCloser> library;
   std::unique_ptr<TableSlot> slot;
   udal_driver_t handle = nullptr;
+  // The validation and trace layers inserted after loading (hal/layers), when any is on:
+  // their entries are in slot->table. Destroyed after driver_destroy went through them.
+  std::unique_ptr<layers::Stack, layers::StackDeleter> layers;
 
   void fail(udal_result_t code, std::string why) {
     state = UDAL_DRIVER_STATE_FAILED;

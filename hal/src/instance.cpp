@@ -4,6 +4,7 @@
 #include "entries.h"
 #include "environment.h"
 #include "error.h"
+#include "layers.h"
 #include "manifest.h"
 #include "structs.h"
 
@@ -102,7 +103,11 @@ Instance::~Instance() {
 
 namespace {
 
-constexpr udal_instance_flags_t kKnownInstanceFlags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT;
+constexpr udal_instance_flags_t kKnownInstanceFlags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT
+#ifdef UDAL_INSTANCE_FLAG_VALIDATION
+                                                      | UDAL_INSTANCE_FLAG_VALIDATION
+#endif
+    ;
 
 // The first glob of |patterns| (comma-separated) that matches |name|, or "" for none.
 std::string matching_glob(const std::string& patterns, const std::string& name) {
@@ -140,6 +145,9 @@ udal_result_t create_instance(const udal_instance_desc_t* desc, udal_instance_t*
     instance->logger = Logger::from_setting(secure_getenv("UDAL_LOG"));
   }
   const Logger& logger = instance->logger;
+  // The validation and trace layers (hal/layers), inserted into each driver that loads.
+  const layers::Settings layer_settings =
+      layers::settings_for(desc ? desc->flags : 0, environment, logger);
 
   std::vector<std::string> explicit_paths;
   if (desc)
@@ -208,6 +216,7 @@ udal_result_t create_instance(const udal_instance_desc_t* desc, udal_instance_t*
     logger.log(UDAL_LOG_LEVEL_DEBUG, "loading driver '{}' from '{}'", d.name, d.library_path);
     load_driver(d);
     if (d.state == UDAL_DRIVER_STATE_LOADED) {
+      layers::insert(d, layer_settings);
       logger.log(UDAL_LOG_LEVEL_INFO, "driver '{}' {}.{} loaded: {} device(s)", d.name,
                  UDAL_VERSION_MAJOR(d.driver_version), UDAL_VERSION_MINOR(d.driver_version),
                  d.devices.size());
