@@ -181,17 +181,16 @@ TEST_F(LaunchCheckTest, AnAccessNarrowerThanTheKernelDeclaresIsRefused) {
 
 TEST_F(LaunchCheckTest, BufferOffsetsNeedNoAlignmentOnThisDevice) {
   ASSERT_EQ(info_.buffer_argument_offset_alignment, 1u);
-  Kernel kernel = make_kernel("add_one");
-  const uint32_t n = 1;
+  Kernel kernel = make_kernel("add_one_byte");
+  const uint32_t n = 2;
   // Offset 3: the kernel sees the buffer from byte 3 on.
   UDAL_ASSERT_OK(launch(stream_.get(), kernel.get(),
-                        {udal_arg_buffer(buffer_.get(), 3), udal_arg_value(&n, 4)}));
+                        {udal_arg_buffer(buffer_.get(), 3), udal_arg_value(&n, 4)}, 1, 2));
   UDAL_ASSERT_OK(udal_stream_synchronize(stream_.get(), UDAL_TIMEOUT_INFINITE));
   auto bytes = read(buffer_.get(), 0, 8);
-  uint32_t at3;
-  std::memcpy(&at3, bytes.data() + 3, 4);
-  EXPECT_EQ(at3, 1u);
-  EXPECT_EQ(bytes[0], std::byte{0});
+  const std::byte expected[8] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1},
+                                 std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0}};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(bytes[i], expected[i]) << "byte " << i;
 }
 
 TEST_F(LaunchCheckTest, PlainKernelsAreCheckedByCountOnly) {

@@ -29,6 +29,16 @@ UDAL_HOST_KERNEL_ARGS(add_one, 0, READ_WRITE, UDAL_HOST_ARG_VALUE(uint32_t)) {
   }
 }
 
+/* (bytes, n): bytes[i] += 1 for every global x id below n; any offset is aligned for it. */
+UDAL_HOST_KERNEL_ARGS(add_one_byte, 0, READ_WRITE, UDAL_HOST_ARG_VALUE(uint32_t)) {
+  uint8_t* data = UDAL_ARG_BUFFER(d, 0, uint8_t);
+  const uint32_t n = UDAL_ARG_VALUE(d, 1, uint32_t);
+  UDAL_FOR_EACH_ITEM(d, x, y, z) {
+    const uint64_t i = udal_global_id(d, 0, x);
+    if (i < n) data[i] += 1;
+  }
+}
+
 /* (a, b, c, n): c = a + b. */
 UDAL_HOST_KERNEL_ARGS(vector_add, 0, READ, READ, WRITE, UDAL_HOST_ARG_VALUE(uint32_t)) {
   const float* a = UDAL_ARG_BUFFER(d, 0, const float);
