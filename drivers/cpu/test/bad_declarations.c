@@ -14,7 +14,7 @@ UDAL_HOST_MODULE();
 static const udal_host_arg_decl_t unknown_kind[] = {{7u, 0u, 4u, 0u}};
 static const udal_host_arg_decl_t buffer_without_access[] = {{1u, 0u, 0u, 0u}};
 static const udal_host_arg_decl_t empty_value[] = {{2u, 0u, 0u, 0u}};
-static const udal_host_arg_decl_t one_buffer[] = {UDAL_HOST_ARG_BUFFER(3)};
+static const udal_host_arg_decl_t one_buffer[] = {UDAL_HOST_ARG_BUFFER(UDAL_HOST_ACCESS_READ_WRITE)};
 
 /* An argument kind no version defines. */
 DECLARE(bad_kind, UDAL_HOST_KERNEL_ABI_VERSION, 1u, unknown_kind, 0u);
