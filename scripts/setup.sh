@@ -20,6 +20,9 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev
   # fuzz targets (libFuzzer)
   libfuzzer-14-dev
+  # Intel's level-zero-tests (built from ../shared/third_party when it is there)
+  libze1 libpng-dev libboost-log-dev libboost-program-options-dev libboost-timer-dev
+  libboost-chrono-dev libboost-system-dev libboost-serialization-dev
 )
 missing=()
 for p in "${packages[@]}"; do

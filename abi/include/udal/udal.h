@@ -171,6 +171,9 @@ typedef uint64_t udal_instance_flags_t;
  * UDAL_DRIVERS_SELECT, UDAL_DRIVERS_DISABLE, UDAL_LOG, XDG_CONFIG_DIRS, XDG_DATA_DIRS):
  * the search uses the default locations only. */
 #define UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT ((udal_instance_flags_t)1u << 0)
+/* Turns the validation layer on for this instance (docs/layers.md), whatever UDAL_VALIDATION
+ * says. */
+#define UDAL_INSTANCE_FLAG_VALIDATION ((udal_instance_flags_t)1u << 1)
 
 typedef struct udal_instance_desc_t {
   udal_structure_type_t type; /* UDAL_STRUCTURE_TYPE_INSTANCE_DESC */
