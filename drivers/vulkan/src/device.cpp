@@ -252,6 +252,10 @@ std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
   s.spirv_limits.vulkan_api_version = std::min<uint32_t>(properties.apiVersion, VK_API_VERSION_1_2);
   s.spirv_limits.max_push_constant_bytes = limits.maxPushConstantsSize;
   s.spirv_limits.scalar_block_layout = features12.scalarBlockLayout == VK_TRUE;
+  for (int axis = 0; axis < 3; ++axis) {
+    s.spirv_limits.max_group_size[axis] = limits.maxComputeWorkGroupSize[axis];
+  }
+  s.spirv_limits.max_group_invocations = limits.maxComputeWorkGroupInvocations;
 
   const VkPhysicalDeviceMemoryProperties& memory = s.memory_properties;
   constexpr VkMemoryPropertyFlags kLocal = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;

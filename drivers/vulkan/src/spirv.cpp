@@ -434,6 +434,28 @@ std::optional<EntryPoint> read_entry(const Parsed& p, const Entry& entry, const 
     e.fixed_group_size = size->second;
   }
 
+  // The effective size, and the LocalSize mode even where WorkgroupSize overrides it (the
+  // validation layer checks both against the limits).
+  std::vector<std::array<uint32_t, 3>> sizes;
+  if (e.fixed_group_size) sizes.push_back(*e.fixed_group_size);
+  if (auto mode = p.local_size.find(entry.function); mode != p.local_size.end()) {
+    sizes.push_back(mode->second);
+  }
+  for (const auto& size : sizes) {
+    const uint64_t items = uint64_t{size[0]} * size[1] * size[2];
+    bool fits = items >= 1 && items <= limits.max_group_invocations;
+    for (int axis = 0; axis < 3; ++axis) fits = fits && size[axis] <= limits.max_group_size[axis];
+    if (!fits) {
+      *error = fmt::format("kernel '{}' fixes its group size at {}x{}x{}, which the device cannot "
+                           "run (maxComputeWorkGroupSize {}x{}x{}, maxComputeWorkGroupInvocations "
+                           "{})",
+                           e.name, size[0], size[1], size[2], limits.max_group_size[0],
+                           limits.max_group_size[1], limits.max_group_size[2],
+                           limits.max_group_invocations);
+      return std::nullopt;
+    }
+  }
+
   bool have_push_constants = false;
   std::map<uint32_t, uint32_t> buffer_access;  // binding -> access bits
   for (uint32_t id : used_globals(p, entry.function)) {

@@ -69,6 +69,8 @@ struct SpirvLimits {
   uint32_t vulkan_api_version = 0;      // VkPhysicalDeviceProperties::apiVersion
   uint32_t max_push_constant_bytes = 0;  // maxPushConstantsSize
   bool scalar_block_layout = false;      // the device enabled scalarBlockLayout
+  std::array<uint32_t, 3> max_group_size = {0, 0, 0};  // maxComputeWorkGroupSize
+  uint32_t max_group_invocations = 0;                  // maxComputeWorkGroupInvocations
 };
 
 // Validates and parses |words|. On failure returns nullopt and says why in |*error|.

@@ -131,6 +131,13 @@ udal_result_t StreamState::check_failed(const char* fn) const {
               fn, vk_result_name(error_));
 }
 
+udal_result_t StreamState::check_submitted(const char* fn) const {
+  if (error_ == VK_SUCCESS) return UDAL_SUCCESS;
+  return fail(udal_code_of(error_), "{}: submitting the stream's work failed with {}; the "
+              "stream's work not yet submitted is dropped and it takes no more", fn,
+              vk_result_name(error_));
+}
+
 VkResult StreamState::open_batch(bool commands, Node** out) {
   if (queue_.empty() || queue_.back().kind != Kind::kBatch || queue_.back().sealed) {
     queue_.emplace_back();
@@ -276,9 +283,9 @@ void StreamState::fail_stream(VkResult error) {
 void StreamState::release_waiters(std::vector<std::weak_ptr<StreamState>>* wake) {
   if (released_) return;
   released_ = true;
+  // On a device really lost this fails too, and waits end with VK_ERROR_DEVICE_LOST anyway.
   uint64_t reached = 0;
-  if (error_ != VK_ERROR_DEVICE_LOST &&
-      vkGetSemaphoreCounterValue(device_->vk(), timeline_->get(), &reached) == VK_SUCCESS &&
+  if (vkGetSemaphoreCounterValue(device_->vk(), timeline_->get(), &reached) == VK_SUCCESS &&
       reached < last_value_) {
     signal_from_host(device_->vk(), timeline_->get(), last_value_);
   }
@@ -357,6 +364,7 @@ void StreamState::run_worker() {
 udal_result_t StreamState::record(const char* fn, const std::function<void(VkCommandBuffer)>& body,
                                   KeepAlive keep) {
   std::vector<std::weak_ptr<StreamState>> wake;
+  udal_result_t result = UDAL_SUCCESS;
   {
     std::lock_guard lock(mutex_);
     if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
@@ -372,13 +380,15 @@ udal_result_t StreamState::record(const char* fn, const std::function<void(VkCom
                        std::make_move_iterator(keep.end()));
     advance(&wake);
     wake_.notify_all();
+    result = check_submitted(fn);
   }
   wake_streams(wake);
-  return UDAL_SUCCESS;
+  return result;
 }
 
 udal_result_t StreamState::host_step(const char* fn, std::function<void()> task, KeepAlive keep) {
   std::vector<std::weak_ptr<StreamState>> wake;
+  udal_result_t result = UDAL_SUCCESS;
   {
     std::lock_guard lock(mutex_);
     if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
@@ -390,14 +400,16 @@ udal_result_t StreamState::host_step(const char* fn, std::function<void()> task,
     node.keep = std::move(keep);
     advance(&wake);
     wake_.notify_all();
+    result = check_submitted(fn);
   }
   wake_streams(wake);
-  return UDAL_SUCCESS;
+  return result;
 }
 
 udal_result_t StreamState::record_point(const char* fn, std::shared_ptr<TimestampQuery> timestamp,
                                         std::shared_ptr<SyncPoint>* out) {
   std::vector<std::weak_ptr<StreamState>> wake;
+  udal_result_t result = UDAL_SUCCESS;
   {
     std::lock_guard lock(mutex_);
     if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
@@ -425,10 +437,11 @@ udal_result_t StreamState::record_point(const char* fn, std::shared_ptr<Timestam
     }
     advance(&wake);
     wake_.notify_all();
-    *out = std::move(point);
+    result = check_submitted(fn);
+    if (result == UDAL_SUCCESS) *out = std::move(point);
   }
   wake_streams(wake);
-  return UDAL_SUCCESS;
+  return result;
 }
 
 udal_result_t StreamState::wait_point(const char* fn, std::shared_ptr<SyncPoint> point) {
@@ -436,6 +449,7 @@ udal_result_t StreamState::wait_point(const char* fn, std::shared_ptr<SyncPoint>
   if (point->timeline() == timeline_) return UDAL_SUCCESS;
   if (point->status(device_->vk()) != VK_NOT_READY) return UDAL_SUCCESS;
   std::vector<std::weak_ptr<StreamState>> wake;
+  udal_result_t result = UDAL_SUCCESS;
   {
     std::lock_guard lock(mutex_);
     if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
@@ -446,9 +460,10 @@ udal_result_t StreamState::wait_point(const char* fn, std::shared_ptr<SyncPoint>
     node.point = std::move(point);
     advance(&wake);
     wake_.notify_all();
+    result = check_submitted(fn);
   }
   wake_streams(wake);
-  return UDAL_SUCCESS;
+  return result;
 }
 
 udal_result_t StreamState::synchronize(const char* fn, uint64_t timeout_ns) {
@@ -533,7 +548,9 @@ udal_result_t stream_destroy(udal_stream_t handle) {
     return stream->state->synchronize("udal_stream_destroy", UDAL_TIMEOUT_INFINITE);
   });
   stream->state->stop();
-  return r;
+  // The handle is gone either way; an earlier failure of the stream (out of memory) was
+  // reported by the calls it failed, only a lost device is news here.
+  return r == UDAL_ERROR_DEVICE_LOST ? r : UDAL_SUCCESS;
 }
 
 udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {

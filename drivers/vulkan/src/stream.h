@@ -100,6 +100,8 @@ class StreamState : public std::enable_shared_from_this<StreamState> {
   };
 
   udal_result_t check_failed(const char* fn) const;
+  // After an enqueue's advance(): the failure its submission met, if any.
+  udal_result_t check_submitted(const char* fn) const;
   // The open batch at the tail, made when there is none (with a command buffer when
   // |commands|).
   VkResult open_batch(bool commands, Node** out);

@@ -70,6 +70,28 @@ TEST_F(ModuleTest, WhatTheDriverDoesNotModelIsInvalidModuleAtCreation) {
   }
 }
 
+// A fixed LocalSize over the device's limits would fail (or worse) in the pipeline.
+TEST_F(ModuleTest, FixedGroupSizeOverTheLimitsIsInvalidModule) {
+  std::vector<uint8_t> bytes = kernel_spirv("fixed_size");
+  std::vector<uint32_t> words(bytes.size() / 4);
+  std::memcpy(words.data(), bytes.data(), bytes.size());
+  bool patched = false;
+  for (size_t at = 5; at + 5 < words.size();) {
+    const uint32_t count = words[at] >> 16, op = words[at] & 0xffff;
+    if (count == 0) break;
+    if (op == 16 && count == 6 && words[at + 2] == 17) {  // OpExecutionMode ... LocalSize
+      words[at + 3] = info_.max_group_size[0] + 1;
+      patched = true;
+    }
+    at += count;
+  }
+  ASSERT_TRUE(patched);
+  std::memcpy(bytes.data(), words.data(), bytes.size());
+  udal_module_t module = nullptr;
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, bytes, &module),
+                    "fixes its group size", "maxComputeWorkGroupSize");
+}
+
 TEST_F(ModuleTest, ImagesTheValidatorRefusesAreInvalidModule) {
   std::vector<uint8_t> bytes = kernel_spirv("store_u32");
   ASSERT_GT(bytes.size(), 40u);
