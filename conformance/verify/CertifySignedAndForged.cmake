@@ -71,7 +71,9 @@ execute_process(COMMAND ${CTS} verify ${forged} RESULT_VARIABLE result OUTPUT_VA
 if(result EQUAL 0 OR NOT out MATCHES "tests of the udal-cts [^ ]+ certification profile have no result")
   message(FATAL_ERROR "verify accepted a filtered run relabelled as a certification (${result}):\n${out}")
 endif()
-if(NOT out MATCHES "StreamTest")
+# The missing tests are named: the first ones in order, none of the buffer tests that ran.
+if(NOT out MATCHES "have no result \\(a filtered or cut-short run\\): Devices/[A-Za-z]+Test\\.[A-Za-z]+/" OR
+   out MATCHES "have no result[^\n]*BufferTest")
   message(FATAL_ERROR "verify did not name the missing tests:\n${out}")
 endif()
 message(STATUS "forged certification refused as it should be:\n${out}")
