@@ -4,6 +4,7 @@ namespace udal::cpu {
 
 Executor::Executor(Device& device) : device_(device) {
   thread_ = std::thread([this] { main(); });
+  name_thread(thread_, "udal-cpu-stream");
 }
 
 Executor::~Executor() {

@@ -1,5 +1,7 @@
 #include "worker_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <new>
 
@@ -11,6 +13,10 @@ void bind_current_thread(const Topology& topology, hwloc_const_cpuset_t cpuset) 
   // Binding is an optimisation (locality with the node's memory); a container that forbids
   // it still runs correctly, so the result is ignored.
   (void)hwloc_set_cpubind(topology.get(), cpuset, HWLOC_CPUBIND_THREAD);
+}
+
+void name_thread(std::thread& thread, const char* name) noexcept {
+  (void)pthread_setname_np(thread.native_handle(), name);  // a name is only a help
 }
 
 WorkerPool::WorkerPool(std::shared_ptr<Topology> topology, hwloc_const_cpuset_t cpuset,
@@ -26,6 +32,7 @@ WorkerPool::WorkerPool(std::shared_ptr<Topology> topology, hwloc_const_cpuset_t 
         bind_current_thread(*topology_, cpuset_.get());
         worker_main(*local);
       });
+      name_thread(threads_.back(), "udal-cpu-worker");
     }
   } catch (...) {
     // Threads already started must be joined before the members they use go away.

@@ -20,6 +20,11 @@ namespace udal::cpu {
 // Binds the calling thread to |cpuset| (best effort: a failure leaves it unbound).
 void bind_current_thread(const Topology& topology, hwloc_const_cpuset_t cpuset) noexcept;
 
+// Names |thread| |name| (at most 15 characters: "udal-cpu-..."), so tools and tests can tell
+// the driver's threads from the application's. Named by its creator, so the name is there
+// as soon as the thread exists.
+void name_thread(std::thread& thread, const char* name) noexcept;
+
 // A reference to a callable `void(uint64_t begin, uint64_t end, LocalMemory& local)` that
 // runs items [begin, end) of a job on the calling thread with its local memory. It never
 // allocates (std::function may, and jobs are started from noexcept operations); the callable
