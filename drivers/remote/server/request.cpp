@@ -25,7 +25,10 @@ bool three(const flatbuffers::Vector<uint32_t>* v, uint32_t (&out)[3], const cha
 }  // namespace
 
 uint64_t request_bulk_bytes(const Request& request) {
-  if (const auto* write = std::get_if<WriteRequest>(&request)) return write->size;
+  if (const auto* write = std::get_if<WriteRequest>(&request)) {
+    return write->deferred ? 0 : write->size;
+  }
+  if (const auto* data = std::get_if<WriteDataRequest>(&request)) return data->bytes;
   if (const auto* module = std::get_if<ModuleCreateRequest>(&request)) return module->image_bytes;
   return 0;
 }
@@ -33,8 +36,9 @@ uint64_t request_bulk_bytes(const Request& request) {
 bool decode_request(const wire::Message& message, uint64_t bulk_bytes, Request& out,
                     std::string& why) {
   const wire::Body type = message.body_type();
-  // Only these two carry bulk; any other message announcing bulk is a broken client.
-  if (bulk_bytes != 0 && type != wire::Body::WriteBuffer && type != wire::Body::ModuleCreate) {
+  // Only these carry bulk; any other message announcing bulk is a broken client.
+  if (bulk_bytes != 0 && type != wire::Body::WriteBuffer && type != wire::Body::ModuleCreate &&
+      type != wire::Body::WriteData) {
     why = fmt::format("a {} message announces {} bulk bytes", body_name(type), bulk_bytes);
     return false;
   }
@@ -145,12 +149,23 @@ bool decode_request(const wire::Message& message, uint64_t bulk_bytes, Request& 
     }
     case wire::Body::WriteBuffer: {
       const auto* m = message.body_as_WriteBuffer();
-      if (m->size() == 0 || m->size() != bulk_bytes || m->size() > kTransferChunkBytes) {
-        why = fmt::format("a WriteBuffer of {} bytes comes with {} bulk bytes (1 to {} and equal)",
-                          m->size(), bulk_bytes, kTransferChunkBytes);
+      const uint64_t expected = m->deferred() ? 0 : m->size();
+      if (m->size() == 0 || bulk_bytes != expected || m->size() > kTransferChunkBytes) {
+        why = fmt::format("a {}WriteBuffer of {} bytes comes with {} bulk bytes (1 to {}{})",
+                          m->deferred() ? "deferred " : "", m->size(), bulk_bytes,
+                          kTransferChunkBytes, m->deferred() ? ", none now" : " and equal");
         return false;
       }
-      out = WriteRequest{m->stream(), m->seq(), m->dst(), m->offset(), m->size()};
+      out = WriteRequest{m->stream(), m->seq(), m->dst(), m->offset(), m->size(), m->deferred()};
+      return true;
+    }
+    case wire::Body::WriteData: {
+      const auto* m = message.body_as_WriteData();
+      if (bulk_bytes == 0 || bulk_bytes > kTransferChunkBytes) {
+        why = fmt::format("a WriteData of {} bytes (1 to {})", bulk_bytes, kTransferChunkBytes);
+        return false;
+      }
+      out = WriteDataRequest{m->stream(), m->seq(), bulk_bytes};
       return true;
     }
     case wire::Body::ReadBuffer: {

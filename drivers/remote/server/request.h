@@ -62,7 +62,11 @@ struct FillRequest {
   uint64_t stream; uint64_t seq; uint64_t dst; uint64_t offset; uint64_t size;
   std::array<uint8_t, 16> pattern; uint32_t pattern_size;
 };
-struct WriteRequest { uint64_t stream; uint64_t seq; uint64_t dst; uint64_t offset; uint64_t size; };
+struct WriteRequest {
+  uint64_t stream; uint64_t seq; uint64_t dst; uint64_t offset; uint64_t size; bool deferred;
+};
+// The bytes of a deferred write (their size is the write's, known to the session).
+struct WriteDataRequest { uint64_t stream; uint64_t seq; uint64_t bytes; };
 struct ReadRequest { uint64_t stream; uint64_t seq; uint64_t src; uint64_t offset; uint64_t size; };
 struct LaunchArgument {
   int32_t kind; uint64_t buffer; uint64_t offset; int32_t access; std::vector<uint8_t> value;
@@ -86,7 +90,7 @@ using Request =
                  KernelCreateRequest, EventElapsedRequest, DestroyRequest, EventSignalRequest,
                  CopyRequest, FillRequest, WriteRequest, ReadRequest, LaunchRequest,
                  RecordEventRequest, WaitEventRequest, StreamMarkRequest, HostFunctionRequest,
-                 HostFunctionDoneRequest, UnknownRequest>;
+                 HostFunctionDoneRequest, WriteDataRequest, UnknownRequest>;
 
 // Decodes a verified |message| announcing |bulk_bytes| of bulk. False with the reason in
 // |why| for a message no correct client sends; the server then ends the session.

@@ -112,6 +112,31 @@ uint8_t* Session::on_message(const wire::Message& message, uint64_t bulk_bytes) 
                         goodbye->message);
     return nullptr;
   }
+  if (auto* write = std::get_if<WriteRequest>(&request); write != nullptr && write->deferred) {
+    // The bytes come later (WriteData): staged now, so the channel knows where they go.
+    std::string refusal;
+    auto staging = stage(write->size, refusal);
+    if (staging) deferred_staging_[{write->stream, write->seq}] = staging;
+    post(std::move(request), std::move(staging), std::move(refusal));
+    return nullptr;
+  }
+  if (auto* data = std::get_if<WriteDataRequest>(&request)) {
+    const auto found = deferred_staging_.find({data->stream, data->seq});
+    if (found == deferred_staging_.end()) return nullptr;  // the write was refused: dropped
+    if (found->second->bytes.size() != data->bytes) {
+      const std::string mismatch = fmt::format(
+          "a WriteData of {} bytes for a deferred write of {}", data->bytes,
+          found->second->bytes.size());
+      server_.log().write(Level::kWarning, "{}: {}; closing the session", name_, mismatch);
+      channel_->say_goodbye_and_close(fmt::format("udal-server: {}", mismatch));
+      return nullptr;
+    }
+    pending_ = std::move(request);
+    pending_staging_ = std::move(found->second);
+    pending_refusal_.clear();
+    deferred_staging_.erase(found);
+    return pending_staging_->bytes.data();
+  }
   const uint64_t bulk = request_bulk_bytes(request);
   if (bulk == 0) {
     post(std::move(request), nullptr, {});
@@ -122,23 +147,26 @@ uint8_t* Session::on_message(const wire::Message& message, uint64_t bulk_bytes) 
   // request fails with a message naming the limit).
   pending_ = std::move(request);
   pending_refusal_.clear();
-  pending_staging_.reset();
+  pending_staging_ = stage(bulk, pending_refusal_);
+  return pending_staging_ ? pending_staging_->bytes.data() : nullptr;
+}
+
+std::shared_ptr<Staging> Session::stage(uint64_t bytes, std::string& refusal) {
   const uint64_t held = in_flight_->load();
-  if (limits_.in_flight_bytes != 0 && held + bulk > limits_.in_flight_bytes) {
-    pending_refusal_ = fmt::format(
+  if (limits_.in_flight_bytes != 0 && held + bytes > limits_.in_flight_bytes) {
+    refusal = fmt::format(
         "udal-server: client '{}' would have {} bytes in flight, over its limit of {} "
         "(limits.in_flight_bytes{})",
-        identity_, held + bulk, limits_.in_flight_bytes,
+        identity_, held + bytes, limits_.in_flight_bytes,
         server_.config().config_path.empty() ? "" : " in " + server_.config().config_path);
     return nullptr;
   }
   try {
-    pending_staging_ = std::make_shared<Staging>(bulk, in_flight_);
+    return std::make_shared<Staging>(bytes, in_flight_);
   } catch (const std::bad_alloc&) {
-    pending_refusal_ = fmt::format("udal-server: out of host memory for {} bytes of data", bulk);
+    refusal = fmt::format("udal-server: out of host memory for {} bytes of data", bytes);
     return nullptr;
   }
-  return pending_staging_->bytes.data();
 }
 
 void Session::on_bulk_received() {
@@ -189,6 +217,8 @@ void Session::execute(Request& request, const std::shared_ptr<Staging>& staging,
           // answered on the channel strand
         } else if constexpr (std::is_same_v<T, UnknownRequest>) {
           server_.log().write(Level::kDebug, "{}: ignored a {} message", name_, r.name);
+        } else if constexpr (std::is_same_v<T, WriteDataRequest>) {
+          if (welcomed_) handle(r);
         } else if constexpr (std::is_same_v<T, ModuleCreateRequest> ||
                              std::is_same_v<T, WriteRequest>) {
           if (welcomed_) handle(r, staging, refusal);
@@ -540,10 +570,12 @@ void Session::handle(DestroyRequest& r) {
     case ObjectKind::kStream:
       if (auto* stream = find(streams_, r.id)) {
         // Host functions the client never finished release the stream first.
-        for (auto it = host_waits_.lower_bound({r.id, 0});
-             it != host_waits_.end() && it->first.first == r.id;) {
-          udal_event_destroy(it->second);
-          it = host_waits_.erase(it);
+        for (auto* gates : {&host_waits_, &deferred_gates_}) {
+          for (auto it = gates->lower_bound({r.id, 0});
+               it != gates->end() && it->first.first == r.id;) {
+            udal_event_destroy(it->second);
+            it = gates->erase(it);
+          }
         }
         // The client waited for the stream's work first, but a client that did not must not
         // hold this strand: the server's reaper thread waits for it.
@@ -606,6 +638,22 @@ void Session::handle(WriteRequest& r, const std::shared_ptr<Staging>& data,
     return;
   }
   UDAL_REMOTE_FIND_BUFFER(dst, r, r.dst, "destination");
+  udal_event_t gate = nullptr;
+  if (r.deferred) {
+    // The stream holds the write until WriteData has filled the staging memory.
+    udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+    desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
+    udal_result_t result =
+        udal_event_create(server_.devices()[stream->device].handle, &desc, &gate);
+    if (result == UDAL_SUCCESS) result = udal_stream_wait_event(stream->handle, gate);
+    if (result != UDAL_SUCCESS) {
+      const std::string message = last_message();
+      if (gate != nullptr) udal_event_destroy(gate);
+      stream_error(r.stream, r.seq, result, message);
+      return;
+    }
+    deferred_gates_[{r.stream, r.seq}] = gate;
+  }
   udal_result_t result = udal_stream_write_buffer(stream->handle, dst->handle, r.offset,
                                                   data->bytes.data(), r.size);
   if (result < 0) {
@@ -618,6 +666,14 @@ void Session::handle(WriteRequest& r, const std::shared_ptr<Staging>& data,
     stream_error(r.stream, r.seq, result, last_message());
     udal_stream_synchronize(stream->handle, UDAL_TIMEOUT_INFINITE);
   }
+}
+
+void Session::handle(WriteDataRequest& r) {
+  const auto found = deferred_gates_.find({r.stream, r.seq});
+  if (found == deferred_gates_.end()) return;
+  udal_event_signal(found->second);
+  udal_event_destroy(found->second);
+  deferred_gates_.erase(found);
 }
 
 void Session::handle(ReadRequest& r) {
@@ -760,6 +816,8 @@ void Session::teardown(const std::string& reason) {
   // no stream below waits for a client that is gone.
   for (auto& [key, gate] : host_waits_) udal_event_destroy(gate);
   host_waits_.clear();
+  for (auto& [key, gate] : deferred_gates_) udal_event_destroy(gate);
+  deferred_gates_.clear();
   for (auto& [id, event] : events_) udal_event_destroy(event.handle);
   events_.clear();
   for (auto& [id, stream] : streams_) udal_stream_destroy(stream.handle);

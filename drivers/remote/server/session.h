@@ -52,6 +52,8 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   struct Entry { T handle; uint32_t device; };
 
   void post(Request request, std::shared_ptr<Staging> staging, std::string refusal);
+  // Staging memory for |bytes| received bytes, or null with the refusal (in-flight limit).
+  std::shared_ptr<Staging> stage(uint64_t bytes, std::string& refusal);
   void execute(Request& request, const std::shared_ptr<Staging>& staging,
                const std::string& refusal);
   void teardown(const std::string& reason);
@@ -70,6 +72,7 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   void handle(CopyRequest& r);
   void handle(FillRequest& r);
   void handle(WriteRequest& r, const std::shared_ptr<Staging>& data, const std::string& refusal);
+  void handle(WriteDataRequest& r);
   void handle(ReadRequest& r);
   void handle(LaunchRequest& r);
   void handle(RecordEventRequest& r);
@@ -106,6 +109,8 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   std::string pending_refusal_;
   std::shared_ptr<std::atomic<uint64_t>> in_flight_;
   std::atomic<uint64_t> queued_{0};
+  // Deferred writes whose bytes have not arrived: where they go.
+  std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<Staging>> deferred_staging_;
 
   // Work strand.
   bool welcomed_ = false;
@@ -117,6 +122,8 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   std::unordered_map<uint64_t, Entry<udal_kernel_t>> kernels_;
   // Host functions the client runs: the host-signal event each stream waits on.
   std::map<std::pair<uint64_t, uint64_t>, udal_event_t> host_waits_;
+  // Deferred writes: the host-signal event each one waits on until its bytes arrive.
+  std::map<std::pair<uint64_t, uint64_t>, udal_event_t> deferred_gates_;
   uint64_t device_bytes_ = 0;
 };
 

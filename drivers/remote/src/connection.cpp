@@ -357,6 +357,50 @@ void Connection::expect_read(uint64_t stream, uint64_t seq, uint8_t* dst, uint64
   reads_[{stream, seq}] = ReadTarget{dst, size};
 }
 
+void Connection::add_host_call(StreamState& stream, uint64_t seq, udal_host_function_t fn,
+                               void* data) {
+  std::lock_guard lock(mutex_);
+  if (!stream.callbacks) stream.callbacks = std::make_unique<CallbackThread>();
+  const uint64_t ticket = ++next_ticket_;
+  pending_tickets_.insert(ticket);
+  stream.host_calls[seq] = HostCall{fn, data, ticket};
+}
+
+void Connection::send_write(uint64_t stream, uint64_t seq, uint64_t dst, uint64_t offset,
+                            const uint8_t* data, uint64_t size) {
+  flatbuffers::FlatBufferBuilder builder(128);
+  // Frames are queued under mutex_ here and in finish_ticket_locked, so a WriteData never
+  // overtakes its WriteBuffer.
+  std::lock_guard lock(mutex_);
+  const bool deferred = !pending_tickets_.empty();
+  finish_message(builder,
+                 wire::CreateWriteBuffer(builder, stream, seq, dst, offset, size, deferred));
+  OutFrame frame = make_frame(builder, deferred ? 0 : size);
+  if (deferred) {
+    deferred_writes_.push_back(
+        DeferredWrite{stream, seq, data, size, *pending_tickets_.rbegin()});
+  } else {
+    frame.bulk = data;
+  }
+  send(std::move(frame));
+}
+
+void Connection::finish_ticket_locked(uint64_t ticket) {
+  pending_tickets_.erase(ticket);
+  for (auto it = deferred_writes_.begin(); it != deferred_writes_.end();) {
+    if (!pending_tickets_.empty() && *pending_tickets_.begin() <= it->after_ticket) {
+      ++it;
+      continue;
+    }
+    flatbuffers::FlatBufferBuilder builder(64);
+    finish_message(builder, wire::CreateWriteData(builder, it->stream, it->seq));
+    OutFrame frame = make_frame(builder, it->size);
+    frame.bulk = it->data;
+    send(std::move(frame));
+    it = deferred_writes_.erase(it);
+  }
+}
+
 std::vector<std::shared_ptr<StreamState>> Connection::streams() {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<StreamState>> list;
@@ -446,7 +490,11 @@ uint8_t* Connection::on_message(const wire::Message& message, uint64_t bulk_byte
       reads_.erase({m->stream(), m->seq()});
       if (auto found = streams_.find(m->stream()); found != streams_.end()) {
         StreamState& stream = *found->second;
-        stream.host_calls.erase(m->seq());
+        if (auto call = stream.host_calls.find(m->seq()); call != stream.host_calls.end()) {
+          // A host function the server could not enqueue never runs.
+          finish_ticket_locked(call->second.ticket);
+          stream.host_calls.erase(call);
+        }
         if (stream.error == UDAL_SUCCESS) {
           stream.error = static_cast<udal_result_t>(m->result());
           if (stream.error >= 0) stream.error = UDAL_ERROR_INTERNAL;
@@ -520,8 +568,10 @@ void Connection::run_host_function(const std::shared_ptr<StreamState>& stream, u
     call.fn(call.user_data);
     flatbuffers::FlatBufferBuilder builder(64);
     finish_message(builder, wire::CreateHostFunctionDone(builder, stream->id, seq));
-    send(make_frame(builder));
     std::lock_guard lock(mutex_);
+    // The writes that waited for this function go first: their memory is final now.
+    finish_ticket_locked(call.ticket);
+    send(make_frame(builder));
     --stream->host_calls_running;
     changed_.notify_all();
   });
@@ -538,6 +588,8 @@ void Connection::on_closed(const std::string& reason) {
       lost_reason_ = why;
       lost_flag_.store(true, std::memory_order_release);
       reads_.clear();
+      deferred_writes_.clear();
+      pending_tickets_.clear();
     }
   }
   changed_.notify_all();

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -57,6 +58,7 @@ class CallbackThread {
 struct HostCall {
   udal_host_function_t fn;
   void* user_data;
+  uint64_t ticket;  // the connection's number of this call (see Connection::defer_write)
 };
 
 // What a stream shares with the io thread. |order| serializes the numbering and queueing
@@ -155,6 +157,16 @@ class Connection final : public Channel::Handler {
   // The bytes of read (|stream|, |seq|) go to |dst|.
   void expect_read(uint64_t stream, uint64_t seq, uint8_t* dst, uint64_t size);
 
+  // Host functions and the writes after them. A write reads host memory when it runs
+  // (udal.h), and a host function enqueued before it may still change that memory: while
+  // any host function of this connection has not returned, a write is sent deferred (its
+  // bytes follow in a WriteData once every host function pending at its enqueue has run).
+  // Registers host call |call| of |stream| at |seq| (under the stream's order lock).
+  void add_host_call(StreamState& stream, uint64_t seq, udal_host_function_t fn, void* data);
+  // Queues the write (|stream|, |seq|) of |size| bytes at |data|: at once, or deferred.
+  void send_write(uint64_t stream, uint64_t seq, uint64_t dst, uint64_t offset,
+                  const uint8_t* data, uint64_t size);
+
   // Waiting on completions: predicates read the states under this mutex.
   std::mutex& mutex() { return mutex_; }
   // Waits until |done|() (under the mutex) or the connection is lost or |timeout_ns| passes;
@@ -189,6 +201,9 @@ class Connection final : public Channel::Handler {
   void on_welcome(const wire::Welcome& welcome);
   void on_reply(const wire::Reply& reply);
   void run_host_function(const std::shared_ptr<StreamState>& stream, uint64_t seq);
+  // Host call |ticket| is over (ran, or failed on the server): sends the deferred writes
+  // that waited only for it. Under mutex_.
+  void finish_ticket_locked(uint64_t ticket);
 
   HostPort server_;
   std::string address_;
@@ -230,6 +245,16 @@ class Connection final : public Channel::Handler {
     uint64_t size;
   };
   std::map<std::pair<uint64_t, uint64_t>, ReadTarget> reads_;
+  uint64_t next_ticket_ = 0;
+  std::set<uint64_t> pending_tickets_;
+  struct DeferredWrite {
+    uint64_t stream;
+    uint64_t seq;
+    const uint8_t* data;
+    uint64_t size;
+    uint64_t after_ticket;  // every host call up to this one must have run
+  };
+  std::deque<DeferredWrite> deferred_writes_;
 };
 
 }  // namespace udal::remote

@@ -72,12 +72,13 @@ udal_result_t event_destroy(udal_event_t handle) {
   });
 }
 
-udal_result_t event_query(udal_event_t handle) { return event_wait(handle, 0); }
+namespace {
 
-udal_result_t event_wait(udal_event_t handle, uint64_t timeout_ns) {
+// A query (|query|: NOT_READY when pending) or a wait of at most |timeout_ns| (TIMEOUT).
+udal_result_t wait_event(udal_event_t handle, uint64_t timeout_ns, bool query) {
   Event* event = to<Event>(handle);
   Connection& connection = *event->device->connection;
-  const char* fn = timeout_ns == 0 ? "udal_event_query" : "udal_event_wait";
+  const char* fn = query ? "udal_event_query" : "udal_event_wait";
   std::unique_lock lock(connection.mutex());
   EventState& state = *event->state;
   const bool done = connection.wait(lock, timeout_ns, [&] {
@@ -90,11 +91,19 @@ udal_result_t event_wait(udal_event_t handle, uint64_t timeout_ns) {
   if (done) return UDAL_SUCCESS;
   lock.unlock();
   if (connection.lost()) return connection.lost_error(fn);
-  if (timeout_ns == 0) {
+  if (query) {
     return fail(UDAL_NOT_READY, "udal_event_query: event {} has not completed", fmt::ptr(event));
   }
   return fail(UDAL_TIMEOUT, "udal_event_wait: event {} did not complete within {} ns",
               fmt::ptr(event), timeout_ns);
+}
+
+}  // namespace
+
+udal_result_t event_query(udal_event_t handle) { return wait_event(handle, 0, true); }
+
+udal_result_t event_wait(udal_event_t handle, uint64_t timeout_ns) {
+  return wait_event(handle, timeout_ns, false);
 }
 
 udal_result_t event_elapsed_ns(udal_event_t start_handle, udal_event_t end_handle,

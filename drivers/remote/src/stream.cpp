@@ -218,12 +218,7 @@ udal_result_t stream_write_buffer(udal_stream_t stream_handle, udal_buffer_t dst
     const auto* bytes = static_cast<const uint8_t*>(src);
     for (uint64_t done = 0; done < size;) {
       const uint64_t n = std::min(size - done, kTransferChunkBytes);
-      flatbuffers::FlatBufferBuilder builder(128);
-      finish_message(builder, wire::CreateWriteBuffer(builder, state.id, ++state.last_seq,
-                                                      dst.id, dst_offset + done, n));
-      OutFrame frame = make_frame(builder, n);
-      frame.bulk = bytes + done;
-      connection.send(std::move(frame));
+      connection.send_write(state.id, ++state.last_seq, dst.id, dst_offset + done, bytes + done, n);
       done += n;
     }
   });
@@ -484,11 +479,7 @@ udal_result_t stream_enqueue_host_function(udal_stream_t stream_handle, udal_hos
   Stream& stream = *to<Stream>(stream_handle);
   return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
     const uint64_t seq = ++state.last_seq;
-    {
-      std::lock_guard lock(connection.mutex());
-      if (!state.callbacks) state.callbacks = std::make_unique<CallbackThread>();
-      state.host_calls[seq] = HostCall{fn, user_data};
-    }
+    connection.add_host_call(state, seq, fn, user_data);
     flatbuffers::FlatBufferBuilder builder(64);
     finish_message(builder, wire::CreateHostFunction(builder, state.id, seq));
     connection.send(make_frame(builder));

@@ -4,6 +4,7 @@
 #   certify_over_remote.sh UDAL_SERVER UDAL_CTS SERVED_MANIFEST OUT_DIR
 set -u
 server=$1 cts=$2 served=$3 out=$4
+rm -rf "$out"
 dir=$(mktemp -d)
 pid=
 cleanup() {
@@ -27,7 +28,7 @@ trap cleanup EXIT
     -days 2 -extfile client.ext
 ) > "$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log"; echo "openssl failed"; exit 1; }
 
-UDAL_DRIVER_FILES="$served" "$server" --listen 127.0.0.1:0 --cert "$dir/server.crt" \
+UDAL_CPU_DEVICE_COUNT=2 UDAL_DRIVER_FILES="$served" "$server" --listen 127.0.0.1:0 --cert "$dir/server.crt" \
   --key "$dir/server.key" --client-ca "$dir/ca.crt" > "$dir/server.out" 2> "$dir/server.err" &
 pid=$!
 port=
