@@ -1,10 +1,12 @@
 # ctest driver of one self-test case: the suite must FAIL against a driver with a planted
 # bug, and one of the tests expected to catch that bug must be among the failures.
 #   cmake -DCTS=<udal-cts> -DDRIVER=<manifest> -DBUG=<name> -DCATCHERS=<a,b,…>
-#         -DEXPECTATIONS=<file> -P RunBugDriver.cmake
-execute_process(
-  COMMAND ${CTS} --driver ${DRIVER} --timeout-s 10 --expectations ${EXPECTATIONS} --gtest_brief=1
-  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+#         -DEXPECTATIONS=<file> [-DRUN_ENV=VAR=value] -P RunBugDriver.cmake
+set(command ${CTS} --driver ${DRIVER} --timeout-s 20 --expectations ${EXPECTATIONS} --gtest_brief=1)
+if(RUN_ENV)
+  set(command ${CMAKE_COMMAND} -E env ${RUN_ENV} ${command})
+endif()
+execute_process(COMMAND ${command} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
 # GoogleTest's "[  FAILED  ]" line comes as each test ends, so the tests that failed before
 # a crash or a timeout are named too.
 string(REGEX MATCHALL "\\[  FAILED  \\] [^\n]+|udal-cts: [^\n]+ (timed out|crashed)[^\n]*" failed_lines "${output}\n${errors}")

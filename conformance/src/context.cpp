@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -44,22 +45,49 @@ udal_result_t CreateInstanceLikeContext(udal_instance_t* out) {
   return udal_instance_create(&desc, out);
 }
 
+namespace {
+
+// The message of the call that returned |actual| (read before anything else can overwrite
+// it), or "" after a success, whose message is stale.
+std::string MessageOf(udal_result_t actual) {
+  return actual == UDAL_SUCCESS ? std::string() : std::string(udal_last_error_message());
+}
+
+// What is wrong with a call that returned |actual| with |message|, "" when nothing is.
+std::string Problem(const char* actual_text, udal_result_t expected, udal_result_t actual,
+                    const std::string& message) {
+  std::string problem;
+  if (actual != expected) {
+    problem = fmt::format("{}\n  returned {} ({})\n  expected {} ({})", actual_text,
+                          udal_result_name(actual), static_cast<int>(actual),
+                          udal_result_name(expected), static_cast<int>(expected));
+    if (actual != UDAL_SUCCESS) problem += fmt::format("\n  udal_last_error_message(): \"{}\"", message);
+  }
+  if (actual != UDAL_SUCCESS && message.empty()) {
+    problem += fmt::format("{}{}\n  returned {} with an empty udal_last_error_message() (every "
+                           "non-success result must come with a message)",
+                           problem.empty() ? "" : "\n", actual_text, udal_result_name(actual));
+  } else if (actual != UDAL_SUCCESS && message.find(kNoMessagePhrase) != std::string::npos) {
+    problem += fmt::format("{}{}\n  returned {} without a message of the driver's own: libudal "
+                           "substituted \"{}\" (docs/driver-guide.md, rule 7: every error carries "
+                           "the driver's message)",
+                           problem.empty() ? "" : "\n", actual_text, udal_result_name(actual),
+                           message);
+  }
+  return problem;
+}
+
+}  // namespace
+
 testing::AssertionResult ResultIs(const char* /*expected_text*/, const char* actual_text,
                                   udal_result_t expected, udal_result_t actual) {
-  std::string message = udal_last_error_message();
-  if (actual != expected) {
-    return testing::AssertionFailure()
-           << actual_text << "\n  returned " << udal_result_name(actual) << " (" << actual
-           << ")\n  expected " << udal_result_name(expected) << " (" << expected
-           << ")\n  udal_last_error_message(): \"" << message << "\"";
-  }
-  if (expected != UDAL_SUCCESS && message.empty()) {
-    return testing::AssertionFailure()
-           << actual_text << "\n  returned " << udal_result_name(actual)
-           << " as expected, but udal_last_error_message() is empty (every non-success "
-              "result must come with a message)";
-  }
-  return testing::AssertionSuccess();
+  std::string problem = Problem(actual_text, expected, actual, MessageOf(actual));
+  if (problem.empty()) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << problem;
+}
+
+std::string CheckResult(const char* what, udal_result_t expected, udal_result_t actual) {
+  return Problem(what, expected, actual, MessageOf(actual));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -74,10 +102,10 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
 
 std::string KernelPath(const std::string& file) { return context().kernel_dir + "/" + file; }
 
-KernelImages LoadKernelImages(const std::string& kernel) {
+KernelImages LoadKernelImages(const std::string& kernel, const std::string& spirv_compute_file) {
   const std::pair<udal_module_format_t, std::string> candidates[] = {
       {UDAL_MODULE_FORMAT_HOST_NATIVE, "cts_kernels.so"},
-      {UDAL_MODULE_FORMAT_SPIRV_COMPUTE, kernel + ".spv"},
+      {UDAL_MODULE_FORMAT_SPIRV_COMPUTE, spirv_compute_file.empty() ? kernel + ".spv" : spirv_compute_file},
       {UDAL_MODULE_FORMAT_SPIRV_KERNEL, "cts_kernels.spirv-kernel.spv"},
       {UDAL_MODULE_FORMAT_OPENCL_C, "cts_kernels.cl"},
   };
@@ -96,6 +124,17 @@ KernelImages LoadKernelImages(const std::string& kernel) {
     result.images[i].size = result.bytes[i].size();
   }
   return result;
+}
+
+const char* FormatName(udal_module_format_t format) {
+  switch (format) {
+    case UDAL_MODULE_FORMAT_HOST_NATIVE: return "HOST_NATIVE";
+    case UDAL_MODULE_FORMAT_SPIRV_COMPUTE: return "SPIRV_COMPUTE";
+    case UDAL_MODULE_FORMAT_SPIRV_KERNEL: return "SPIRV_KERNEL";
+    case UDAL_MODULE_FORMAT_OPENCL_C: return "OPENCL_C";
+    case UDAL_MODULE_FORMAT_PTX: return "PTX";
+    default: return "a vendor or unknown format";
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -120,10 +159,11 @@ bool DeviceTest::Accepts(udal_module_format_t format) const {
   return false;
 }
 
-Buffer DeviceTest::MakeBuffer(uint64_t size, udal_buffer_kind_t kind) {
+Buffer DeviceTest::MakeBuffer(uint64_t size, udal_buffer_kind_t kind, udal_buffer_flags_t flags) {
   udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
   desc.kind = kind;
   desc.size = size;
+  desc.flags = flags;
   Buffer buffer;
   EXPECT_OK(udal_buffer_create(device(), &desc, buffer.out())) << "size " << size;
   return buffer;
@@ -135,14 +175,17 @@ Stream DeviceTest::MakeStream() {
   return stream;
 }
 
-Event DeviceTest::MakeEvent() {
+Event DeviceTest::MakeEvent(udal_event_flags_t flags) {
   Event event;
-  EXPECT_OK(udal_event_create(device(), nullptr, event.out()));
+  udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+  desc.flags = flags;
+  EXPECT_OK(udal_event_create(device(), &desc, event.out())) << "flags " << flags;
   return event;
 }
 
-Kernel DeviceTest::MakeKernel(const std::string& name, Module* module_out) {
-  KernelImages images = LoadKernelImages(name);
+Kernel DeviceTest::MakeKernel(const std::string& name, Module* module_out,
+                              const std::string& spirv_compute_file) {
+  KernelImages images = LoadKernelImages(name, spirv_compute_file);
   Kernel kernel;
   if (images.images.empty()) {
     ADD_FAILURE() << "no image of CTS kernel " << name << " under " << context().kernel_dir;
@@ -157,11 +200,39 @@ Kernel DeviceTest::MakeKernel(const std::string& name, Module* module_out) {
   return kernel;
 }
 
+udal_module_format_t DeviceTest::FormatOf(udal_module_t module) {
+  udal_module_info_t module_info = UDAL_MODULE_INFO_INIT;
+  EXPECT_OK(udal_module_get_info(module, &module_info));
+  return module_info.format;
+}
+
+uint64_t DeviceTest::ArgOffset(uint64_t at_least) const {
+  uint64_t alignment = std::max<uint64_t>(info().buffer_argument_offset_alignment, 1);
+  return (at_least + alignment - 1) / alignment * alignment;
+}
+
+const DeviceParam* DeviceTest::OtherDevice() const {
+  for (const DeviceParam& other : devices()) {
+    if (other.driver_name == GetParam().driver_name && other.device != device()) return &other;
+  }
+  return nullptr;
+}
+
 std::vector<uint8_t> DeviceTest::ReadBack(udal_stream_t stream, udal_buffer_t buffer,
                                           uint64_t offset, uint64_t size) {
   std::vector<uint8_t> bytes(size, 0xcd);
   EXPECT_OK(udal_stream_read_buffer(stream, buffer, offset, bytes.data(), size));
+  Event done;
+  EXPECT_OK(udal_event_create(device(), nullptr, done.out()));
+  if (done) {
+    EXPECT_OK(udal_stream_record_event(stream, done.get()));
+  }
   EXPECT_OK(udal_stream_synchronize(stream, kWaitNs));
+  // The read writes |bytes| when it runs: a synchronize that returned early must cost a
+  // failed test, not a write into freed memory, so the read's own completion is awaited too.
+  if (done) {
+    EXPECT_OK(udal_event_wait(done.get(), kWaitNs));
+  }
   return bytes;
 }
 
@@ -169,6 +240,62 @@ void DeviceTest::Upload(udal_stream_t stream, udal_buffer_t buffer, uint64_t off
                         const std::vector<uint8_t>& bytes) {
   EXPECT_OK(udal_stream_write_buffer(stream, buffer, offset, bytes.data(), bytes.size()));
   EXPECT_OK(udal_stream_synchronize(stream, kWaitNs));
+}
+
+// ---------------------------------------------------------------------------------------
+// Gates
+// ---------------------------------------------------------------------------------------
+
+Gate::Gate(udal_device_t device) {
+  udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+  desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
+  udal_result_t result = udal_event_create(device, &desc, &event_);
+  EXPECT_UDAL(UDAL_SUCCESS, result) << "a HOST_SIGNAL event (required of every driver)";
+  if (result != UDAL_SUCCESS) event_ = nullptr;
+}
+
+Gate::~Gate() {
+  closing_ = true;
+  if (valve_.joinable()) valve_.join();
+  if (event_ == nullptr) return;
+  Open();
+  udal_event_destroy(event_);
+}
+
+udal_result_t Gate::Hold(udal_stream_t stream) { return udal_stream_wait_event(stream, event_); }
+
+udal_result_t Gate::Open() {
+  std::lock_guard lock(mutex_);
+  if (!opened_) {
+    opened_ = true;
+    open_result_ = udal_event_signal(event_);
+    return open_result_;
+  }
+  return UDAL_SUCCESS;
+}
+
+void Gate::OpenAfter(std::chrono::milliseconds delay) {
+  if (valve_.joinable()) return;
+  valve_ = std::thread([this, delay] {
+    auto until = std::chrono::steady_clock::now() + delay;
+    while (!closing_ && std::chrono::steady_clock::now() < until) {
+      {
+        std::lock_guard lock(mutex_);
+        if (opened_) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!closing_) Open();
+  });
+}
+
+testing::AssertionResult StillPending(udal_stream_t stream) {
+  udal_result_t result = udal_stream_synchronize(stream, 0);
+  std::string problem = CheckResult("udal_stream_synchronize(stream, 0)", UDAL_TIMEOUT, result);
+  if (problem.empty()) return testing::AssertionSuccess();
+  return testing::AssertionFailure()
+         << "the stream's gated work must still be pending before the action under test:\n"
+         << problem;
 }
 
 std::vector<uint8_t> Pattern(size_t size, uint32_t seed) {
@@ -198,32 +325,6 @@ std::string FirstDifference(const std::vector<uint8_t>& expected,
   if (count == 0) return "";
   return fmt::format("{} byte(s) differ; first at byte {}: expected 0x{:02x}, got 0x{:02x}",
                      count, first, expected[first], actual[first]);
-}
-
-}  // namespace cts
-
-namespace cts {
-
-Delayer::Delayer(DeviceTest* test) : test_(test) {
-  kernel_ = test->MakeKernel("delay", &module_);
-  counter_ = test->MakeBuffer(16);
-  if (!counter_) return;
-  Stream stream = test->MakeStream();
-  const uint32_t zero = 0;
-  EXPECT_OK(udal_stream_fill_buffer(stream.get(), counter_.get(), 0, 16, &zero, 4));
-  EXPECT_OK(udal_stream_synchronize(stream.get(), kWaitNs));
-}
-
-udal_result_t Delayer::Enqueue(udal_stream_t stream, uint32_t microseconds) {
-  return Launch(stream, kernel_.get(), {1, 1, 1}, {1, 1, 1},
-                {udal_arg_buffer(counter_.get(), 0), udal_arg_value(&microseconds, 4)});
-}
-
-uint32_t Delayer::Count(udal_stream_t stream) {
-  std::vector<uint8_t> bytes = test_->ReadBack(stream, counter_.get(), 0, 4);
-  uint32_t value = 0;
-  std::memcpy(&value, bytes.data(), 4);
-  return value;
 }
 
 }  // namespace cts

@@ -1,5 +1,6 @@
 // The CTS's shared test vocabulary: the device under test (a test parameter), RAII owners
-// of UDAL objects, result assertions that also demand a message, and host-side helpers.
+// of UDAL objects, result assertions that also demand the driver's own message, gates that
+// hold work back deterministically, and host-side helpers.
 #pragma once
 
 #include <udal/udal.h>
@@ -7,9 +8,13 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,7 +26,7 @@ struct DeviceParam {
   uint32_t index = 0;       // in the instance
   std::string driver_name;  // as libudal knows it
   std::string test_suffix;  // "<driver>_<index>_<device name>", sanitized for gtest
-  udal_device_info_t info{};
+  udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
 };
 
 // GoogleTest prints a failing test's parameter: the device's name, not its bytes.
@@ -50,8 +55,14 @@ udal_result_t CreateInstanceLikeContext(udal_instance_t* out);
 // Results
 // ---------------------------------------------------------------------------------------
 
-// Checks that |actual| is |expected|; a non-success result must come with a message
-// (udal.h: every failure sets one), which is read before anything else can overwrite it.
+// The phrase of the message libudal substitutes when a driver returns an error without a
+// message of its own (udal.h, docs/driver-guide.md rule 7). Any call whose message holds it
+// fails the test: the driver broke the rule, whatever code it returned.
+inline constexpr const char* kNoMessagePhrase = "without a message (driver guide rule 7)";
+
+// Checks that |actual| is |expected|. Every non-success result must come with a message
+// that the driver (or libudal) wrote itself: empty, or libudal's substitute, fails. The
+// message is printed only when the call did not succeed (on success it is stale).
 testing::AssertionResult ResultIs(const char* expected_text, const char* actual_text,
                                   udal_result_t expected, udal_result_t actual);
 
@@ -59,6 +70,10 @@ testing::AssertionResult ResultIs(const char* expected_text, const char* actual_
 #define ASSERT_UDAL(expected, expr) ASSERT_PRED_FORMAT2(::cts::ResultIs, expected, expr)
 #define ASSERT_OK(expr) ASSERT_UDAL(UDAL_SUCCESS, expr)
 #define EXPECT_OK(expr) EXPECT_UDAL(UDAL_SUCCESS, expr)
+
+// For code off the test's thread: "" when |actual| is |expected| with a proper message,
+// else what was wrong (the same rules as ResultIs).
+std::string CheckResult(const char* what, udal_result_t expected, udal_result_t actual);
 
 // A value out-parameters are preset to, so a test sees whether the callee cleared them.
 template <typename T> T Poison() { return reinterpret_cast<T>(uintptr_t{0x5a5a5a5a}); }
@@ -113,13 +128,15 @@ using Instance = Owned<udal_instance_t, udal_instance_release>;
 
 // The images of the CTS's kernel |kernel| in every format that was built, in this order:
 // HOST_NATIVE, SPIRV_COMPUTE, SPIRV_KERNEL, OPENCL_C. The device takes the first it accepts.
+// |spirv_compute_file| replaces "<kernel>.spv" (kernels built in several variants).
 struct KernelImages {
   std::vector<std::vector<uint8_t>> bytes;
   std::vector<udal_module_image_t> images;
 };
-KernelImages LoadKernelImages(const std::string& kernel);
+KernelImages LoadKernelImages(const std::string& kernel, const std::string& spirv_compute_file = "");
 std::vector<uint8_t> ReadFile(const std::string& path);
 std::string KernelPath(const std::string& file); // under the kernel directory
+const char* FormatName(udal_module_format_t format);
 
 // ---------------------------------------------------------------------------------------
 // The fixture
@@ -130,11 +147,7 @@ std::string KernelPath(const std::string& file); // under the kernel directory
 inline constexpr uint64_t kWaitNs = 10'000'000'000ull;
 
 class DeviceTest : public testing::TestWithParam<DeviceParam> {
-  friend class Delayer;
-
- protected:
-  void SetUp() override;
-
+ public:
   udal_device_t device() const { return GetParam().device; }
   const udal_device_info_t& info() const { return GetParam().info; }
   bool HasFeature(udal_device_features_t feature) const {
@@ -143,11 +156,22 @@ class DeviceTest : public testing::TestWithParam<DeviceParam> {
   bool Accepts(udal_module_format_t format) const;
 
   // Creation helpers; each fails the test (ADD_FAILURE) and returns an empty owner on error.
-  Buffer MakeBuffer(uint64_t size, udal_buffer_kind_t kind = UDAL_BUFFER_KIND_DEVICE);
+  Buffer MakeBuffer(uint64_t size, udal_buffer_kind_t kind = UDAL_BUFFER_KIND_DEVICE,
+                    udal_buffer_flags_t flags = 0);
   Stream MakeStream();
-  Event MakeEvent();
+  Event MakeEvent(udal_event_flags_t flags = 0);
   // Module + kernel |name| from the CTS's kernels; |module_out| keeps the module alive.
-  Kernel MakeKernel(const std::string& name, Module* module_out);
+  Kernel MakeKernel(const std::string& name, Module* module_out,
+                    const std::string& spirv_compute_file = "");
+  // The format of the image the device took for |module|.
+  udal_module_format_t FormatOf(udal_module_t module);
+
+  // |at_least| rounded up to the device's buffer_argument_offset_alignment: a buffer
+  // argument offset every device takes.
+  uint64_t ArgOffset(uint64_t at_least) const;
+
+  // Another device of the same driver (objects of another device), or nullptr.
+  const DeviceParam* OtherDevice() const;
 
   // Host <-> buffer through |stream|, synchronized.
   std::vector<uint8_t> ReadBack(udal_stream_t stream, udal_buffer_t buffer, uint64_t offset,
@@ -155,12 +179,16 @@ class DeviceTest : public testing::TestWithParam<DeviceParam> {
   void Upload(udal_stream_t stream, udal_buffer_t buffer, uint64_t offset,
               const std::vector<uint8_t>& bytes);
   template <typename T>
-  std::vector<T> ReadBackAs(udal_stream_t stream, udal_buffer_t buffer, uint64_t count) {
-    std::vector<uint8_t> bytes = ReadBack(stream, buffer, 0, count * sizeof(T));
+  std::vector<T> ReadBackAs(udal_stream_t stream, udal_buffer_t buffer, uint64_t count,
+                            uint64_t offset = 0) {
+    std::vector<uint8_t> bytes = ReadBack(stream, buffer, offset, count * sizeof(T));
     std::vector<T> values(count);
     if (bytes.size() == count * sizeof(T)) std::memcpy(values.data(), bytes.data(), bytes.size());
     return values;
   }
+
+ protected:
+  void SetUp() override;
 };
 
 // Enqueues |kernel| with the given grid and arguments.
@@ -180,23 +208,46 @@ inline udal_result_t Launch(udal_stream_t stream, udal_kernel_t kernel,
   return udal_stream_launch(stream, kernel, &desc);
 }
 
-// Work that keeps |stream| busy for at least |microseconds|: the CTS's `delay` kernel on one
-// item, adding 1 to the first u32 of |counter|.
-class Delayer {
+// ---------------------------------------------------------------------------------------
+// Gates: work held back by the host, deterministically
+// ---------------------------------------------------------------------------------------
+
+// A HOST_SIGNAL event that streams wait on: work enqueued on a held stream after Hold()
+// stays pending until Open(). Tests that need pending work use a gate, never a slow kernel,
+// and check that the work is still pending (StillPending) before the action under test.
+//
+// Declare a gate AFTER the streams it holds: it is then destroyed first, and its destructor
+// opens it, so a test that stops early never leaves a stream waiting for ever.
+class Gate {
  public:
-  // Fails the test (ADD_FAILURE) when the kernel cannot be made.
-  explicit Delayer(DeviceTest* test);
-  udal_result_t Enqueue(udal_stream_t stream, uint32_t microseconds);
-  // How many delays have run (reads the counter through |stream|).
-  uint32_t Count(udal_stream_t stream);
-  bool ok() const { return static_cast<bool>(kernel_) && static_cast<bool>(counter_); }
+  explicit Gate(udal_device_t device);  // fails the test (ADD_FAILURE) on error
+  ~Gate();
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+
+  bool ok() const { return event_ != nullptr; }
+  udal_event_t event() const { return event_; }
+  // |stream| waits on the gate: its work enqueued after this call is held.
+  udal_result_t Hold(udal_stream_t stream);
+  // Signals the event (once; later calls return UDAL_SUCCESS without signalling again).
+  udal_result_t Open();
+  // A safety valve: opens the gate from another thread after |delay| unless it was opened
+  // before. A test whose driver ignores a timeout then sees the work complete (a wrong
+  // result) instead of hanging until the watchdog ends the run.
+  void OpenAfter(std::chrono::milliseconds delay);
 
  private:
-  DeviceTest* test_;
-  Module module_;
-  Kernel kernel_;
-  Buffer counter_;
+  udal_event_t event_ = nullptr;
+  std::mutex mutex_;
+  bool opened_ = false;
+  udal_result_t open_result_ = UDAL_SUCCESS;
+  std::thread valve_;
+  std::atomic<bool> closing_{false};
 };
+
+// Success when |stream| still has work pending: udal_stream_synchronize(stream, 0) is
+// UDAL_TIMEOUT (with a message). Used to prove gated work is pending before the action.
+testing::AssertionResult StillPending(udal_stream_t stream);
 
 // A deterministic byte pattern distinct per |seed|.
 std::vector<uint8_t> Pattern(size_t size, uint32_t seed);
@@ -204,6 +255,12 @@ std::vector<uint8_t> Pattern(size_t size, uint32_t seed);
 // First index where |actual| differs from |expected|, described; "" when equal.
 std::string FirstDifference(const std::vector<uint8_t>& expected,
                             const std::vector<uint8_t>& actual);
+
+// Writes udal_arg_value()'s pointer into a vector that does not move: value arguments are
+// captured at enqueue, but their bytes must live until then.
+template <typename T> udal_kernel_arg_t Value(const T& value) {
+  return udal_arg_value(&value, static_cast<uint32_t>(sizeof(T)));
+}
 
 }  // namespace cts
 

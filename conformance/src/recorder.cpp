@@ -133,6 +133,9 @@ void WriteRaw(const char* text) {
 [[maybe_unused]] void OnFatalSignal(int signal_number) {
   static std::atomic<bool> entered{false};
   bool first = !entered.exchange(true);
+  // The fuller report below allocates; after a crash in malloc (a corrupted heap) that can
+  // deadlock. SIGALRM's default action ends the process if it does not finish in time.
+  if (first) alarm(5);
   if (first) {
     char number[16];
     int length = 0;

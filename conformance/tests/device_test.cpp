@@ -22,8 +22,10 @@ TEST_P(DeviceInfoTest, NamesAreNonEmptyAndTerminated) {
   EXPECT_STRNE("", i.vendor);
   EXPECT_EQ(GetParam().driver_name, i.driver_name);
   EXPECT_EQ(UDAL_VERSION_MAJOR(UDAL_ABI_VERSION), UDAL_VERSION_MAJOR(i.abi_version));
-  EXPECT_GE(static_cast<int>(i.type), 0);
-  EXPECT_LE(static_cast<int>(i.type), static_cast<int>(UDAL_DEVICE_TYPE_ACCELERATOR));
+  EXPECT_GE(static_cast<int>(i.device_type), 0);
+  EXPECT_LE(static_cast<int>(i.device_type), static_cast<int>(UDAL_DEVICE_TYPE_ACCELERATOR));
+  EXPECT_EQ(UDAL_STRUCTURE_TYPE_DEVICE_INFO, i.type) << "the struct's tag is the caller's";
+  EXPECT_EQ(0u, i.reserved0) << "reserved fields are written as zero";
 }
 
 TEST_P(DeviceInfoTest, LimitsAreNonZero) {
@@ -39,6 +41,10 @@ TEST_P(DeviceInfoTest, LimitsAreNonZero) {
   EXPECT_GT(i.max_value_argument_bytes, 0u);
   EXPECT_GT(i.min_buffer_alignment, 0u);
   EXPECT_GT(i.device_memory_bytes, 0u);
+  EXPECT_GT(i.buffer_argument_offset_alignment, 0u);
+  EXPECT_GT(i.compute_unit_count, 0u);
+  EXPECT_GT(i.preferred_group_size_multiple, 0u);
+  EXPECT_GT(i.subgroup_size_count, 0u);
 }
 
 TEST_P(DeviceInfoTest, LimitsAreCoherent) {
@@ -61,6 +67,24 @@ TEST_P(DeviceInfoTest, LimitsAreCoherent) {
     EXPECT_GT(i.max_local_memory_bytes, 0u);
   }
   EXPECT_GE(i.max_kernel_arguments, 4u) << "too few arguments for any useful kernel";
+  EXPECT_TRUE(IsPowerOfTwo(i.buffer_argument_offset_alignment)) << i.buffer_argument_offset_alignment;
+  EXPECT_LE(i.preferred_group_size_multiple, i.max_group_invocations);
+}
+
+TEST_P(DeviceInfoTest, SubgroupSizesAreAscendingAndWithinTheGroupLimit) {
+  const udal_device_info_t& i = info();
+  ASSERT_GE(i.subgroup_size_count, 1u);
+  ASSERT_LE(i.subgroup_size_count, static_cast<uint32_t>(UDAL_MAX_SUBGROUP_SIZES));
+  for (uint32_t k = 0; k < i.subgroup_size_count; ++k) {
+    EXPECT_GT(i.subgroup_sizes[k], 0u) << "subgroup_sizes[" << k << "]";
+    EXPECT_LE(i.subgroup_sizes[k], i.max_group_invocations) << "subgroup_sizes[" << k << "]";
+    if (k > 0) {
+      EXPECT_GT(i.subgroup_sizes[k], i.subgroup_sizes[k - 1]) << "ascending, each once";
+    }
+  }
+  for (uint32_t k = i.subgroup_size_count; k < UDAL_MAX_SUBGROUP_SIZES; ++k) {
+    EXPECT_EQ(0u, i.subgroup_sizes[k]) << "entries past subgroup_size_count are zero";
+  }
 }
 
 TEST_P(DeviceInfoTest, ModuleFormatsAreListedOnceEach) {
@@ -82,7 +106,9 @@ TEST_P(DeviceInfoTest, FeaturesAreKnownBits) {
   constexpr udal_device_features_t kKnown =
       UDAL_DEVICE_FEATURE_TIMESTAMPS | UDAL_DEVICE_FEATURE_HOST_BUFFERS |
       UDAL_DEVICE_FEATURE_SHARED_BUFFERS | UDAL_DEVICE_FEATURE_LOCAL_MEMORY |
-      UDAL_DEVICE_FEATURE_FLOAT64 | UDAL_DEVICE_FEATURE_INT64;
+      UDAL_DEVICE_FEATURE_FLOAT64 | UDAL_DEVICE_FEATURE_INT64 | UDAL_DEVICE_FEATURE_FLOAT16 |
+      UDAL_DEVICE_FEATURE_INT8 | UDAL_DEVICE_FEATURE_INT16 | UDAL_DEVICE_FEATURE_DEVICE_ADDRESS |
+      UDAL_DEVICE_FEATURE_MEMORY_USAGE | UDAL_DEVICE_FEATURE_KERNEL_ARGUMENT_INFO;
   EXPECT_EQ(0u, info().features & ~kKnown);
 }
 
@@ -97,8 +123,7 @@ TEST_P(DeviceInfoTest, UuidIsNonZeroAndUniqueAcrossDevices) {
     udal_device_t other = nullptr;
     ASSERT_OK(udal_instance_get_device(instance, k, &other));
     if (other == device()) continue;
-    udal_device_info_t other_info{};
-    other_info.struct_size = sizeof other_info;
+    udal_device_info_t other_info = UDAL_DEVICE_INFO_INIT;
     ASSERT_OK(udal_device_get_info(other, &other_info));
     EXPECT_NE(0, std::memcmp(other_info.uuid, info().uuid, UDAL_UUID_SIZE))
         << "device " << k << " (" << other_info.name << ") has the same UUID";
@@ -106,11 +131,11 @@ TEST_P(DeviceInfoTest, UuidIsNonZeroAndUniqueAcrossDevices) {
 }
 
 TEST_P(DeviceInfoTest, InfoIsStableAndMatchesAcrossInstances) {
-  udal_device_info_t again{};
-  again.struct_size = sizeof again;
+  udal_device_info_t again = UDAL_DEVICE_INFO_INIT;
   ASSERT_OK(udal_device_get_info(device(), &again));
   EXPECT_EQ(0, std::memcmp(&again.name, &info().name,
-                           offsetof(udal_device_info_t, numa_node) - offsetof(udal_device_info_t, name)));
+                           sizeof(udal_device_info_t) - offsetof(udal_device_info_t, name)))
+      << "a second udal_device_get_info wrote other bytes";
   // A second instance reports the same device (the UUID is stable).
   Instance instance;
   ASSERT_OK(CreateInstanceLikeContext(instance.out()));
@@ -120,8 +145,7 @@ TEST_P(DeviceInfoTest, InfoIsStableAndMatchesAcrossInstances) {
   for (uint32_t k = 0; k < count && !found; ++k) {
     udal_device_t other = nullptr;
     ASSERT_OK(udal_instance_get_device(instance.get(), k, &other));
-    udal_device_info_t other_info{};
-    other_info.struct_size = sizeof other_info;
+    udal_device_info_t other_info = UDAL_DEVICE_INFO_INIT;
     ASSERT_OK(udal_device_get_info(other, &other_info));
     found = std::memcmp(other_info.uuid, info().uuid, UDAL_UUID_SIZE) == 0;
   }
@@ -134,6 +158,7 @@ TEST_P(DeviceInfoTest, LargerStructSizeWritesOnlyTheFieldsItKnows) {
   constexpr size_t kNewer = sizeof(udal_device_info_t) + 64;
   std::vector<uint8_t> storage(kNewer, 0xab);
   auto* newer = reinterpret_cast<udal_device_info_t*>(storage.data());
+  newer->type = UDAL_STRUCTURE_TYPE_DEVICE_INFO;
   newer->struct_size = kNewer;
   newer->next = nullptr;
   ASSERT_OK(udal_device_get_info(device(), newer));
@@ -144,18 +169,23 @@ TEST_P(DeviceInfoTest, LargerStructSizeWritesOnlyTheFieldsItKnows) {
 }
 
 TEST_P(DeviceInfoTest, StructSizeSmallerThanVersion1IsInvalidArgument) {
-  udal_device_info_t smaller{};
+  udal_device_info_t smaller = UDAL_DEVICE_INFO_INIT;
   smaller.struct_size = offsetof(udal_device_info_t, uuid);
   EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_device_get_info(device(), &smaller));
 }
 
 TEST_P(DeviceInfoTest, BadArgumentsAreRejected) {
   EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_device_get_info(device(), nullptr));
-  udal_device_info_t bad{};
+  udal_device_info_t bad = UDAL_DEVICE_INFO_INIT;
   bad.struct_size = 0;
   EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_device_get_info(device(), &bad));
-  udal_device_info_t good{};
-  good.struct_size = sizeof good;
+  bad = UDAL_DEVICE_INFO_INIT;
+  bad.type = UDAL_STRUCTURE_TYPE_BUFFER_INFO;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_device_get_info(device(), &bad)) << "wrong struct type";
+  bad = UDAL_DEVICE_INFO_INIT;
+  bad.type = UDAL_STRUCTURE_TYPE_NONE;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_device_get_info(device(), &bad)) << "type not set";
+  udal_device_info_t good = UDAL_DEVICE_INFO_INIT;
   EXPECT_UDAL(UDAL_ERROR_INVALID_HANDLE, udal_device_get_info(nullptr, &good));
 }
 

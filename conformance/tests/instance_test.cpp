@@ -99,6 +99,17 @@ TEST_P(InstanceTest, BadArgumentsAreRejected) {
   desc = UDAL_INSTANCE_DESC_INIT;
   desc.flags = uint64_t{1} << 40;
   EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_instance_create(&desc, &out));
+  desc = UDAL_INSTANCE_DESC_INIT;
+  desc.type = UDAL_STRUCTURE_TYPE_DEVICE_INFO;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_instance_create(&desc, &out)) << "wrong struct type";
+  desc = UDAL_INSTANCE_DESC_INIT;
+  desc.reserved0 = 1;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_instance_create(&desc, &out)) << "reserved0 not zero";
+  EXPECT_EQ(nullptr, out);
+  status = UDAL_DRIVER_STATUS_INIT;
+  status.type = UDAL_STRUCTURE_TYPE_INSTANCE_DESC;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_instance_get_driver_status(instance, 0, &status))
+      << "wrong struct type";
   const char* null_path[] = {nullptr};
   desc = UDAL_INSTANCE_DESC_INIT;
   desc.driver_paths = null_path;

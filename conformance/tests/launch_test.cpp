@@ -201,27 +201,57 @@ TEST_P(LaunchTest, ThirtyTwoArguments) {
 TEST_P(LaunchTest, BufferArgumentOffsetIsApplied) {
   Module module;
   Kernel kernel = MakeKernel("fill_index", &module);
-  Buffer out = MakeBuffer(1024);
+  const uint64_t offset = ArgOffset(100);  // 100 where any offset is fine
+  Buffer out = MakeBuffer(offset + 1024);
   ASSERT_TRUE(kernel && out);
   const uint32_t poison = 0xdeadbeef, n = 10, base = 50;
-  ASSERT_OK(udal_stream_fill_buffer(stream_.get(), out.get(), 0, 1024, &poison, 4));
+  const uint32_t first = static_cast<uint32_t>(offset / 4);
+  ASSERT_OK(udal_stream_fill_buffer(stream_.get(), out.get(), 0, offset + 1024, &poison, 4));
   ASSERT_OK(Launch(stream_.get(), kernel.get(), {1, 1, 1}, {16, 1, 1},
-                   {udal_arg_buffer(out.get(), 100), udal_arg_value(&n, 4), udal_arg_value(&base, 4)}));
-  std::vector<uint32_t> words = ReadBackAs<uint32_t>(stream_.get(), out.get(), 256);
-  for (uint32_t k = 0; k < 256; ++k) {
-    uint32_t want = (k >= 25 && k < 35) ? base + (k - 25) : poison;
-    ASSERT_EQ(want, words[k]) << "word " << k << " (the argument starts at byte 100 = word 25)";
+                   {udal_arg_buffer(out.get(), offset), udal_arg_value(&n, 4), udal_arg_value(&base, 4)}));
+  std::vector<uint32_t> words = ReadBackAs<uint32_t>(stream_.get(), out.get(), first + 64);
+  for (uint32_t k = 0; k < first + 64; ++k) {
+    uint32_t want = (k >= first && k < first + n) ? base + (k - first) : poison;
+    ASSERT_EQ(want, words[k]) << "word " << k << " (the argument starts at byte " << offset << ")";
   }
 }
 
-TEST_P(LaunchTest, ArgumentValuesAreCapturedAtEnqueue) {
-  Delayer delay(this);
+// A buffer argument's offset must be a multiple of buffer_argument_offset_alignment: any
+// other is INVALID_ARGUMENT with the alignment in the message, and nothing runs.
+TEST_P(LaunchTest, MisalignedBufferArgumentOffsetIsInvalidArgument) {
+  uint64_t alignment = info().buffer_argument_offset_alignment;
+  if (alignment <= 1) GTEST_SKIP() << "buffer_argument_offset_alignment is 1: every offset is aligned";
   Module module;
   Kernel kernel = MakeKernel("fill_index", &module);
-  Buffer out = MakeBuffer(3 * 64 * 4);
-  ASSERT_TRUE(delay.ok() && kernel && out);
-  // The launches wait behind slow work while the host rewrites the values and the arrays.
-  ASSERT_OK(delay.Enqueue(stream_.get(), 50'000));
+  Buffer out = MakeBuffer(alignment * 4 + 256);
+  ASSERT_TRUE(kernel && out);
+  const uint32_t poison = 0xdeadbeef, n = 4, base = 1;
+  ASSERT_OK(udal_stream_fill_buffer(stream_.get(), out.get(), 0, alignment * 4 + 256, &poison, 4));
+  for (uint64_t offset : {alignment / 2, alignment + 4, 3 * alignment - 1}) {
+    udal_result_t result = Launch(stream_.get(), kernel.get(), {1, 1, 1}, {4, 1, 1},
+                                  {udal_arg_buffer(out.get(), offset), Value(n), Value(base)});
+    std::string message = result == UDAL_SUCCESS ? "" : udal_last_error_message();
+    EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, result) << "offset " << offset;
+    EXPECT_NE(std::string::npos, message.find(std::to_string(alignment)))
+        << "the message should name the alignment " << alignment << ": " << message;
+  }
+  std::vector<uint32_t> words = ReadBackAs<uint32_t>(stream_.get(), out.get(), alignment + 64);
+  for (uint32_t w : words) ASSERT_EQ(poison, w) << "a refused launch ran";
+  ASSERT_OK(Launch(stream_.get(), kernel.get(), {1, 1, 1}, {4, 1, 1},
+                   {udal_arg_buffer(out.get(), alignment), Value(n), Value(base)}));
+  EXPECT_EQ(base, ReadBackAs<uint32_t>(stream_.get(), out.get(), 1, alignment)[0]);
+}
+
+TEST_P(LaunchTest, ArgumentValuesAreCapturedAtEnqueue) {
+  Module module;
+  Kernel kernel = MakeKernel("fill_index", &module);
+  const uint64_t stride = ArgOffset(256);
+  Buffer out = MakeBuffer(3 * stride);
+  ASSERT_TRUE(kernel && out);
+  // The launches are held while the host rewrites the values and the arrays.
+  Gate gate(device());
+  ASSERT_TRUE(gate.ok());
+  ASSERT_OK(gate.Hold(stream_.get()));
   uint32_t n = 64, base = 0;
   std::vector<udal_kernel_arg_t> args = {udal_arg_buffer(out.get(), 0), udal_arg_value(&n, 4),
                                          udal_arg_value(&base, 4)};
@@ -232,15 +262,20 @@ TEST_P(LaunchTest, ArgumentValuesAreCapturedAtEnqueue) {
   desc.arg_count = 3;
   for (uint32_t k = 0; k < 3; ++k) {
     base = 1000 * (k + 1);
-    args[0] = udal_arg_buffer(out.get(), uint64_t{k} * 256);
+    args[0] = udal_arg_buffer(out.get(), uint64_t{k} * stride);
     ASSERT_OK(udal_stream_launch(stream_.get(), kernel.get(), &desc));
   }
+  ASSERT_TRUE(StillPending(stream_.get()));
   base = 0xbad;
+  n = 1;
   args[0] = udal_arg_buffer(nullptr, 0);
-  std::vector<uint32_t> words = ReadBackAs<uint32_t>(stream_.get(), out.get(), 3 * 64);
+  desc.group_count[0] = 1;
+  desc.arg_count = 0;
+  ASSERT_OK(gate.Open());
   for (uint32_t k = 0; k < 3; ++k) {
+    std::vector<uint32_t> words = ReadBackAs<uint32_t>(stream_.get(), out.get(), 64, k * stride);
     for (uint32_t i = 0; i < 64; ++i) {
-      ASSERT_EQ(1000 * (k + 1) + i, words[k * 64 + i]) << "launch " << k << ", item " << i;
+      ASSERT_EQ(1000 * (k + 1) + i, words[i]) << "launch " << k << ", item " << i;
     }
   }
 }
@@ -251,8 +286,9 @@ TEST_P(LaunchTest, OneKernelLaunchedFromSeveralThreadsAtOnce) {
   ASSERT_TRUE(kernel);
   constexpr int kThreads = 4, kLaunches = 40;
   constexpr uint32_t n = 300;
+  const uint64_t stride = ArgOffset(n * 4);
   std::vector<Buffer> outs;
-  for (int t = 0; t < kThreads; ++t) outs.push_back(MakeBuffer(kLaunches * n * 4));
+  for (int t = 0; t < kThreads; ++t) outs.push_back(MakeBuffer(kLaunches * stride));
   std::vector<std::string> errors(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -265,9 +301,9 @@ TEST_P(LaunchTest, OneKernelLaunchedFromSeveralThreadsAtOnce) {
       for (uint32_t k = 0; k < kLaunches; ++k) {
         uint32_t base = static_cast<uint32_t>(t) * 1'000'000 + k * 1000;
         udal_result_t r = Launch(stream, kernel.get(), {(n + 31) / 32, 1, 1}, {32, 1, 1},
-                                 {udal_arg_buffer(outs[t].get(), uint64_t{k} * n * 4),
+                                 {udal_arg_buffer(outs[t].get(), uint64_t{k} * stride),
                                   udal_arg_value(&n, 4), udal_arg_value(&base, 4)});
-        if (r != UDAL_SUCCESS) errors[t] = fmt::format("launch {}: {}", k, udal_result_name(r));
+        if (r != UDAL_SUCCESS) errors[t] = CheckResult(fmt::format("launch {}", k).c_str(), UDAL_SUCCESS, r);
       }
       if (udal_stream_synchronize(stream, kWaitNs) != UDAL_SUCCESS) errors[t] = "synchronize failed";
       udal_stream_destroy(stream);
@@ -276,10 +312,10 @@ TEST_P(LaunchTest, OneKernelLaunchedFromSeveralThreadsAtOnce) {
   for (std::thread& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_EQ("", errors[t]) << "thread " << t;
-    std::vector<uint32_t> words = ReadBackAs<uint32_t>(stream_.get(), outs[t].get(), kLaunches * n);
+    std::vector<uint32_t> words = ReadBackAs<uint32_t>(stream_.get(), outs[t].get(), kLaunches * stride / 4);
     for (uint32_t k = 0; k < kLaunches; ++k) {
       for (uint32_t i = 0; i < n; ++i) {
-        ASSERT_EQ(static_cast<uint32_t>(t) * 1'000'000 + k * 1000 + i, words[k * n + i])
+        ASSERT_EQ(static_cast<uint32_t>(t) * 1'000'000 + k * 1000 + i, words[k * stride / 4 + i])
             << "thread " << t << ", launch " << k << ", item " << i;
       }
     }
@@ -346,7 +382,7 @@ TEST_P(LaunchTest, BadLaunchesAreRejected) {
                 Launch(s, k, {1, 1, 1}, {1, 1, 1}, args, i.max_local_memory_bytes + 1))
         << "local memory over the limit";
   }
-  udal_kernel_info_t kernel_info{sizeof(udal_kernel_info_t), nullptr, 0, 0};
+  udal_kernel_info_t kernel_info = UDAL_KERNEL_INFO_INIT;
   ASSERT_OK(udal_kernel_get_info(k, &kernel_info));
   if (kernel_info.argument_count != UDAL_ARGUMENT_COUNT_UNKNOWN) {
     std::vector<udal_kernel_arg_t> fewer(args.begin(), args.begin() + 2);
@@ -373,6 +409,52 @@ TEST_P(LaunchTest, BadLaunchesAreRejected) {
   std::vector<udal_kernel_arg_t> bad_kind = args;
   bad_kind[1].kind = static_cast<udal_arg_kind_t>(9);
   EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad_kind)) << "unknown kind";
+  std::vector<udal_kernel_arg_t> bad = args;
+  bad[0].access = UDAL_ARG_ACCESS_NONE;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "buffer with access NONE";
+  bad = args;
+  bad[0].access = static_cast<udal_arg_access_t>(4);
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "buffer with access 4";
+  bad = args;
+  bad[0].value = &n;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "buffer with a value pointer";
+  bad = args;
+  bad[0].value_size = 4;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "buffer with a value size";
+  bad = args;
+  bad[1].access = UDAL_ARG_ACCESS_READ;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "value with access READ";
+  bad = args;
+  bad[1].buffer = out.get();
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "value with a buffer";
+  bad = args;
+  bad[1].offset = 4;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "value with an offset";
+  bad = args;
+  bad[1].kind = UDAL_ARG_KIND_UNKNOWN;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "kind UNKNOWN";
+  bad = args;
+  bad[0].reserved0 = 1;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "reserved0 not zero";
+  bad = args;
+  bad[2].reserved1[2] = 1;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, Launch(s, k, {1, 1, 1}, {1, 1, 1}, bad)) << "reserved1[2] not zero";
+  {
+    udal_launch_desc_t desc = UDAL_LAUNCH_DESC_INIT;
+    desc.args = args.data();
+    desc.arg_count = static_cast<uint32_t>(args.size());
+    desc.reserved0 = 1;
+    EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_stream_launch(s, k, &desc)) << "launch desc reserved0";
+    desc = UDAL_LAUNCH_DESC_INIT;
+    desc.args = nullptr;
+    desc.arg_count = 3;
+    EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_stream_launch(s, k, &desc)) << "NULL args with arg_count 3";
+    desc = UDAL_LAUNCH_DESC_INIT;
+    desc.type = UDAL_STRUCTURE_TYPE_STREAM_DESC;
+    desc.args = args.data();
+    desc.arg_count = 3;
+    EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_stream_launch(s, k, &desc)) << "wrong struct type";
+  }
   ASSERT_OK(udal_stream_synchronize(s, kWaitNs));
   // None of them ran: the buffer was never written by a launch.
   std::vector<uint32_t> words = ReadBackAs<uint32_t>(s, out.get(), 64);

@@ -60,7 +60,8 @@ TEST_P(ModuleTest, EachBuiltFormatTheDeviceAcceptsLoadsAndRuns) {
     desc.image_count = 1;
     Module module;
     ASSERT_OK(udal_module_create(device(), &desc, module.out())) << what;
-    udal_module_info_t module_info{sizeof(udal_module_info_t), nullptr, UDAL_MODULE_FORMAT_NONE, 99};
+    udal_module_info_t module_info = UDAL_MODULE_INFO_INIT;
+    module_info.image_index = 99;
     ASSERT_OK(udal_module_get_info(module.get(), &module_info));
     EXPECT_EQ(images.images[k].format, module_info.format);
     EXPECT_EQ(0u, module_info.image_index);
@@ -89,7 +90,8 @@ TEST_P(ModuleTest, FirstAcceptedImageInTheGivenOrderIsTaken) {
   desc.image_count = static_cast<uint32_t>(list.size());
   Module module;
   ASSERT_OK(udal_module_create(device(), &desc, module.out()));
-  udal_module_info_t module_info{sizeof(udal_module_info_t), nullptr, UDAL_MODULE_FORMAT_NONE, 99};
+  udal_module_info_t module_info = UDAL_MODULE_INFO_INIT;
+    module_info.image_index = 99;
   ASSERT_OK(udal_module_get_info(module.get(), &module_info));
   EXPECT_EQ(2u, module_info.image_index);
   EXPECT_EQ(images.images[accepted.back()].format, module_info.format);
@@ -210,6 +212,20 @@ TEST_P(ModuleTest, BadDescriptorsAreInvalidArgument) {
   desc.images = &unknown;
   EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device(), &desc, &module))
       << "an unknown format";
+  udal_module_image_t reserved = images.images[0];
+  reserved.reserved0 = 1;
+  desc.images = &reserved;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device(), &desc, &module))
+      << "an image with reserved0 not zero";
+  udal_module_image_t wrong_type = images.images[0];
+  wrong_type.type = UDAL_STRUCTURE_TYPE_MODULE_DESC;
+  desc.images = &wrong_type;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device(), &desc, &module))
+      << "an image whose type is MODULE_DESC";
+  desc.images = images.images.data();
+  desc.type = UDAL_STRUCTURE_TYPE_MODULE_IMAGE;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device(), &desc, &module))
+      << "a desc whose type is MODULE_IMAGE";
   EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device(), nullptr, &module));
   EXPECT_UDAL(UDAL_ERROR_INVALID_HANDLE, udal_module_destroy(nullptr));
   EXPECT_UDAL(UDAL_ERROR_INVALID_HANDLE, udal_kernel_destroy(nullptr));
@@ -235,7 +251,7 @@ TEST_P(ModuleTest, KernelInfoIsConsistent) {
   for (auto [name, count] : kernels) {
     Kernel kernel = MakeKernel(name, &module);
     ASSERT_TRUE(kernel);
-    udal_kernel_info_t kernel_info{sizeof(udal_kernel_info_t), nullptr, 0, 0};
+    udal_kernel_info_t kernel_info = UDAL_KERNEL_INFO_INIT;
     ASSERT_OK(udal_kernel_get_info(kernel.get(), &kernel_info));
     if (kernel_info.argument_count != UDAL_ARGUMENT_COUNT_UNKNOWN) {
       EXPECT_EQ(count, kernel_info.argument_count) << name;
@@ -280,11 +296,12 @@ TEST_P(ModuleTest, SeveralModulesOfTheSameImageLiveSideBySide) {
 }
 
 TEST_P(ModuleTest, KernelAndModuleDestroyedWithLaunchesPendingStillRun) {
-  Delayer delay(this);
   Stream stream = MakeStream();
   Buffer out = MakeBuffer(64 * 4);
-  ASSERT_TRUE(delay.ok() && stream && out);
-  ASSERT_OK(delay.Enqueue(stream.get(), 50'000));
+  ASSERT_TRUE(stream && out);
+  Gate gate(device());
+  ASSERT_TRUE(gate.ok());
+  ASSERT_OK(gate.Hold(stream.get()));
   {
     Module module;
     Kernel kernel = MakeKernel("fill_index", &module);
@@ -292,9 +309,76 @@ TEST_P(ModuleTest, KernelAndModuleDestroyedWithLaunchesPendingStillRun) {
     const uint32_t n = 64, base = 7;
     ASSERT_OK(Launch(stream.get(), kernel.get(), {2, 1, 1}, {32, 1, 1},
                      {udal_arg_buffer(out.get(), 0), udal_arg_value(&n, 4), udal_arg_value(&base, 4)}));
-  }  // kernel and module destroyed while the launch waits behind the delay
+    ASSERT_TRUE(StillPending(stream.get()));
+  }  // kernel and module destroyed while the launch is held
+  ASSERT_OK(gate.Open());
   std::vector<uint32_t> values = ReadBackAs<uint32_t>(stream.get(), out.get(), 64);
   for (uint32_t i = 0; i < 64; ++i) ASSERT_EQ(7 + i, values[i]) << "item " << i;
+}
+
+// One module holding several kernels, in every format the device takes that the CTS built
+// as one: spirv-link's SPIRV_COMPUTE module, the OpenCL C module as SPIR-V and as source, and
+// the host module. Two of its kernels run, one after the other, on one buffer.
+TEST_P(ModuleTest, SeveralKernelsOfOneModuleRun) {
+  const std::pair<udal_module_format_t, std::string> modules[] = {
+      {UDAL_MODULE_FORMAT_HOST_NATIVE, "cts_kernels.so"},
+      {UDAL_MODULE_FORMAT_SPIRV_COMPUTE, "cts_kernels.spirv-compute.spv"},
+      {UDAL_MODULE_FORMAT_SPIRV_KERNEL, "cts_kernels.spirv-kernel.spv"},
+      {UDAL_MODULE_FORMAT_OPENCL_C, "cts_kernels.cl"},
+  };
+  int tried = 0;
+  for (const auto& [format, file] : modules) {
+    if (!Accepts(format)) continue;
+    std::vector<uint8_t> bytes = ReadFile(KernelPath(file));
+    if (bytes.empty()) {
+      ADD_FAILURE() << "the device takes " << FormatName(format) << " but " << KernelPath(file)
+                    << " was not built";
+      continue;
+    }
+    SCOPED_TRACE(FormatName(format));
+    ++tried;
+    udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
+    image.format = format;
+    image.data = bytes.data();
+    image.size = bytes.size();
+    udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
+    desc.images = &image;
+    desc.image_count = 1;
+    Module module;
+    ASSERT_OK(udal_module_create(device(), &desc, module.out()));
+    Kernel fill, add, ids;
+    ASSERT_OK(udal_kernel_create(module.get(), "fill_index", fill.out()));
+    ASSERT_OK(udal_kernel_create(module.get(), "add_u32", add.out()));
+    ASSERT_OK(udal_kernel_create(module.get(), "global_ids", ids.out()));
+    Stream stream = MakeStream();
+    Buffer out = MakeBuffer(128 * 4);
+    ASSERT_TRUE(stream && out);
+    const uint32_t n = 128, base = 40, seven = 7;
+    ASSERT_OK(Launch(stream.get(), fill.get(), {4, 1, 1}, {32, 1, 1},
+                     {udal_arg_buffer(out.get(), 0), Value(n), Value(base)}));
+    ASSERT_OK(Launch(stream.get(), add.get(), {4, 1, 1}, {32, 1, 1},
+                     {udal_arg_buffer(out.get(), 0), Value(seven), Value(n)}));
+    std::vector<uint32_t> values = ReadBackAs<uint32_t>(stream.get(), out.get(), 128);
+    for (uint32_t i = 0; i < 128; ++i) ASSERT_EQ(base + i + seven, values[i]) << "item " << i;
+  }
+  if (tried == 0) GTEST_SKIP() << "the device takes none of the formats the CTS builds multi-kernel modules in";
+}
+
+TEST_P(ModuleTest, InfoRejectsBadArguments) {
+  Module module;
+  Kernel kernel = MakeKernel("fill_index", &module);
+  ASSERT_TRUE(kernel);
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_module_get_info(module.get(), nullptr));
+  udal_module_info_t bad = UDAL_MODULE_INFO_INIT;
+  bad.type = UDAL_STRUCTURE_TYPE_KERNEL_INFO;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_ARGUMENT, udal_module_get_info(module.get(), &bad)) << "wrong struct type";
+  udal_module_info_t good = UDAL_MODULE_INFO_INIT;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_HANDLE, udal_module_get_info(nullptr, &good));
+  udal_kernel_info_t kernel_info = UDAL_KERNEL_INFO_INIT;
+  EXPECT_UDAL(UDAL_ERROR_INVALID_HANDLE, udal_kernel_get_info(nullptr, &kernel_info));
+  udal_kernel_t out = Poison<udal_kernel_t>();
+  EXPECT_UDAL(UDAL_ERROR_INVALID_HANDLE, udal_kernel_create(nullptr, "fill_index", &out));
+  EXPECT_EQ(nullptr, out);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <thread>
 
 namespace cts {
@@ -128,22 +130,80 @@ TEST_P(ThreadsTest, ConcurrentCreateAndDestroyOfEveryObject) {
 }
 
 TEST_P(ThreadsTest, EventsSignalledOnOneThreadReleaseWaitersOnOthers) {
-  Delayer delay(this);
   Stream producer = MakeStream();
   Event event = MakeEvent();
-  ASSERT_TRUE(delay.ok() && producer && event);
-  ASSERT_OK(delay.Enqueue(producer.get(), 50'000));
+  ASSERT_TRUE(producer && event);
+  Gate gate(device());
+  ASSERT_TRUE(gate.ok());
+  ASSERT_OK(gate.Hold(producer.get()));
   ASSERT_OK(udal_stream_record_event(producer.get(), event.get()));
-  std::atomic<int> released{0};
+  ASSERT_TRUE(StillPending(producer.get()));
+  std::atomic<bool> opened{false};
+  std::vector<std::string> errors(kThreads);
   std::vector<std::thread> waiters;
   for (int t = 0; t < kThreads; ++t) {
-    waiters.emplace_back([&] {
-      if (udal_event_wait(event.get(), kWaitNs) == UDAL_SUCCESS) ++released;
+    waiters.emplace_back([&, t] {
+      errors[t] = CheckResult("udal_event_wait", UDAL_SUCCESS, udal_event_wait(event.get(), kWaitNs));
+      if (errors[t].empty() && !opened) errors[t] = "udal_event_wait returned before the gate opened";
     });
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  opened = true;
+  ASSERT_OK(gate.Open());
   for (std::thread& waiter : waiters) waiter.join();
-  EXPECT_EQ(kThreads, released.load());
-  EXPECT_EQ(1u, delay.Count(producer.get()));
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ("", errors[t]) << "waiter " << t;
+}
+
+// One event recorded and waited on from several threads at once, each on its own stream.
+// While every stream is held, every record is pending, so the event is not complete whatever
+// record is latest; once the gate opens every wait of every thread is released.
+TEST_P(ThreadsTest, RecordAndWaitOnOneEventFromSeveralThreads) {
+  constexpr int kRoundsPerThread = 50;
+  std::vector<Stream> streams;
+  std::vector<Buffer> buffers;
+  for (int t = 0; t < kThreads; ++t) {
+    streams.push_back(MakeStream());
+    buffers.push_back(MakeBuffer(64));
+    ASSERT_TRUE(streams.back() && buffers.back());
+  }
+  Event event = MakeEvent();
+  ASSERT_TRUE(event);
+  Gate gate(device());
+  ASSERT_TRUE(gate.ok());
+  for (int t = 0; t < kThreads; ++t) ASSERT_OK(gate.Hold(streams[t].get()));
+  std::vector<std::string> errors(kThreads);
+  auto run = [&](auto body) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) threads.emplace_back([&, t] { body(t); });
+    for (std::thread& thread : threads) thread.join();
+  };
+  run([&](int t) {
+    udal_stream_t s = streams[t].get();
+    for (int round = 0; round < kRoundsPerThread && errors[t].empty(); ++round) {
+      uint32_t value = static_cast<uint32_t>(t * 1000 + round);
+      errors[t] = CheckResult("fill", UDAL_SUCCESS, udal_stream_fill_buffer(s, buffers[t].get(), 0, 64, &value, 4));
+      if (errors[t].empty())
+        errors[t] = CheckResult("record", UDAL_SUCCESS, udal_stream_record_event(s, event.get()));
+      if (errors[t].empty())
+        errors[t] = CheckResult("wait_event", UDAL_SUCCESS, udal_stream_wait_event(s, event.get()));
+      if (errors[t].empty())
+        errors[t] = CheckResult("query while every stream is held", UDAL_NOT_READY, udal_event_query(event.get()));
+    }
+  });
+  for (int t = 0; t < kThreads; ++t) ASSERT_EQ("", errors[t]) << "thread " << t;
+  for (int t = 0; t < kThreads; ++t) ASSERT_TRUE(StillPending(streams[t].get())) << "stream " << t;
+  EXPECT_UDAL(UDAL_NOT_READY, udal_event_query(event.get()));
+  ASSERT_OK(gate.Open());
+  run([&](int t) {
+    errors[t] = CheckResult("udal_event_wait", UDAL_SUCCESS, udal_event_wait(event.get(), kWaitNs));
+    if (errors[t].empty())
+      errors[t] = CheckResult("synchronize", UDAL_SUCCESS, udal_stream_synchronize(streams[t].get(), kWaitNs));
+  });
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ("", errors[t]) << "thread " << t;
+    std::vector<uint32_t> words = ReadBackAs<uint32_t>(streams[t].get(), buffers[t].get(), 16);
+    EXPECT_EQ(static_cast<uint32_t>(t * 1000 + kRoundsPerThread - 1), words[0]) << "stream " << t;
+  }
 }
 
 }  // namespace

@@ -61,18 +61,34 @@ kernel void local_reverse(global uint* data, local uint* scratch) {
   data[base + l] = scratch[size - 1 - l];
 }
 
-// About 4000 dependent iterations per microsecond asked for (no portable clock in a kernel),
-// in nested loops of at most 4000 trips each: some compilers cap one loop's trip count.
-kernel void delay(global uint* out, uint microseconds) {
-  uint x = 1u;
-  uint ms = microseconds / 1000u;
-  uint rest = microseconds % 1000u;
-  for (uint m = 0u; m <= ms; ++m) {
-    uint us = m < ms ? 1000u : rest;
-    for (uint u = 0u; u < us; ++u) {
-      for (uint k = 0u; k < 4000u; ++k) x = x * 1664525u + 1013904223u;
-    }
+// out[0] += 1 for the first item of every group, out[1] += 1 for the last item of every
+// group, and the grid's last item writes its global id to out[2..4].
+kernel void grid_extent(global uint* out) {
+  if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0) atomic_inc(&out[0]);
+  if (get_local_id(0) == get_local_size(0) - 1 && get_local_id(1) == get_local_size(1) - 1 &&
+      get_local_id(2) == get_local_size(2) - 1) {
+    atomic_inc(&out[1]);
   }
-  out[0] += 1u;
-  out[1] = x; /* scratch: keeps the loops observable, so no compiler deletes them */
+  if (get_global_id(0) == get_global_size(0) - 1 && get_global_id(1) == get_global_size(1) - 1 &&
+      get_global_id(2) == get_global_size(2) - 1) {
+    out[2] = (uint)get_global_id(0);
+    out[3] = (uint)get_global_id(1);
+    out[4] = (uint)get_global_id(2);
+  }
+}
+
+// |table| is the device address of two device addresses {src, dst}: dst[i] = src[i] + i for
+// i < n, dst reached by pointer arithmetic on its address.
+kernel void device_address(ulong table, uint n) {
+  uint i = (uint)get_global_id(0);
+  if (i >= n) return;
+  global const ulong* addresses = (global const ulong*)table;
+  global const uint* src = (global const uint*)addresses[0];
+  global uint* dst = (global uint*)(addresses[1] + 4ul * i);
+  *dst = src[i] + i;
+}
+
+// A fixed group size of 8 (reqd_work_group_size: SPIR-V LocalSize): every item writes it.
+kernel __attribute__((reqd_work_group_size(8, 1, 1))) void fixed_group(global uint* out) {
+  out[get_global_id(0)] = (uint)get_local_size(0);
 }
