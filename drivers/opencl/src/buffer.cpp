@@ -48,32 +48,38 @@ bool host_allocate(uint64_t size, uint64_t alignment, Allocation* out) {
   return true;
 }
 
-// Memory of a buffer the runtime does not own, released once every stream has passed a
-// marker enqueued now (work already enqueued that uses the buffer is before it).
-void defer_free(DeviceState& device, OwnedMemory memory) noexcept {
+// A destroyed buffer's bytes (and memory the runtime does not own) are given back once the
+// last command every stream had enqueued by now has completed: all work that may use it.
+void defer_release(DeviceState& device, OwnedMemory memory, udal_buffer_kind_t kind,
+                   uint64_t bytes) noexcept {
+  OwnedMemory held = std::move(memory);
   try {
-    DeferredFree entry;
-    entry.memory = std::move(memory);
+    std::vector<ClEvent> pending;
     for (Stream* stream : device.streams.snapshot()) {
-      cl_int error = CL_SUCCESS;
-      ClEvent marker = stream_marker(stream, &error);
-      if (marker) {
-        entry.markers.push_back(std::move(marker));
-      } else {
-        clFinish(stream->queue.get());
+      ClEvent last = stream->last_work();
+      if (last && event_status(last.get()) > 0) {
+        clFlush(stream->queue.get());
+        pending.push_back(std::move(last));
       }
     }
     {
       std::lock_guard lock(device.deferred_mutex);
-      device.deferred.push_back(std::move(entry));
+      device.deferred.reserve(device.deferred.size() + 1);
+      DeferredFree entry;
+      entry.memory = std::move(held);
+      entry.kind = kind;
+      entry.bytes = bytes;
+      entry.pending = std::move(pending);
+      device.deferred.push_back(std::move(entry));  // cannot throw: room was reserved
     }
     device.reap_deferred(false);
   } catch (...) {
-    // Out of host memory: the memory cannot be tracked; wait for all work, then free it.
+    // Out of host memory: nothing can be tracked; wait for all work, then give it back.
     try {
       for (Stream* stream : device.streams.snapshot()) clFinish(stream->queue.get());
     } catch (...) {
     }
+    device.release_memory(kind, bytes);
   }
 }
 
@@ -217,11 +223,10 @@ void destroy_buffer(Buffer* buffer) noexcept {
                             nullptr, nullptr);
     clFinish(state.utility_queue.get());
   }
-  state.release_memory(buffer->kind, buffer->size);
   // The runtime keeps buffer objects alive for the work that uses them.
   buffer->sub_buffers.clear();
   buffer->mem.reset();
-  if (buffer->memory) defer_free(state, std::move(buffer->memory));
+  defer_release(state, std::move(buffer->memory), buffer->kind, buffer->size);
 }
 
 udal_result_t buffer_destroy(udal_buffer_t handle) {

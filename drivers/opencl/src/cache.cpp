@@ -20,8 +20,10 @@ namespace udal::opencl {
 
 namespace {
 
-constexpr char kMagic[8] = {'U', 'D', 'A', 'L', 'O', 'C', 'L', '1'};
-constexpr size_t kHeaderBytes = 24;  // magic, u32 json bytes, u32 zero, u64 binary bytes
+constexpr char kMagic[8] = {'U', 'D', 'A', 'L', 'O', 'C', 'L', '2'};
+// magic, u32 json bytes, u32 zero, u64 binary bytes, sha256 of the binary
+constexpr size_t kDigestBytes = 32;
+constexpr size_t kHeaderBytes = 24 + kDigestBytes;
 
 void put_u32(std::vector<unsigned char>* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<unsigned char>(v >> (8 * i)));
@@ -33,6 +35,18 @@ uint64_t get_le(const unsigned char* p, int bytes) {
   uint64_t v = 0;
   for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
   return v;
+}
+
+// The sha256 of |size| bytes at |data|: the cache's check that a binary is the one written
+// (platforms parse their binaries trustingly; PoCL asserts on a damaged one).
+bool digest(const void* data, size_t size, unsigned char out[kDigestBytes]) {
+#ifdef UDAL_OPENCL_HAVE_OPENSSL
+  unsigned int n = 0;
+  return EVP_Digest(data, size, out, &n, EVP_sha256(), nullptr) == 1 && n == kDigestBytes;
+#else
+  (void)data, (void)size, (void)out;
+  return false;
+#endif
 }
 
 bool is_hex_key(const std::string& key) {
@@ -144,6 +158,12 @@ bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out,
     *why = fmt::format("{} is not a program cache entry", path);
     return false;
   }
+  unsigned char sum[kDigestBytes];
+  const unsigned char* binary = bytes.data() + kHeaderBytes + json_bytes;
+  if (!digest(binary, binary_bytes, sum) || std::memcmp(sum, bytes.data() + 24, kDigestBytes) != 0) {
+    *why = fmt::format("{}: the binary does not match its checksum", path);
+    return false;
+  }
   auto reflection = reflection_from_json(
       std::string(reinterpret_cast<const char*>(bytes.data()) + kHeaderBytes, json_bytes));
   if (!reflection) {
@@ -174,6 +194,12 @@ bool cache_store(const std::string& dir, const std::string& key,
   put_u32(&bytes, static_cast<uint32_t>(json.size()));
   put_u32(&bytes, 0);
   put_u64(&bytes, binary.size());
+  unsigned char sum[kDigestBytes];
+  if (!digest(binary.data(), binary.size(), sum)) {
+    *why = "hashing the binary failed";
+    return false;
+  }
+  bytes.insert(bytes.end(), sum, sum + kDigestBytes);
   bytes.insert(bytes.end(), json.begin(), json.end());
   bytes.insert(bytes.end(), binary.begin(), binary.end());
   if (bytes.size() > kMaxCacheEntryBytes) {

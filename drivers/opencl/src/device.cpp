@@ -390,15 +390,16 @@ void DeviceState::remove_address(void* pointer) noexcept {
 
 void DeviceState::reap_deferred(bool wait) noexcept {
   std::lock_guard lock(deferred_mutex);
-  auto done = [wait](DeferredFree& entry) {
-    for (ClEvent& marker : entry.markers) {
+  auto done = [this, wait](DeferredFree& entry) {
+    for (ClEvent& work : entry.pending) {
       if (wait) {
-        cl_event e = marker.get();
+        cl_event e = work.get();
         clWaitForEvents(1, &e);
-      } else if (event_status(marker.get()) > 0) {
+      } else if (event_status(work.get()) > 0) {
         return false;
       }
     }
+    release_memory(entry.kind, entry.bytes);
     return true;
   };
   deferred.erase(std::remove_if(deferred.begin(), deferred.end(), done), deferred.end());
@@ -453,7 +454,8 @@ udal_result_t device_get_memory_usage(udal_device_t handle, udal_memory_usage_t*
           udal::sdk::check_struct("udal_device_get_memory_usage", "out_usage", out_usage)) {
     return r;
   }
-  const DeviceState& device = *to_device(handle)->state;
+  DeviceState& device = *to_device(handle)->state;
+  device.reap_deferred(false);
   auto usage = udal::sdk::make_struct<udal_memory_usage_t>();
   // OpenCL has no query for free memory: the budget is the device's size.
   usage.device_allocated_bytes = device.device_allocated.load();

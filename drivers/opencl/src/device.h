@@ -129,12 +129,14 @@ class OwnedMemory {
   void* pointer_ = nullptr;
 };
 
-// Memory of a destroyed buffer that the OpenCL runtime does not own (SVM, or host memory
-// under CL_MEM_USE_HOST_PTR): released once a marker enqueued on every stream at the
-// destroy has completed, i.e. after all work that may use it.
+// A destroyed buffer whose work may still run: its bytes stay counted (and its SVM or host
+// memory, which the OpenCL runtime does not own, stays allocated) until the last command
+// every stream had enqueued at the destroy has completed, i.e. all work that may use it.
 struct DeferredFree {
   OwnedMemory memory;
-  std::vector<ClEvent> markers;
+  udal_buffer_kind_t kind = UDAL_BUFFER_KIND_DEVICE;
+  uint64_t bytes = 0;
+  std::vector<ClEvent> pending;
 };
 
 struct DeviceState {
@@ -171,7 +173,7 @@ struct DeviceState {
   udal_result_t reserve_memory(udal_buffer_kind_t kind, uint64_t size) noexcept;
   void release_memory(udal_buffer_kind_t kind, uint64_t size) noexcept;
 
-  // Frees the deferred memory whose markers have completed; all of it when |wait|.
+  // Releases the destroyed buffers whose work has completed; all of them when |wait|.
   void reap_deferred(bool wait) noexcept;
 
   void add_address(void* pointer);  // throws std::bad_alloc

@@ -237,7 +237,7 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
     {
       std::lock_guard lock(stream->mutex);
       error = clEnqueueNDRangeKernel(stream->queue.get(), object.get(), dimensions, nullptr,
-                                     global, local, 0, nullptr, nullptr);
+                                     global, local, 0, nullptr, stream->next_event());
     }
     kernel->give_back(std::move(object));
     if (error != CL_SUCCESS) {

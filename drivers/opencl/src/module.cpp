@@ -303,8 +303,22 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
   return UDAL_SUCCESS;
 }
 
+// PoCL reads its binaries without bounds checks (reads past a short buffer, asserts on a
+// damaged one): refuse what cannot be one before PoCL sees it.
+constexpr size_t kMinPoclBinaryBytes = 256;
+bool is_pocl(const DeviceState& state) {
+  return state.caps.platform_name == "Portable Computing Language";
+}
+
 udal_result_t build_binary(DeviceState& state, const unsigned char* data, size_t size,
                            const std::string& options, Built* out) {
+  if (is_pocl(state) &&
+      (size < kMinPoclBinaryBytes || std::memcmp(data, "poclbin", 8) != 0)) {
+    return fail(UDAL_ERROR_INVALID_MODULE,
+                "{}: the {} bytes are not a PoCL program binary (it starts with \"poclbin\" and "
+                "has at least {} bytes)",
+                kFn, size, kMinPoclBinaryBytes);
+  }
   cl_int error = CL_SUCCESS;
   cl_int status = CL_SUCCESS;
   ClProgram program = program_from_binary(state, data, size, &error, &status);

@@ -55,13 +55,12 @@ void HostFunctionWorker::run() noexcept {
 // ==========================================================================================
 
 ClEvent stream_marker(Stream* stream, cl_int* error) noexcept {
-  ClEvent marker;
   std::lock_guard lock(stream->mutex);
-  *error = clEnqueueMarkerWithWaitList(stream->queue.get(), 0, nullptr, marker.out());
+  *error = clEnqueueMarkerWithWaitList(stream->queue.get(), 0, nullptr, stream->next_event());
   if (*error != CL_SUCCESS) return {};
   // Whoever waits on the marker (another stream, the host) needs it submitted.
   clFlush(stream->queue.get());
-  return marker;
+  return stream->last;
 }
 
 udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_t* desc_in,
@@ -133,10 +132,15 @@ udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {
     }
     return UDAL_SUCCESS;
   }
-  cl_int error = CL_SUCCESS;
-  ClEvent marker = stream_marker(stream, &error);
-  if (!marker) return fail_cl(fn, "clEnqueueMarkerWithWaitList", error);
-  return wait_cl_event(fn, marker.get(), timeout_ns);
+  // The last command's event: nothing enqueued, or all of it done, is a success at once.
+  ClEvent last;
+  {
+    std::lock_guard lock(stream->mutex);
+    if (!stream->last) return UDAL_SUCCESS;
+    last = stream->last;
+    if (event_status(last.get()) > 0) clFlush(stream->queue.get());
+  }
+  return wait_cl_event(fn, last.get(), timeout_ns);
 }
 
 udal_result_t stream_record_event(udal_stream_t stream_handle, udal_event_t event_handle) {
@@ -181,7 +185,7 @@ udal_result_t stream_wait_event(udal_stream_t stream_handle, udal_event_t event_
   cl_event wait_list = record.get();
   std::lock_guard lock(stream->mutex);
   const cl_int error =
-      clEnqueueBarrierWithWaitList(stream->queue.get(), 1, &wait_list, nullptr);
+      clEnqueueBarrierWithWaitList(stream->queue.get(), 1, &wait_list, stream->next_event());
   if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueBarrierWithWaitList", error);
   return UDAL_SUCCESS;
 }
@@ -201,8 +205,9 @@ udal_result_t stream_enqueue_host_function(udal_stream_t handle, udal_host_funct
     if (error != CL_SUCCESS) return fail_cl(fn, "clCreateUserEvent", error);
     error = clEnqueueMarkerWithWaitList(stream->queue.get(), 0, nullptr, item.after.out());
     if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueMarkerWithWaitList", error);
+    stream->last = item.after;
     cl_event gate = item.gate.get();
-    error = clEnqueueBarrierWithWaitList(stream->queue.get(), 1, &gate, nullptr);
+    error = clEnqueueBarrierWithWaitList(stream->queue.get(), 1, &gate, stream->next_event());
     if (error != CL_SUCCESS) {
       // The marker is enqueued; nothing waits on the gate, so run nothing.
       return fail_cl(fn, "clEnqueueBarrierWithWaitList", error);

@@ -49,7 +49,33 @@ struct Stream {
   // Held for every enqueue: operations made of several commands (a fill in pieces, a host
   // function's marker and barrier) stay contiguous, and order is the order of the calls.
   std::mutex mutex;
+  // The event of the last command enqueued (under |mutex|): the queue is in order, so it
+  // completes when all work enqueued so far has. Empty while nothing was enqueued.
+  ClEvent last;
   std::unique_ptr<HostFunctionWorker> worker;  // made at the first host function
+
+  // Where the next command puts its event (with |mutex| held): a temporary that makes the
+  // event |last| once the call returned one (a failed enqueue leaves |last| as it was).
+  class NextEvent {
+   public:
+    explicit NextEvent(ClEvent* last) noexcept : last_(last) {}
+    ~NextEvent() {
+      if (event_ != nullptr) *last_ = ClEvent(event_);
+    }
+    NextEvent(const NextEvent&) = delete;
+    NextEvent& operator=(const NextEvent&) = delete;
+    operator cl_event*() noexcept { return &event_; }
+
+   private:
+    ClEvent* last_;
+    cl_event event_ = nullptr;
+  };
+  NextEvent next_event() noexcept { return NextEvent(&last); }
+  // The last command's event (a reference), or empty.
+  ClEvent last_work() {
+    std::lock_guard lock(mutex);
+    return last;
+  }
 };
 UDAL_SDK_DISPATCHABLE(Stream);
 
@@ -58,6 +84,7 @@ inline Stream* to_stream(udal_stream_t handle) noexcept {
 }
 
 // Enqueues a marker (complete once all earlier work of |stream| is) and flushes the queue.
+// The marker becomes the stream's last work.
 // Takes the stream's lock. An empty reference with |*error| on failure.
 ClEvent stream_marker(Stream* stream, cl_int* error) noexcept;
 

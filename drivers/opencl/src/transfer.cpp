@@ -45,7 +45,7 @@ udal_result_t stream_copy_buffer(udal_stream_t stream_handle, udal_buffer_t src,
   std::lock_guard lock(stream->mutex);
   const cl_int error = clEnqueueCopyBuffer(stream->queue.get(), to_buffer(src)->mem.get(),
                                            to_buffer(dst)->mem.get(), src_offset, dst_offset,
-                                           size, 0, nullptr, nullptr);
+                                           size, 0, nullptr, stream->next_event());
   if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueCopyBuffer", error);
   return UDAL_SUCCESS;
 }
@@ -87,7 +87,8 @@ udal_result_t stream_fill_buffer(udal_stream_t stream_handle, udal_buffer_t dst,
       unsigned char piece_bytes[8];
       for (uint64_t i = 0; i < piece; ++i) piece_bytes[i] = byte_at(from + i);
       const cl_int error =
-          clEnqueueFillBuffer(queue, mem, piece_bytes, piece, from, piece, 0, nullptr, nullptr);
+          clEnqueueFillBuffer(queue, mem, piece_bytes, piece, from, piece, 0, nullptr,
+                              stream->next_event());
       if (error != CL_SUCCESS) return error;
       from += piece;
     }
@@ -98,7 +99,7 @@ udal_result_t stream_fill_buffer(udal_stream_t stream_handle, udal_buffer_t dst,
     unsigned char rotated[16];
     for (uint32_t i = 0; i < pattern_size; ++i) rotated[i] = byte_at(middle_begin + i);
     error = clEnqueueFillBuffer(queue, mem, rotated, pattern_size, middle_begin,
-                                middle_end - middle_begin, 0, nullptr, nullptr);
+                                middle_end - middle_begin, 0, nullptr, stream->next_event());
   }
   if (error == CL_SUCCESS) error = fill_edge(std::max(middle_end, middle_begin), end);
   if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueFillBuffer", error);
@@ -114,7 +115,8 @@ udal_result_t stream_write_buffer(udal_stream_t stream_handle, udal_buffer_t dst
   if (udal_result_t r = check_buffer(fn, "destination", stream, dst, dst_offset, size)) return r;
   std::lock_guard lock(stream->mutex);
   const cl_int error = clEnqueueWriteBuffer(stream->queue.get(), to_buffer(dst)->mem.get(),
-                                            CL_FALSE, dst_offset, size, src, 0, nullptr, nullptr);
+                                            CL_FALSE, dst_offset, size, src, 0, nullptr,
+                                            stream->next_event());
   if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueWriteBuffer", error);
   return UDAL_SUCCESS;
 }
@@ -128,7 +130,8 @@ udal_result_t stream_read_buffer(udal_stream_t stream_handle, udal_buffer_t src,
   if (udal_result_t r = check_buffer(fn, "source", stream, src, src_offset, size)) return r;
   std::lock_guard lock(stream->mutex);
   const cl_int error = clEnqueueReadBuffer(stream->queue.get(), to_buffer(src)->mem.get(),
-                                           CL_FALSE, src_offset, size, dst, 0, nullptr, nullptr);
+                                           CL_FALSE, src_offset, size, dst, 0, nullptr,
+                                           stream->next_event());
   if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueReadBuffer", error);
   return UDAL_SUCCESS;
 }
