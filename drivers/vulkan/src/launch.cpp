@@ -104,6 +104,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
     std::vector<BufferBinding> buffers;
     std::vector<uint32_t> value_offsets;
     uint64_t packed = 0;
+    size_t next_value = 0;  // the kernel's next declared value (entry.values)
     for (uint32_t i = 0; i < desc.arg_count; ++i) {
       const udal_kernel_arg_t& arg = desc.args[i];
       if (arg.kind == UDAL_ARG_KIND_BUFFER) {
@@ -145,13 +146,6 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
           return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] is a value argument with {}", fn,
                       i, arg.value == nullptr ? "a NULL value" : "value_size 0");
         }
-        const size_t index = value_offsets.size();
-        if (entry.values && index < entry.values->size() &&
-            (*entry.values)[index].size != arg.value_size) {
-          return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] is value argument {} of kernel "
-                      "'{}', which takes {} bytes there; the launch passes {}", fn, i, index,
-                      entry.name, (*entry.values)[index].size, arg.value_size);
-        }
         // Alignment: the largest power of two dividing the size, at most 16.
         const uint32_t alignment = std::min(16u, arg.value_size & (~arg.value_size + 1));
         const uint64_t at = (packed + alignment - 1) / alignment * alignment;
@@ -160,6 +154,35 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
           return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: the value arguments up to args[{}] pack "
                       "into {} bytes, over the device's max_value_argument_bytes {}", fn, i,
                       packed, info.max_value_argument_bytes);
+        }
+        if (entry.values) {
+          // The next member the kernel declares; an array member may also come whole.
+          const std::vector<ValueArgument>& declared = *entry.values;
+          if (next_value >= declared.size()) {
+            return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] is a value argument past the "
+                        "{} value arguments of kernel '{}' (members of its push-constant block)",
+                        fn, i, declared.size(), entry.name);
+          }
+          const ValueArgument& member = declared[next_value];
+          const uint64_t whole = uint64_t{member.size} * member.array_elements;
+          if (arg.value_size == member.size) {
+            next_value += 1;
+          } else if (member.array_elements > 1 && arg.value_size == whole) {
+            next_value += member.array_elements;
+          } else {
+            return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] is value argument {} of kernel "
+                        "'{}', which takes {} bytes there{}; the launch passes {}", fn, i,
+                        next_value, entry.name, member.size,
+                        member.array_elements > 1
+                            ? fmt::format(" (or {} for its whole array)", whole)
+                            : std::string(),
+                        arg.value_size);
+          }
+          if (at != member.offset) {
+            return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] ({} bytes) packs at offset {} "
+                        "of the push-constant block, where kernel '{}' has its member at {}", fn,
+                        i, arg.value_size, at, entry.name, member.offset);
+          }
         }
         value_offsets.push_back(static_cast<uint32_t>(at));
       } else {
@@ -173,7 +196,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
                   "(storage buffers at set 0), the launch passes {}", fn, entry.name,
                   entry.buffers.size(), buffers.size());
     }
-    if (entry.values && value_offsets.size() != entry.values->size()) {
+    if (entry.values && next_value != entry.values->size()) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: kernel '{}' takes {} value arguments (members "
                   "of its push-constant block), the launch passes {}", fn, entry.name,
                   entry.values->size(), value_offsets.size());

@@ -110,7 +110,8 @@ struct Parsed {
   std::unordered_set<uint32_t> local_size_id;                        // functions with LocalSizeId
   std::vector<Entry> entries;
   uint32_t current_function = 0;
-  uint32_t workgroup_size_builtin = 0;
+  uint32_t workgroup_size_builtin = 0;            // the last one (what implementations take)
+  std::vector<uint32_t> workgroup_size_builtins;  // every one, in order
   std::string error;
 };
 
@@ -188,6 +189,7 @@ spv_result_t on_instruction(void* user, const spv_parsed_instruction_t* ins) noe
         p.decorations[operand(0)].emplace_back(operand(1), operand(2));
         if (operand(1) == kBuiltIn && operand(2) == kBuiltInWorkgroupSize) {
           p.workgroup_size_builtin = operand(0);
+          p.workgroup_size_builtins.push_back(operand(0));
         }
         if (operand(1) == kSpecId) p.spec_id[operand(0)] = operand(2);
         break;
@@ -311,7 +313,7 @@ std::optional<std::vector<ValueArgument>> value_arguments(const Parsed& p, uint3
     if (is_scalar_or_vector(p, member)) {
       auto size = size_of(p, member, 0, 0);
       if (!size) return std::nullopt;
-      values.push_back({*offset, static_cast<uint32_t>(*size)});
+      values.push_back({*offset, static_cast<uint32_t>(*size), 0});
       continue;
     }
     const Type* array = type_of(p, member);
@@ -326,8 +328,9 @@ std::optional<std::vector<ValueArgument>> value_arguments(const Parsed& p, uint3
       return std::nullopt;
     }
     for (uint32_t k = 0; k < length->second; ++k) {
-      values.push_back({*offset + k * *stride, static_cast<uint32_t>(*element)});
+      values.push_back({*offset + k * *stride, static_cast<uint32_t>(*element), 0});
     }
+    if (length->second > 1 && *stride == *element) values[values.size() - length->second].array_elements = length->second;
   }
   // The members must sit where the launch's packing puts the values.
   uint32_t end = 0;
@@ -643,6 +646,41 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, const Sp
   if (p.entries.empty()) {
     *error = "the module has no OpEntryPoint GLCompute (a Vulkan compute kernel)";
     return std::nullopt;
+  }
+  // WorkgroupSize applies to every entry point of the module: kernels linked from several
+  // GLSL files each bring one, and implementations take one of them for all (Mesa the
+  // last). Only copies that agree (all from specialization constants, or all the same
+  // constant) keep every kernel at its own size.
+  if (p.workgroup_size_builtins.size() > 1) {
+    const auto& ids = p.workgroup_size_builtins;
+    const bool all_specialized = std::all_of(ids.begin(), ids.end(), [&](uint32_t id) {
+      return p.spec_composites.contains(id);
+    });
+    auto value_of = [&](uint32_t id) -> std::optional<std::array<uint32_t, 3>> {
+      auto composite = p.constant_composites.find(id);
+      if (composite == p.constant_composites.end() || composite->second.size() != 3) return std::nullopt;
+      std::array<uint32_t, 3> size{};
+      for (int axis = 0; axis < 3; ++axis) {
+        auto value = p.constants.find(composite->second[axis]);
+        if (value == p.constants.end()) return std::nullopt;
+        size[axis] = value->second;
+      }
+      return size;
+    };
+    const auto first = value_of(ids.front());
+    const bool all_same = first && std::all_of(ids.begin(), ids.end(), [&](uint32_t id) {
+      return value_of(id) == first;
+    });
+    if (!all_specialized && !all_same) {
+      *error = fmt::format("the module has {} objects decorated BuiltIn WorkgroupSize (as "
+                           "spirv-link makes of GLSL kernels that use gl_WorkGroupSize), not all "
+                           "specialization constants: SPIR-V gives every kernel of the module one "
+                           "of them, so its kernels could not run at their own group sizes; link "
+                           "a kernel that fixes its size (local_size_x = N) into a module of its "
+                           "own",
+                           ids.size());
+      return std::nullopt;
+    }
   }
   SpirvModule module;
   module.version = words[1];

@@ -37,6 +37,10 @@ struct BufferArgument {
 struct ValueArgument {
   uint32_t offset = 0;  // in the push-constant block
   uint32_t size = 0;
+  // On the first element of an array member whose elements are tightly packed: the number
+  // of elements, so a launch may also pass the whole array as one value of
+  // |array_elements| * |size| bytes. 0 elsewhere.
+  uint32_t array_elements = 0;
 };
 
 struct EntryPoint {

@@ -326,3 +326,54 @@ TEST_F(LaunchTest, KernelWritesThroughADeviceAddress) {
 
 }  // namespace
 }  // namespace udal::vulkan::test
+
+namespace udal::vulkan::test {
+namespace {
+
+// An array member of the push-constant block takes one value per element (reflection lists
+// them so) or the whole array as one value.
+TEST_F(LaunchTest, ArrayMemberTakesItsElementsOrTheWholeArray) {
+  Kernel kernel = make_kernel("array_values");  // uint v[4]; uint n
+  Buffer out = make_buffer(64);
+  ASSERT_TRUE(kernel && out);
+  udal_kernel_info_t info = UDAL_KERNEL_INFO_INIT;
+  UDAL_ASSERT_OK(udal_kernel_get_info(kernel.get(), &info));
+  EXPECT_EQ(6u, info.argument_count) << "1 buffer + 4 elements + n";
+  const uint32_t v[4] = {10, 11, 12, 13}, n = 99;
+  auto check = [&]() {
+    std::vector<uint8_t> back = read(out.get(), 0, 20);
+    uint32_t words[5];
+    std::memcpy(words, back.data(), 20);
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(v[k], words[k]);
+    EXPECT_EQ(n, words[4]);
+    const uint32_t zero = 0;
+    UDAL_ASSERT_OK(udal_stream_fill_buffer(io_stream_.get(), out.get(), 0, 64, &zero, 4));
+  };
+  UDAL_ASSERT_OK(launch(io_stream_.get(), kernel.get(),
+                        {udal_arg_buffer(out.get(), 0), udal_arg_value(&v[0], 4), udal_arg_value(&v[1], 4),
+                         udal_arg_value(&v[2], 4), udal_arg_value(&v[3], 4), udal_arg_value(&n, 4)}));
+  check();
+  UDAL_ASSERT_OK(launch(io_stream_.get(), kernel.get(),
+                        {udal_arg_buffer(out.get(), 0), udal_arg_value(v, 16), udal_arg_value(&n, 4)}));
+  check();
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    launch(io_stream_.get(), kernel.get(),
+                           {udal_arg_buffer(out.get(), 0), udal_arg_value(v, 8), udal_arg_value(&v[2], 8)}),
+                    "takes 4 bytes there (or 16 for its whole array)");
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    launch(io_stream_.get(), kernel.get(), {udal_arg_buffer(out.get(), 0), udal_arg_value(v, 16)}),
+                    "takes 5 value arguments");
+  UDAL_ASSERT_OK(udal_stream_synchronize(io_stream_.get(), kWaitNs));
+}
+
+// Linked with a kernel of a fixed group size, whose WorkgroupSize SPIR-V applies to every
+// kernel of the module (lavapipe ran them all at 8x1x1): refused at creation.
+TEST_F(LaunchTest, ModuleLinkingAFixedSizeKernelWithOthersIsInvalidModule) {
+  udal_module_t module = nullptr;
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, kernel_spirv("multi_fixed"), &module),
+                    "WorkgroupSize", "module of its own");
+  EXPECT_EQ(nullptr, module);
+}
+
+}  // namespace
+}  // namespace udal::vulkan::test
