@@ -49,25 +49,38 @@ Frames capture_frames(bool full) noexcept {
   return frames;
 }
 
-std::string caller_text(const Frames& frames) {
+// The index of the first frame past libudal's own (the frames before them are backtrace()
+// itself, or a sanitizer's interceptor of it), or |frames.count|.
+uint32_t first_caller_frame(const Frames& frames) {
+  bool seen_libudal = false;
   for (uint32_t i = 0; i < frames.count; ++i) {
     Dl_info info{};
-    if (inside_libudal(frames.pc[i], info))
-      continue;
-    if (info.dli_fbase == nullptr)
-      return fmt::format("{}", frames.pc[i]);
-    return frame_text(frames.pc[i], info);
+    bool inside = inside_libudal(frames.pc[i], info);
+    if (inside)
+      seen_libudal = true;
+    else if (seen_libudal)
+      return i;
   }
-  return "an unknown caller";
+  return frames.count;
+}
+
+std::string caller_text(const Frames& frames) {
+  uint32_t i = first_caller_frame(frames);
+  if (i == frames.count)
+    return "an unknown caller";
+  Dl_info info{};
+  if (dladdr(frames.pc[i], &info) == 0 || info.dli_fbase == nullptr)
+    return fmt::format("{}", frames.pc[i]);
+  return frame_text(frames.pc[i], info);
 }
 
 std::string stack_text(const Frames& frames, const char* indent) {
   std::string text;
   uint32_t shown = 0;
-  for (uint32_t i = 0; i < frames.count; ++i) {
+  for (uint32_t i = first_caller_frame(frames); i < frames.count; ++i) {
     Dl_info info{};
-    if (inside_libudal(frames.pc[i], info))
-      continue;
+    if (dladdr(frames.pc[i], &info) == 0)
+      info = Dl_info{};
     text += fmt::format("{}#{} {}\n", indent, shown++, frame_text(frames.pc[i], info));
   }
   if (text.empty())

@@ -70,11 +70,7 @@ const std::vector<std::string>& parameter_names(Entry entry) {
 Settings settings_for(udal_instance_flags_t flags, const Environment& environment,
                       const Logger& logger) {
   Settings s;
-#ifdef UDAL_INSTANCE_FLAG_VALIDATION
   s.validation = (flags & UDAL_INSTANCE_FLAG_VALIDATION) != 0;
-#else
-  (void)flags;
-#endif
   if (std::optional<std::string> v = environment.override_variable("UDAL_VALIDATION", logger)) {
     const char* text = v->c_str();
     if (strcasecmp(text, "0") == 0 || strcasecmp(text, "off") == 0 ||

@@ -38,9 +38,9 @@ struct Settings {
   bool any() const { return validation || !trace_path.empty(); }
 };
 
-// What an instance created with |flags| runs: UDAL_VALIDATION and UDAL_TRACE (read through
-// |environment|, so UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT and elevated processes skip them)
-// and, once udal.h has it, UDAL_INSTANCE_FLAG_VALIDATION.
+// What an instance created with |flags| runs: UDAL_INSTANCE_FLAG_VALIDATION, UDAL_VALIDATION
+// and UDAL_TRACE (read through |environment|, so UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT and
+// elevated processes skip the variables). UDAL_VALIDATION=0 does not turn off the flag.
 Settings settings_for(udal_instance_flags_t flags, const Environment& environment,
                       const Logger& logger);
 

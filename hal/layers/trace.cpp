@@ -2,9 +2,11 @@
 
 #include "trace_writer.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <iterator>
 #include <mutex>
 #include <type_traits>
@@ -21,10 +23,6 @@ constexpr size_t kMaxOperationsInFlight = 8192;
 // How long driver teardown waits for traced work still in flight, per stream.
 constexpr uint64_t kTeardownWaitNs = 5'000'000'000ull;
 
-double us(uint64_t ns) {
-  return static_cast<double>(ns) / 1000.0;
-}
-
 /* ==========================================================================================
  * Arguments as JSON
  * ======================================================================================= */
@@ -37,14 +35,14 @@ template <> inline constexpr bool kIsHandlePointer<udal_module_t*> = true;
 template <> inline constexpr bool kIsHandlePointer<udal_kernel_t*> = true;
 template <> inline constexpr bool kIsHandlePointer<udal_stream_t*> = true;
 
-void append_pointer(std::string& out, const void* p) {
+void append_pointer(Line& out, const void* p) {
   if (p == nullptr)
     out += "null";
   else
-    fmt::format_to(std::back_inserter(out), "\"{}\"", p);
+    fmt::format_to(out.it(), FMT_COMPILE("\"{}\""), p);
 }
 
-void append_string(std::string& out, const char* s) {
+void append_string(Line& out, const char* s) {
   if (s == nullptr) {
     out += "null";
     return;
@@ -67,8 +65,8 @@ const char* access_text(udal_arg_access_t access) {
   }
 }
 
-void append_launch(std::string& out, const udal_launch_desc_t& d, bool with_args) {
-  auto o = std::back_inserter(out);
+void append_launch(Line& out, const udal_launch_desc_t& d, bool with_args) {
+  auto o = out.it();
   fmt::format_to(o, R"({{"group_count":[{},{},{}],"group_size":[{},{},{}],"local_memory_bytes":{})",
                  d.group_count[0], d.group_count[1], d.group_count[2], d.group_size[0],
                  d.group_size[1], d.group_size[2], d.local_memory_bytes);
@@ -90,12 +88,12 @@ void append_launch(std::string& out, const udal_launch_desc_t& d, bool with_args
 }
 
 // One argument's value, read after the call (outputs hold what the call wrote).
-template <typename T> void append_value(std::string& out, T v) {
-  auto o = std::back_inserter(out);
+template <typename T> void append_value(Line& out, T v) {
+  auto o = out.it();
   if constexpr (std::is_same_v<T, const char*>) {
     append_string(out, v);
   } else if constexpr (std::is_integral_v<T>) {
-    fmt::format_to(o, "{}", v);
+    fmt::format_to(o, FMT_COMPILE("{}"), v);
   } else if constexpr (kIsHandlePointer<T>) {
     append_pointer(out, v ? static_cast<const void*>(*v) : nullptr);
   } else if constexpr (std::is_same_v<T, void**>) {
@@ -144,11 +142,19 @@ struct DeviceTrack {
   std::vector<udal_event_t> free_events;
 };
 
+struct Op;
+
 struct StreamTrack {
+  udal_stream_t stream = nullptr; // the driver's
   DeviceTrack* device = nullptr;
   uint64_t tid = 0;
   uint64_t last_end_ns = 0;
-  uint32_t in_flight = 0;
+  // With device timestamps: a timing event recorded when the stream was made, and the host
+  // time it stands for; every operation's device times are placed relative to it.
+  udal_event_t anchor = nullptr;
+  uint64_t anchor_ns = 0;
+  // Operations in enqueue order, written out in that order as they complete.
+  std::deque<Op*> pending;
 };
 
 // One record of an event, for the flow arrows to the waits on it.
@@ -175,8 +181,14 @@ struct Op {
   std::string args; // JSON members, without the braces
   uint64_t enqueue_ns = 0;
   uint64_t enqueue_tid = 0;
+  // Device times: a timing event before (copies, fills, transfers, launches) and after.
   udal_event_t start_event = nullptr;
   udal_event_t end_event = nullptr;
+  // Host times, when a host function saw the operation complete (no device timestamps) or
+  // is the operation (the application's host function).
+  bool done = false;
+  uint64_t done_start_ns = 0; // 0: not known
+  uint64_t done_end_ns = 0;
   std::shared_ptr<RecordInfo> record; // record: the one made; wait: the one waited on
   udal_host_function_t user_fn = nullptr;
   void* user_data = nullptr;
@@ -196,15 +208,15 @@ public:
   template <typename AppendArgs>
   void emit_call(Entry e, uint64_t start, uint64_t end, udal_result_t r, AppendArgs&& append) noexcept {
     try {
-      std::string line;
-      line.reserve(320);
-      fmt::format_to(std::back_inserter(line),
-                     R"({{"ph":"X","cat":"api","name":"{}","pid":{},"tid":{},"ts":{:.3f},"dur":{:.3f},"args":{{)",
+      thread_local Line line;
+      line.clear();
+      fmt::format_to(line.it(),
+                     FMT_COMPILE(R"({{"ph":"X","cat":"api","name":"{}","pid":{},"tid":{},"ts":{},"dur":{},"args":{{)"),
                      entry_info(e).function, writer_->pid(), writer_->thread_id(),
-                     writer_->ts(start), us(end - start));
+                     writer_->ts(start), Micros{end - start});
       append(line);
-      fmt::format_to(std::back_inserter(line), R"("result":"{}"}}}})", udal_result_name(r));
-      writer_->emit(line);
+      fmt::format_to(line.it(), FMT_COMPILE(R"("result":"{}"}}}})"), udal_result_name(r));
+      writer_->emit(line.view());
     } catch (...) {
       // Out of memory: the event is lost.
     }
@@ -219,8 +231,10 @@ public:
     if (next().device_get_info != nullptr && next().device_get_info(device, &info) == UDAL_SUCCESS) {
       name = info.name;
       track->timing = (info.features & UDAL_DEVICE_FEATURE_TIMESTAMPS) != 0 &&
-                      next().event_create != nullptr && next().event_elapsed_ns != nullptr &&
-                      next().stream_record_event != nullptr;
+                      next().event_create != nullptr && next().event_destroy != nullptr &&
+                      next().event_query != nullptr && next().event_elapsed_ns != nullptr &&
+                      next().stream_record_event != nullptr &&
+                      next().stream_synchronize != nullptr;
     }
     std::string label;
     append_json_escaped(label, fmt::format("{} (driver '{}', {})", name, stack_.driver->name,
@@ -234,30 +248,49 @@ public:
   }
 
   void add_stream(udal_device_t device, udal_stream_t stream) {
-    std::lock_guard lock(mutex_);
-    auto d = devices_.find(device);
-    if (d == devices_.end())
-      return;
+    DeviceTrack* d = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = devices_.find(device);
+      if (it == devices_.end())
+        return;
+      d = it->second.get();
+    }
     auto track = std::make_unique<StreamTrack>();
-    track->device = d->second.get();
+    track->stream = stream;
+    track->device = d;
     track->tid = writer_->next_track_tid();
+    anchor(*track);
     writer_->emit(fmt::format(R"({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":"stream {}"}}}})",
-                              track->device->pid, track->tid, track->tid));
+                              d->pid, track->tid, track->tid));
     writer_->emit(fmt::format(R"({{"ph":"M","name":"thread_sort_index","pid":{},"tid":{},"args":{{"sort_index":{}}}}})",
-                              track->device->pid, track->tid, track->tid));
+                              d->pid, track->tid, track->tid));
+    std::lock_guard lock(mutex_);
     streams_[stream] = std::move(track);
   }
 
+  // After the driver destroyed |stream| (its work has completed): the rest of its
+  // operations are written, and its track goes.
   void remove_stream(udal_stream_t stream) {
-    std::lock_guard lock(mutex_);
-    auto it = streams_.find(stream);
-    if (it == streams_.end())
-      return;
-    // A driver that returned before the host functions of the stream's work ran: keep the
-    // track for them.
-    if (it->second->in_flight > 0)
-      retired_streams_.push_back(std::move(it->second));
-    streams_.erase(it);
+    std::unique_ptr<StreamTrack> track;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = streams_.find(stream);
+      if (it == streams_.end())
+        return;
+      drain_locked(*it->second);
+      if (!it->second->pending.empty()) {
+        // A driver that returned before the stream's host functions ran: keep the track for
+        // them.
+        retired_streams_.push_back(std::move(it->second));
+        streams_.erase(it);
+        return;
+      }
+      track = std::move(it->second);
+      streams_.erase(it);
+    }
+    if (track->anchor != nullptr)
+      (void)next().event_destroy(track->anchor);
   }
 
   void set_kernel_name(udal_kernel_t kernel, const char* name) {
@@ -310,53 +343,28 @@ public:
     op->enqueue_ns = now;
     op->enqueue_tid = tid;
     Op* raw = op.get();
+    raw->track->pending.push_back(raw);
     ops_.emplace(raw, std::move(op));
-    ++raw->track->in_flight;
     return raw;
   }
 
-  // Two timing events from the pool of |op|'s device, recording the first before the
-  // operation; false when the device has none.
-  bool time_start(Op& op, udal_stream_t stream) {
+  // Whether |op|'s times come from timing events (its device has timestamps and its stream
+  // an anchor).
+  bool device_timed(const Op& op) const { return op.track->anchor != nullptr; }
+
+  // Records a timing event of the pool on |stream| into |slot|; false when there is none.
+  bool record_timing(Op& op, udal_stream_t stream, udal_event_t& slot) {
     DeviceTrack& device = *op.track->device;
-    udal_event_t pair[2] = {nullptr, nullptr};
-    {
-      std::lock_guard lock(mutex_);
-      if (!device.timing)
-        return false;
-      for (udal_event_t& e : pair) {
-        if (!device.free_events.empty()) {
-          e = device.free_events.back();
-          device.free_events.pop_back();
-        }
-      }
-    }
-    udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
-    desc.flags = UDAL_EVENT_FLAG_TIMING;
-    for (udal_event_t& e : pair) {
-      if (e == nullptr && next().event_create(device.device, &desc, &e) != UDAL_SUCCESS) {
-        e = nullptr;
-        std::lock_guard lock(mutex_);
-        device.timing = false; // the layer falls back to host times for this device
-      }
-    }
-    if (pair[0] == nullptr || pair[1] == nullptr ||
-        next().stream_record_event(stream, pair[0]) != UDAL_SUCCESS) {
-      give_back(device, pair[0]);
-      give_back(device, pair[1]);
+    udal_event_t e = take_event(device);
+    if (e == nullptr)
+      return false;
+    if (next().stream_record_event(stream, e) != UDAL_SUCCESS) {
+      give_back(device, e);
       return false;
     }
-    op.start_event = pair[0];
-    op.end_event = pair[1];
+    std::lock_guard lock(mutex_); // another thread may be writing out the stream's operations
+    slot = e;
     return true;
-  }
-
-  void time_end(Op& op, udal_stream_t stream) {
-    if (op.end_event != nullptr && next().stream_record_event(stream, op.end_event) != UDAL_SUCCESS) {
-      give_back(*op.track->device, op.start_event);
-      give_back(*op.track->device, op.end_event);
-      op.start_event = op.end_event = nullptr;
-    }
   }
 
   // The operation was not enqueued after all.
@@ -364,80 +372,58 @@ public:
     std::lock_guard lock(mutex_);
     give_back_locked(*op->track->device, op->start_event);
     give_back_locked(*op->track->device, op->end_event);
-    --op->track->in_flight;
+    std::deque<Op*>& pending = op->track->pending;
+    pending.erase(std::find(pending.begin(), pending.end(), op));
     ops_.erase(op);
   }
 
-  // |op| has run: from |exact_start| (its host function's own start; 0 when not known) to
-  // |end|, |device_ns| long on the device (-1 when not known).
-  void complete(Op* op, uint64_t exact_start, uint64_t end, int64_t device_ns) noexcept {
+  // A host function saw |op| complete (|start| 0 when it does not know when it began).
+  void host_done(Op* op, uint64_t start, uint64_t end) noexcept {
     try {
       std::lock_guard lock(mutex_);
-      StreamTrack& track = *op->track;
-      int pid = track.device->pid;
-      uint64_t start = std::max(exact_start != 0 ? exact_start : op->enqueue_ns, track.last_end_ns);
-      if (exact_start == 0 && device_ns >= 0 && end >= static_cast<uint64_t>(device_ns))
-        start = std::max(start, end - static_cast<uint64_t>(device_ns));
-      start = std::min(start, end);
-      track.last_end_ns = end;
-      uint64_t middle = start + (end - start) / 2;
-
-      std::string line;
-      auto o = std::back_inserter(line);
-      fmt::format_to(o,
-                     R"({{"ph":"X","cat":"device","name":"{}","pid":{},"tid":{},"ts":{:.3f},"dur":{:.3f},"args":{{)",
-                     op->name, pid, track.tid, writer_->ts(start), us(end - start));
-      if (!op->args.empty())
-        fmt::format_to(o, "{},", op->args);
-      if (device_ns >= 0)
-        fmt::format_to(o, R"("device_ns":{},"clock":"device timestamps"}}}})", device_ns);
-      else
-        fmt::format_to(o, R"("clock":"{}"}}}})",
-                       op->kind == OpKind::host_function ? "host function" : "host completion");
-      writer_->emit(line);
-      flow("enqueue", writer_->pid(), op->enqueue_tid, op->enqueue_ns, pid, track.tid, middle);
-
-      if (op->kind == OpKind::record && op->record) {
-        RecordInfo& r = *op->record;
-        r.done = true;
-        r.pid = pid;
-        r.tid = track.tid;
-        r.ts_ns = middle;
-        for (const RecordInfo::Waiter& w : r.waiters)
-          flow("record to wait", r.pid, r.tid, r.ts_ns, w.pid, w.tid, w.ts_ns);
-        r.waiters.clear();
-      } else if (op->kind == OpKind::wait && op->record) {
-        add_waiter_locked(*op->record, pid, track.tid, middle);
-      }
-      give_back_locked(*track.device, op->start_event);
-      give_back_locked(*track.device, op->end_event);
-      --track.in_flight;
-      ops_.erase(op);
+      op->done = true;
+      op->done_start_ns = start;
+      op->done_end_ns = end;
+      drain_locked(*op->track);
     } catch (...) {
-      // Out of memory while writing: the operation's events are lost.
     }
   }
 
-  // A wait at (pid, tid, ts) returned after |record|: the arrow now, or when it has run.
+  // Writes the operations that have completed, of every stream.
+  void poll() noexcept {
+    try {
+      std::lock_guard lock(mutex_);
+      for (auto& [handle, track] : streams_)
+        drain_locked(*track);
+    } catch (...) {
+    }
+  }
+
+  void poll(udal_stream_t stream) noexcept {
+    try {
+      std::lock_guard lock(mutex_);
+      auto it = streams_.find(stream);
+      if (it != streams_.end())
+        drain_locked(*it->second);
+    } catch (...) {
+    }
+  }
+
+  // A wait at (pid, tid, ts) returned after |record|: the arrow now, or when it is written.
   void waited(RecordInfo& record, int pid, uint64_t tid, uint64_t ts_ns) {
     std::lock_guard lock(mutex_);
     add_waiter_locked(record, pid, tid, ts_ns);
   }
 
-  bool closing() {
-    std::lock_guard lock(mutex_);
-    return closing_;
-  }
-
   // Before the driver is destroyed: lets traced work finish while the driver still answers,
-  // then hands back the timing events.
+  // writes it, then hands back the timing events.
   void close() {
     std::vector<udal_stream_t> busy;
     {
       std::lock_guard lock(mutex_);
       for (const auto& [stream, track] : streams_) {
-        if (track->in_flight > 0)
-          busy.push_back(static_cast<udal_stream_t>(const_cast<void*>(stream)));
+        if (!track->pending.empty())
+          busy.push_back(track->stream);
       }
     }
     for (udal_stream_t s : busy)
@@ -445,6 +431,13 @@ public:
     std::vector<udal_event_t> events;
     {
       std::lock_guard lock(mutex_);
+      for (auto& [stream, track] : streams_) {
+        drain_locked(*track);
+        if (track->anchor != nullptr && track->pending.empty()) {
+          events.push_back(track->anchor);
+          track->anchor = nullptr;
+        }
+      }
       closing_ = true;
       for (auto& [handle, device] : devices_) {
         events.insert(events.end(), device->free_events.begin(), device->free_events.end());
@@ -461,22 +454,146 @@ public:
     for (size_t i = 0; i < ops_.size(); ++i)
       writer_->count_dropped_operation();
     ops_.clear();
+    for (auto& [stream, track] : streams_)
+      track->pending.clear();
+    for (auto& track : retired_streams_)
+      track->pending.clear();
     writer_->flush();
   }
 
 private:
+  // With device timestamps: a timing event recorded on the new, idle stream and waited
+  // for; the host time halfway between the record and the end of the wait stands for it.
+  void anchor(StreamTrack& track) {
+    DeviceTrack& device = *track.device;
+    if (!device.timing)
+      return;
+    udal_event_t e = take_event(device);
+    if (e == nullptr)
+      return;
+    uint64_t before = TraceWriter::now_ns();
+    if (next().stream_record_event(track.stream, e) != UDAL_SUCCESS ||
+        next().stream_synchronize(track.stream, kTeardownWaitNs) != UDAL_SUCCESS) {
+      (void)next().event_destroy(e);
+      return;
+    }
+    uint64_t after = TraceWriter::now_ns();
+    track.anchor = e;
+    track.anchor_ns = before + (after - before) / 2;
+  }
+
+  udal_event_t take_event(DeviceTrack& device) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!device.timing || closing_)
+        return nullptr;
+      if (!device.free_events.empty()) {
+        udal_event_t e = device.free_events.back();
+        device.free_events.pop_back();
+        return e;
+      }
+    }
+    udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+    desc.flags = UDAL_EVENT_FLAG_TIMING;
+    udal_event_t e = nullptr;
+    if (next().event_create(device.device, &desc, &e) != UDAL_SUCCESS) {
+      std::lock_guard lock(mutex_);
+      device.timing = false; // the layer falls back to host times for this device
+      return nullptr;
+    }
+    return e;
+  }
+
   void give_back(DeviceTrack& device, udal_event_t e) {
     std::lock_guard lock(mutex_);
     give_back_locked(device, e);
   }
   void give_back_locked(DeviceTrack& device, udal_event_t e) {
-    if (e == nullptr)
-      return;
-    if (closing_) {
-      // Destroyed with the driver.
-      return;
-    }
+    if (e == nullptr || closing_)
+      return; // while closing, what is still in use is destroyed with the driver
     device.free_events.push_back(e);
+  }
+
+  // The host time of a timing event of |track|'s stream that has completed.
+  bool device_time(StreamTrack& track, udal_event_t e, uint64_t& out_ns) {
+    uint64_t since = 0;
+    if (next().event_elapsed_ns(track.anchor, e, &since) != UDAL_SUCCESS)
+      return false;
+    out_ns = track.anchor_ns + since;
+    return true;
+  }
+
+  // Writes |track|'s operations that have completed, in order, up to the first that has not.
+  void drain_locked(StreamTrack& track) {
+    while (!track.pending.empty()) {
+      Op* op = track.pending.front();
+      uint64_t start = 0, end = 0;
+      int64_t device_ns = -1;
+      if (op->done) {
+        start = op->done_start_ns;
+        end = op->done_end_ns;
+      } else if (op->end_event != nullptr && track.anchor != nullptr && !closing_) {
+        if (next().event_query(op->end_event) != UDAL_SUCCESS)
+          return;
+        if (!device_time(track, op->end_event, end))
+          end = TraceWriter::now_ns();
+        if (op->start_event != nullptr && device_time(track, op->start_event, start))
+          device_ns = static_cast<int64_t>(end >= start ? end - start : 0);
+        else
+          start = 0;
+      } else {
+        return; // its host function has not run yet
+      }
+      track.pending.pop_front();
+      write_locked(op, start, end, device_ns);
+    }
+  }
+
+  // |op| ran until |end|, from |start| (0 when not known: then from when its stream was
+  // free for it).
+  void write_locked(Op* op, uint64_t start, uint64_t end, int64_t device_ns) {
+    StreamTrack& track = *op->track;
+    int pid = track.device->pid;
+    uint64_t earliest = std::max(op->enqueue_ns, track.last_end_ns);
+    start = std::max(start, earliest);
+    end = std::max(end, start);
+    track.last_end_ns = end;
+    uint64_t middle = start + (end - start) / 2;
+
+    Line line;
+    auto o = line.it();
+    fmt::format_to(o,
+                   FMT_COMPILE(R"({{"ph":"X","cat":"device","name":"{}","pid":{},"tid":{},"ts":{},"dur":{},"args":{{)"),
+                   op->name, pid, track.tid, writer_->ts(start), Micros{end - start});
+    if (!op->args.empty()) {
+      line += op->args;
+      line += ',';
+    }
+    const char* clock = op->kind == OpKind::host_function ? "host function"
+                        : track.anchor != nullptr && op->end_event != nullptr
+                            ? "device timestamps"
+                            : "host completion";
+    if (device_ns >= 0)
+      fmt::format_to(o, FMT_COMPILE(R"("device_ns":{},)"), device_ns);
+    fmt::format_to(o, FMT_COMPILE(R"("clock":"{}"}}}})"), clock);
+    writer_->emit(line.view());
+    flow("enqueue", writer_->pid(), op->enqueue_tid, op->enqueue_ns, pid, track.tid, middle);
+
+    if (op->kind == OpKind::record && op->record) {
+      RecordInfo& r = *op->record;
+      r.done = true;
+      r.pid = pid;
+      r.tid = track.tid;
+      r.ts_ns = middle;
+      for (const RecordInfo::Waiter& w : r.waiters)
+        flow("record to wait", r.pid, r.tid, r.ts_ns, w.pid, w.tid, w.ts_ns);
+      r.waiters.clear();
+    } else if (op->kind == OpKind::wait && op->record) {
+      add_waiter_locked(*op->record, pid, track.tid, middle);
+    }
+    give_back_locked(*track.device, op->start_event);
+    give_back_locked(*track.device, op->end_event);
+    ops_.erase(op);
   }
 
   void add_waiter_locked(RecordInfo& record, int pid, uint64_t tid, uint64_t ts_ns) {
@@ -490,10 +607,16 @@ private:
   void flow(const char* name, int from_pid, uint64_t from_tid, uint64_t from_ns, int to_pid,
             uint64_t to_tid, uint64_t to_ns) {
     uint64_t id = writer_->next_flow_id();
-    writer_->emit(fmt::format(R"({{"ph":"s","id":{},"cat":"flow","name":"{}","pid":{},"tid":{},"ts":{:.3f}}})",
-                              id, name, from_pid, from_tid, writer_->ts(from_ns)));
-    writer_->emit(fmt::format(R"({{"ph":"f","bp":"e","id":{},"cat":"flow","name":"{}","pid":{},"tid":{},"ts":{:.3f}}})",
-                              id, name, to_pid, to_tid, writer_->ts(to_ns)));
+    Line line;
+    fmt::format_to(line.it(),
+                   FMT_COMPILE(R"({{"ph":"s","id":{},"cat":"flow","name":"{}","pid":{},"tid":{},"ts":{}}})"),
+                   id, name, from_pid, from_tid, writer_->ts(from_ns));
+    writer_->emit(line.view());
+    line.clear();
+    fmt::format_to(line.it(),
+                   FMT_COMPILE(R"({{"ph":"f","bp":"e","id":{},"cat":"flow","name":"{}","pid":{},"tid":{},"ts":{}}})"),
+                   id, name, to_pid, to_tid, writer_->ts(to_ns));
+    writer_->emit(line.view());
   }
 
   Stack& stack_;
@@ -526,7 +649,7 @@ udal_result_t traced_call(std::index_sequence<I...>, Args... args) noexcept {
   udal_result_t r = (stack.trace_calls_next.*Member)(args...);
   r = pass_result<Member>(stack, stack.trace_calls_next, r);
   uint64_t end = TraceWriter::now_ns();
-  t.emit_call(E, start, end, r, [&](std::string& out) {
+  t.emit_call(E, start, end, r, [&](Line& out) {
     const std::vector<std::string>& names = parameter_names(E);
     auto one = [&](size_t i, auto value) {
       out += '"';
@@ -537,8 +660,10 @@ udal_result_t traced_call(std::index_sequence<I...>, Args... args) noexcept {
     };
     (one(I, args), ...);
   });
-  if constexpr (blocks(E))
+  if constexpr (blocks(E)) {
+    t.poll();
     t.writer().flush();
+  }
   return r;
 }
 
@@ -555,26 +680,18 @@ template <Entry E, auto Member, typename... Args> struct Traced<E, Member, udal_
 
 void op_done(void* user_data) noexcept {
   Op* op = static_cast<Op*>(user_data);
-  uint64_t end = TraceWriter::now_ns();
-  TraceState& t = *op->trace;
-  int64_t device_ns = -1;
-  if (op->start_event != nullptr && !t.closing()) {
-    uint64_t ns = 0;
-    if (t.next().event_elapsed_ns(op->start_event, op->end_event, &ns) == UDAL_SUCCESS)
-      device_ns = static_cast<int64_t>(ns);
-  }
-  t.complete(op, 0, end, device_ns);
+  op->trace->host_done(op, 0, TraceWriter::now_ns());
 }
 
 void host_function_trampoline(void* user_data) noexcept {
   Op* op = static_cast<Op*>(user_data);
   uint64_t start = TraceWriter::now_ns();
   op->user_fn(op->user_data);
-  uint64_t end = TraceWriter::now_ns();
-  op->trace->complete(op, start, end, -1);
+  op->trace->host_done(op, start, TraceWriter::now_ns());
 }
 
-// Traces one operation: begin, (timing events around it), |enqueue|, a host function after.
+// Traces one operation: begin; on a stream with device timestamps, timing events around it
+// (|timed|: before it too), else a host function after it that notes when it completed.
 template <auto Member, typename Enqueue>
 udal_result_t instrument(Stack& stack, udal_stream_t stream, OpKind kind, bool timed,
                          std::string name, std::string args, Enqueue&& enqueue,
@@ -587,22 +704,26 @@ udal_result_t instrument(Stack& stack, udal_stream_t stream, OpKind kind, bool t
   } catch (...) {
     op = nullptr;
   }
-  if (op == nullptr || next.stream_enqueue_host_function == nullptr)
+  if (op == nullptr)
     return pass_result<Member>(stack, next, enqueue());
   op->record = std::move(record);
-  if (timed)
-    t.time_start(*op, stream);
+  bool device_timed = t.device_timed(*op);
+  if (device_timed && timed)
+    t.record_timing(*op, stream, op->start_event);
   udal_result_t r = pass_result<Member>(stack, next, enqueue());
   if (r != UDAL_SUCCESS) {
     t.abandon(op);
     return r;
   }
-  if (timed)
-    t.time_end(*op, stream);
-  if (next.stream_enqueue_host_function(stream, op_done, op) != UDAL_SUCCESS) {
-    t.writer().count_dropped_operation();
-    t.abandon(op);
+  if (!(device_timed && t.record_timing(*op, stream, op->end_event))) {
+    if (next.stream_enqueue_host_function == nullptr ||
+        next.stream_enqueue_host_function(stream, op_done, op) != UDAL_SUCCESS) {
+      t.writer().count_dropped_operation();
+      t.abandon(op);
+      return r;
+    }
   }
+  t.poll(stream); // what earlier work of the stream has completed meanwhile
   return r;
 }
 
@@ -733,10 +854,11 @@ udal_result_t ops_launch(udal_stream_t stream, udal_kernel_t kernel,
     std::string escaped;
     append_json_escaped(escaped, kernel_name);
     name = "launch " + escaped;
-    std::string shape;
+    Line shape;
     append_launch(shape, *desc, false);
     // The shape's members, inline: {"group_count":…} without its braces.
-    args = shape.substr(1, shape.size() - 2) + fmt::format(R"(,"arg_count":{})", desc->arg_count);
+    std::string_view members = shape.view().substr(1, shape.view().size() - 2);
+    args = std::string(members) + fmt::format(R"(,"arg_count":{})", desc->arg_count);
   } catch (...) {
   }
   return instrument<&udal_driver_table_t::stream_launch>(

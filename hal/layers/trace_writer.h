@@ -10,6 +10,8 @@
 
 #include "log.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -19,6 +21,12 @@
 #include <unordered_set>
 
 namespace udal::hal::layers {
+
+// A time or duration in nanoseconds, written as microseconds with three decimals (the
+// trace-event format's unit), without floating point.
+struct Micros {
+  uint64_t ns;
+};
 
 class TraceWriter {
 public:
@@ -40,9 +48,7 @@ public:
 
   // CLOCK_MONOTONIC in nanoseconds; the trace's "ts" is microseconds since the trace began.
   static uint64_t now_ns() noexcept;
-  double ts(uint64_t ns) const noexcept {
-    return ns >= epoch_ns_ ? static_cast<double>(ns - epoch_ns_) / 1000.0 : 0.0;
-  }
+  Micros ts(uint64_t ns) const noexcept { return Micros{ns >= epoch_ns_ ? ns - epoch_ns_ : 0}; }
 
   int pid() const noexcept { return pid_; }
   // A fresh id for a pair of flow events.
@@ -90,7 +96,64 @@ private:
   friend struct Private;
 };
 
-// Appends |text| to |out| as the inside of a JSON string.
-void append_json_escaped(std::string& out, std::string_view text);
+// One event being written: a growable buffer fmt writes into directly.
+class Line {
+public:
+  void clear() { buffer_.clear(); }
+  Line& operator+=(std::string_view s) {
+    buffer_.append(s.data(), s.data() + s.size());
+    return *this;
+  }
+  Line& operator+=(char c) {
+    buffer_.push_back(c);
+    return *this;
+  }
+  fmt::appender it() { return fmt::appender(buffer_); }
+  std::string_view view() const { return {buffer_.data(), buffer_.size()}; }
+  std::string str() const { return std::string(view()); }
+
+private:
+  fmt::memory_buffer buffer_;
+};
+
+// Appends |text| to |out| (a std::string or a Line) as the inside of a JSON string.
+template <typename Out> void append_json_escaped(Out& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    default:
+      if (c < 0x20) {
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      } else {
+        out += ch;
+      }
+    }
+  }
+}
 
 } // namespace udal::hal::layers
+
+template <> struct fmt::formatter<udal::hal::layers::Micros> {
+  constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+  template <typename Context> auto format(udal::hal::layers::Micros m, Context& ctx) const {
+    return fmt::format_to(ctx.out(), "{}.{:03}", m.ns / 1000, m.ns % 1000);
+  }
+};

@@ -444,6 +444,9 @@ std::string destroyed_text(const State& v, const Object& o) {
 Object* State::check_handle(Call& call, const void* handle, Kind want, uint32_t index,
                             int64_t element) {
   Object* o = as_object(handle);
+  if (o->magic == kObjectMagic && o->kind == want && o->owner == this &&
+      o->life.load(std::memory_order_acquire) == Life::live) [[likely]]
+    return o;
   std::string name = element >= 0 ? fmt::format("desc->args[{}].buffer", element)
                                   : parameter_names(call.entry).at(index);
   if (o->magic != kObjectMagic) {
@@ -460,8 +463,6 @@ Object* State::check_handle(Call& call, const void* handle, Kind want, uint32_t 
     return nullptr;
   }
   Life life = o->life.load(std::memory_order_acquire);
-  if (life == Life::live && o->owner == this) [[likely]]
-    return o;
   std::lock_guard lock(mutex_);
   if (life == Life::destroyed) {
     bool again = is_destroy(call.entry) && index == 0 && element < 0;

@@ -103,11 +103,8 @@ Instance::~Instance() {
 
 namespace {
 
-constexpr udal_instance_flags_t kKnownInstanceFlags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT
-#ifdef UDAL_INSTANCE_FLAG_VALIDATION
-                                                      | UDAL_INSTANCE_FLAG_VALIDATION
-#endif
-    ;
+constexpr udal_instance_flags_t kKnownInstanceFlags =
+    UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT | UDAL_INSTANCE_FLAG_VALIDATION;
 
 // The first glob of |patterns| (comma-separated) that matches |name|, or "" for none.
 std::string matching_glob(const std::string& patterns, const std::string& name) {

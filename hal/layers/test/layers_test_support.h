@@ -87,6 +87,22 @@ private:
   std::string path_;
 };
 
+// Objects a test leaks on purpose (to see them reported) are the fake driver's; LeakSanitizer
+// is told so.
+#if defined(__SANITIZE_ADDRESS__)
+} // namespace layers_test
+#include <sanitizer/lsan_interface.h>
+namespace layers_test {
+struct LeaksOnPurpose {
+  LeaksOnPurpose() { __lsan_disable(); }
+  ~LeaksOnPurpose() { __lsan_enable(); }
+  LeaksOnPurpose(const LeaksOnPurpose&) = delete;
+  LeaksOnPurpose& operator=(const LeaksOnPurpose&) = delete;
+};
+#else
+struct LeaksOnPurpose {};
+#endif
+
 inline bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }

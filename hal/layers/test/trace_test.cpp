@@ -290,8 +290,10 @@ TEST_F(TraceTest, AKnownProgramHasExactlyItsCallsAndOperations) {
   const Slice& launched = t.ops.at(*first)[4];
   EXPECT_EQ(launched.args["group_count"], json({3, 1, 1}));
   EXPECT_EQ(launched.args["group_size"], json({8, 1, 1}));
-  // The fake device has timestamps (its elapsed time is always 42 ns).
-  EXPECT_EQ(launched.args["device_ns"], 42);
+  // The fake device has timestamps (every elapsed time it gives is 42 ns, so every event
+  // is at the same device time and the launch lasts 0 ns on the device).
+  EXPECT_EQ(launched.args["clock"], "device timestamps");
+  EXPECT_EQ(launched.args["device_ns"], 0);
   expect_operations_well_placed(t);
 
   bool record_to_wait = false;
@@ -545,6 +547,62 @@ TEST_F(TraceTest, ThreadsTraceAtOnce) {
   Trace t(parsed);
   EXPECT_EQ(t.ops.size(), 4u);
   expect_operations_well_placed(t);
+}
+
+} // namespace
+
+namespace {
+
+// fork(): in the child, objects of the parent's instance answer DEVICE_LOST through the
+// layers too (libudal stubs the layered table), releasing that instance frees the layers
+// without calling the driver or writing to the parent's trace, and the parent goes on.
+TEST_F(TraceTest, AForkChildGetsDeviceLostAndLeavesTheParentsTraceAlone) {
+  {
+    LayerEnvironment env;
+    env.set("UDAL_TRACE", path());
+    env.set("UDAL_VALIDATION", "1");
+    udal_test::Instance instance({LAYERS_CPU_DRIVER});
+    udal_device_t device = instance.device(0);
+    udal_stream_t stream = make_stream(device);
+    udal_buffer_t buffer = make_buffer(device, 64);
+    uint32_t pattern = 1;
+    ASSERT_EQ(udal_stream_fill_buffer(stream, buffer, 0, 64, &pattern, 4), UDAL_SUCCESS);
+    ASSERT_EQ(udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE), UDAL_SUCCESS);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      int code = 0;
+      if (udal_stream_fill_buffer(stream, buffer, 0, 64, &pattern, 4) != UDAL_ERROR_DEVICE_LOST)
+        code = 1;
+      else if (udal_stream_synchronize(stream, 0) != UDAL_ERROR_DEVICE_LOST)
+        code = 2;
+      else if (udal_instance_release(instance.get()) != UDAL_SUCCESS)
+        code = 3;
+      _exit(code);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    ASSERT_EQ(udal_stream_fill_buffer(stream, buffer, 0, 64, &pattern, 4), UDAL_SUCCESS);
+    ASSERT_EQ(udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE), UDAL_SUCCESS);
+    ASSERT_EQ(udal_buffer_destroy(buffer), UDAL_SUCCESS);
+    ASSERT_EQ(udal_stream_destroy(stream), UDAL_SUCCESS);
+  }
+  std::string text = read_file(path());
+  json parsed = parse_trace(text, true);
+  expect_trace_event_format(parsed);
+  Trace t(parsed);
+  EXPECT_EQ(t.call_names(), (std::vector<std::string>{
+                                "udal_stream_create", "udal_buffer_create", "udal_stream_fill_buffer",
+                                "udal_stream_synchronize", "udal_stream_fill_buffer",
+                                "udal_stream_synchronize", "udal_buffer_destroy",
+                                "udal_stream_destroy"}))
+      << "only the parent's calls, once each";
+  size_t ends = 0;
+  for (const json& e : parsed)
+    ends += e["name"] == "udal trace end";
+  EXPECT_EQ(ends, 1u);
 }
 
 } // namespace
