@@ -181,6 +181,15 @@ ServerProcess::~ServerProcess() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  // Under a sanitizer build the server is instrumented too: its reports fail the test.
+  const std::string text = log();
+  for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                             "WARNING: ThreadSanitizer"}) {
+    if (text.find(report) != std::string::npos) {
+      ADD_FAILURE() << "udal-server reported \"" << report << "\":\n" << text;
+      break;
+    }
+  }
 }
 
 std::string ServerProcess::address() const { return fmt::format("{}:{}", options_.host, port_); }
