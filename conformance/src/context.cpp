@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <memory>
 
 namespace cts {
 
@@ -220,20 +221,28 @@ const DeviceParam* DeviceTest::OtherDevice() const {
 
 std::vector<uint8_t> DeviceTest::ReadBack(udal_stream_t stream, udal_buffer_t buffer,
                                           uint64_t offset, uint64_t size) {
-  std::vector<uint8_t> bytes(size, 0xcd);
-  EXPECT_OK(udal_stream_read_buffer(stream, buffer, offset, bytes.data(), size));
+  // The read writes the host memory when it runs. If it has not run when this returns (a
+  // synchronize that returned early, or work that outlasted the wait), the memory is left to
+  // it rather than freed: a failed test, never a write into freed memory.
+  auto host = std::make_unique<std::vector<uint8_t>>(size, 0xcd);
+  EXPECT_OK(udal_stream_read_buffer(stream, buffer, offset, host->data(), size));
   Event done;
   EXPECT_OK(udal_event_create(device(), nullptr, done.out()));
   if (done) {
     EXPECT_OK(udal_stream_record_event(stream, done.get()));
   }
   EXPECT_OK(udal_stream_synchronize(stream, kWaitNs));
-  // The read writes |bytes| when it runs: a synchronize that returned early must cost a
-  // failed test, not a write into freed memory, so the read's own completion is awaited too.
-  if (done) {
-    EXPECT_OK(udal_event_wait(done.get(), kWaitNs));
+  udal_result_t completed = done ? udal_event_wait(done.get(), kWaitNs) : UDAL_ERROR_INVALID_HANDLE;
+  EXPECT_OK(completed) << "the read's own completion";
+  if (completed != UDAL_SUCCESS) {
+    std::vector<uint8_t> copy = *host;
+    static std::mutex mutex;
+    static std::vector<std::unique_ptr<std::vector<uint8_t>>> left_to_the_driver;
+    std::lock_guard lock(mutex);
+    left_to_the_driver.push_back(std::move(host));
+    return copy;
   }
-  return bytes;
+  return std::move(*host);
 }
 
 void DeviceTest::Upload(udal_stream_t stream, udal_buffer_t buffer, uint64_t offset,

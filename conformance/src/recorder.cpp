@@ -10,6 +10,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -29,11 +30,31 @@ namespace {
 char running_test_name[1024];
 }  // namespace
 
+namespace {
+std::atomic<Recorder*> watching{nullptr};
+}  // namespace
+
 Recorder::Recorder(const std::string& log_path) {
   if (!log_path.empty()) log_.open(log_path);
 }
 
-Recorder::~Recorder() { StopWatchdog(); }
+Recorder::~Recorder() {
+  StopWatchdog();
+  Recorder* self = this;
+  watching.compare_exchange_strong(self, nullptr);
+}
+
+void Recorder::AllowTestSeconds(double seconds) {
+  std::lock_guard lock(mutex_);
+  test_limit_s_ = std::max(test_limit_s_, seconds);
+}
+
+double AllowTestSeconds(double seconds) {
+  Recorder* recorder = watching.load();
+  if (recorder == nullptr) return seconds;
+  recorder->AllowTestSeconds(seconds);
+  return seconds;
+}
 
 void Recorder::LogLocked(const std::string& line) {
   if (!log_.is_open()) return;
@@ -54,6 +75,7 @@ void Recorder::OnTestStart(const testing::TestInfo& test) {
   current_.full_name = current_.suite + "." + current_.name;
   current_.device = test.value_param() != nullptr ? current_.name.substr(current_.name.rfind('/') + 1) : "";
   current_start_ = std::chrono::steady_clock::now();
+  test_limit_s_ = timeout_s_;
   running_test_ = true;
   std::snprintf(running_test_name, sizeof running_test_name, "%s", current_.full_name.c_str());
   LogLocked("[ RUN      ] " + current_.full_name);
@@ -108,7 +130,9 @@ std::vector<TestResult> Recorder::Results() const {
 void Recorder::StartWatchdog(double timeout_s,
                              std::function<void(const std::vector<TestResult>&)> on_timeout) {
   timeout_s_ = timeout_s;
+  test_limit_s_ = timeout_s;
   on_timeout_ = std::move(on_timeout);
+  watching = this;
   watchdog_ = std::thread([this] { WatchdogLoop(); });
 }
 
@@ -211,15 +235,15 @@ void Recorder::AbandonLocked(const std::string& why, std::chrono::steady_clock::
 
 void Recorder::WatchdogLoop() {
   std::unique_lock lock(mutex_);
-  auto limit = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(timeout_s_));
   while (!stop_) {
     wake_.wait_for(lock, std::chrono::milliseconds(100));
     if (stop_ || !running_test_) continue;
+    auto limit = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(test_limit_s_));
     auto now = std::chrono::steady_clock::now();
     if (now - current_start_ < limit) continue;
 
-    AbandonLocked(fmt::format("timed out after {} s", timeout_s_), now);
+    AbandonLocked(fmt::format("timed out after {} s", test_limit_s_), now);
     // Threads of the driver may still run the hung work: exiting without running static
     // destructors or the instance's teardown is the only end that cannot hang.
     _exit(2);

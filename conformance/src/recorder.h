@@ -49,6 +49,9 @@ class Recorder : public testing::EmptyTestEventListener {
   void StartWatchdog(double timeout_s,
                      std::function<void(const std::vector<TestResult>&)> on_timeout);
   void StopWatchdog();
+  // Lets the running test take up to |seconds| (never less than the run's limit); the next
+  // test has the run's limit again.
+  void AllowTestSeconds(double seconds);
 
   // On a fatal signal in a test, records it as failed ("crashed with signal N"), writes
   // the partial report through the watchdog's callback, and lets the signal end the
@@ -70,9 +73,15 @@ class Recorder : public testing::EmptyTestEventListener {
   TestResult current_;
   std::chrono::steady_clock::time_point current_start_;
   double timeout_s_ = 0;
+  double test_limit_s_ = 0;  // the running test's limit: timeout_s_ unless it asked for more
   std::function<void(const std::vector<TestResult>&)> on_timeout_;
   bool stop_ = false;
   std::thread watchdog_;
 };
+
+// The running test may take up to |seconds| (for work that is slow on software devices,
+// such as a grid of 2^32 items); the limit of the run applies again from the next test.
+// Returns the limit now in force (the run's when no recorder watches).
+double AllowTestSeconds(double seconds);
 
 }  // namespace cts

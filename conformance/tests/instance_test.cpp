@@ -2,6 +2,9 @@
 // the failure paths of the instance functions.
 #include "cts.h"
 
+#include <atomic>
+#include <chrono>
+#include <cstring>
 #include <thread>
 
 namespace cts {
@@ -152,6 +155,42 @@ TEST_P(InstanceTest, LastErrorMessageIsPerThread) {
   std::thread([&] { other_thread = udal_last_error_message(); }).join();
   EXPECT_EQ("", other_thread) << "a thread with no failed call has an empty message";
   EXPECT_STRNE("", udal_last_error_message());
+}
+
+// udal_instance_release with work in flight on a stream that was never destroyed: the
+// driver waits for it before it is unloaded, so no driver code runs after (udal.h).
+TEST_P(InstanceTest, ReleaseWaitsForWorkInFlight) {
+  Instance instance;
+  ASSERT_OK(CreateInstanceLikeContext(instance.out()));
+  uint32_t count = 0;
+  ASSERT_OK(udal_instance_get_device_count(instance.get(), &count));
+  udal_device_t same = nullptr;
+  for (uint32_t k = 0; k < count && same == nullptr; ++k) {
+    udal_device_t candidate = nullptr;
+    ASSERT_OK(udal_instance_get_device(instance.get(), k, &candidate));
+    udal_device_info_t candidate_info = UDAL_DEVICE_INFO_INIT;
+    ASSERT_OK(udal_device_get_info(candidate, &candidate_info));
+    if (std::memcmp(candidate_info.uuid, info().uuid, UDAL_UUID_SIZE) == 0) same = candidate;
+  }
+  ASSERT_NE(nullptr, same) << "a second instance does not list this device";
+  udal_stream_t stream = nullptr;  // never destroyed: the release must drain it
+  ASSERT_OK(udal_stream_create(same, nullptr, &stream));
+  struct Work {
+    std::atomic<int> ran{0};
+  };
+  static Work work;  // outlives the instance whatever the driver does
+  work.ran = 0;
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_OK(udal_stream_enqueue_host_function(
+        stream,
+        [](void* user_data) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(30));
+          ++static_cast<Work*>(user_data)->ran;
+        },
+        &work));
+  }
+  ASSERT_OK(udal_instance_release(instance.release()));
+  EXPECT_EQ(3, work.ran.load()) << "udal_instance_release returned before the work in flight ran";
 }
 
 }  // namespace
