@@ -58,7 +58,7 @@ void defer_release(DeviceState& device, OwnedMemory memory, udal_buffer_kind_t k
     for (Stream* stream : device.streams.snapshot()) {
       ClEvent last = stream->last_work();
       if (last && event_status(last.get()) > 0) {
-        clFlush(stream->queue.get());
+        clFlush(stream->current_queue().get());
         pending.push_back(std::move(last));
       }
     }
@@ -76,7 +76,7 @@ void defer_release(DeviceState& device, OwnedMemory memory, udal_buffer_kind_t k
   } catch (...) {
     // Out of host memory: nothing can be tracked; wait for all work, then give it back.
     try {
-      for (Stream* stream : device.streams.snapshot()) clFinish(stream->queue.get());
+      for (Stream* stream : device.streams.snapshot()) clFinish(stream->current_queue().get());
     } catch (...) {
     }
     device.release_memory(kind, bytes);

@@ -1,5 +1,5 @@
-// Streams: in-order command queues (with profiling where the device has it, so TIMING
-// events can read their markers' timestamps), records, waits and host functions.
+// Streams: in-order command queues (a profiling one from a stream's first TIMING record, so
+// TIMING events can read their markers' timestamps), records, waits and host functions.
 #include "stream.h"
 
 #include "event.h"
@@ -54,6 +54,38 @@ void HostFunctionWorker::run() noexcept {
 // Streams
 // ==========================================================================================
 
+namespace {
+
+ClQueue make_queue(const DeviceState& state, bool profiling, cl_int* error) {
+  const cl_command_queue_properties properties = profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
+  if (state.caps.version >= 20) {
+    const cl_queue_properties list[] = {CL_QUEUE_PROPERTIES, properties, 0};
+    return ClQueue(clCreateCommandQueueWithProperties(state.context.get(), state.id,
+                                                      profiling ? list : nullptr, error));
+  }
+  return ClQueue(clCreateCommandQueue(state.context.get(), state.id, properties, error));
+}
+
+// Moves |stream| (its lock held) onto a profiling queue whose first command waits for the
+// last one of the old queue, so the stream stays in order.
+cl_int start_profiling(Stream* stream) noexcept {
+  cl_int error = CL_SUCCESS;
+  ClQueue profiled = make_queue(*stream->device->state, true, &error);
+  if (error != CL_SUCCESS) return error;
+  if (stream->last) {
+    cl_event before = stream->last.get();
+    error = clEnqueueBarrierWithWaitList(profiled.get(), 1, &before, stream->next_event());
+    if (error != CL_SUCCESS) return error;
+  }
+  // Releasing the old queue flushes it; OpenCL keeps it until its commands completed.
+  clFlush(stream->queue.get());
+  stream->queue = std::move(profiled);
+  stream->profiling = true;
+  return CL_SUCCESS;
+}
+
+}  // namespace
+
 ClEvent stream_marker(Stream* stream, cl_int* error) noexcept {
   std::lock_guard lock(stream->mutex);
   *error = clEnqueueMarkerWithWaitList(stream->queue.get(), 0, nullptr, stream->next_event());
@@ -81,23 +113,14 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->flags {:#x} has unknown bits", fn,
                   desc.flags);
     }
-    const cl_command_queue_properties properties =
-        state.caps.profiling ? CL_QUEUE_PROFILING_ENABLE : 0;
     cl_int created = CL_SUCCESS;
-    ClQueue queue;
-    if (state.caps.version >= 20) {
-      const cl_queue_properties list[] = {CL_QUEUE_PROPERTIES, properties, 0};
-      queue = ClQueue(clCreateCommandQueueWithProperties(state.context.get(), state.id,
-                                                         properties != 0 ? list : nullptr,
-                                                         &created));
-    } else {
-      queue = ClQueue(clCreateCommandQueue(state.context.get(), state.id, properties, &created));
-    }
+    ClQueue queue = make_queue(state, false, &created);
     if (created != CL_SUCCESS) return fail_cl(fn, "creating the command queue", created);
     auto stream = std::make_unique<Stream>();
     stream->dispatch = device->dispatch;
     stream->device = device;
     stream->queue = std::move(queue);
+    stream->profiling = false;
     state.streams.add(stream.get());
     *out_stream = udal::sdk::to_handle<udal_stream_t>(stream.release());
     return UDAL_SUCCESS;
@@ -109,6 +132,7 @@ udal_result_t destroy_stream(Stream* stream) noexcept {
   stream->device->state->streams.remove(stream);
   const cl_int finished = clFinish(stream->queue.get());
   stream->worker.reset();
+  stream->last.reset();
   if (finished != CL_SUCCESS) {
     return fail_cl("udal_stream_destroy", "clFinish", finished);
   }
@@ -125,7 +149,7 @@ udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {
   constexpr const char* fn = "udal_stream_synchronize";
   Stream* stream = to_stream(handle);
   if (timeout_ns == UDAL_TIMEOUT_INFINITE) {
-    const cl_int finished = clFinish(stream->queue.get());
+    const cl_int finished = clFinish(stream->current_queue().get());
     if (finished != CL_SUCCESS) {
       return fail(UDAL_ERROR_DEVICE_LOST, "{}: clFinish failed with {} ({})", fn,
                   cl_error_name(finished), finished);
@@ -158,6 +182,14 @@ udal_result_t stream_record_event(udal_stream_t stream_handle, udal_event_t even
                 "{}: event {} is a HOST_SIGNAL event, which completes at udal_event_signal and "
                 "cannot be recorded",
                 fn, fmt::ptr(event_handle));
+  }
+  if ((event->flags & UDAL_EVENT_FLAG_TIMING) != 0) {
+    std::lock_guard lock(stream->mutex);
+    if (!stream->profiling) {
+      if (const cl_int error = start_profiling(stream); error != CL_SUCCESS) {
+        return fail_cl(fn, "making the stream's profiling command queue", error);
+      }
+    }
   }
   cl_int error = CL_SUCCESS;
   ClEvent marker = stream_marker(stream, &error);

@@ -45,7 +45,10 @@ class HostFunctionWorker {
 struct Stream {
   const udal_driver_table_t* dispatch;
   Device* device;
+  // Replaced (under |mutex|) by a profiling queue at the first record of a TIMING event:
+  // profiling costs every command some time, so only streams that time anything pay it.
   ClQueue queue;
+  bool profiling;
   // Held for every enqueue: operations made of several commands (a fill in pieces, a host
   // function's marker and barrier) stay contiguous, and order is the order of the calls.
   std::mutex mutex;
@@ -75,6 +78,11 @@ struct Stream {
   ClEvent last_work() {
     std::lock_guard lock(mutex);
     return last;
+  }
+  // The queue now (a reference: it may be replaced meanwhile).
+  ClQueue current_queue() {
+    std::lock_guard lock(mutex);
+    return queue;
   }
 };
 UDAL_SDK_DISPATCHABLE(Stream);
