@@ -41,7 +41,18 @@ uint64_t MemoryPool::heap_bytes(uint32_t heap) {
 Block* MemoryPool::new_block(uint32_t type, uint64_t size, bool dedicated, VkResult* error) {
   const uint32_t heap = properties_.memoryTypes[type].heapIndex;
   // Implementations such as lavapipe hand out far more than their heap (it is malloc); the
-  // heap's size, or the budget, is the limit UDAL promises.
+  // heap's size, or the budget, is the limit UDAL promises. Empty blocks kept for reuse go
+  // first.
+  if (heap_used_[heap] + size > budget_(heap)) {
+    for (auto it = blocks_.begin(); it != blocks_.end();) {
+      if ((*it)->used == 0 && (*it)->heap == heap) {
+        heap_used_[heap] -= (*it)->size;
+        it = blocks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   if (heap_used_[heap] + size > budget_(heap)) {
     *error = VK_ERROR_OUT_OF_DEVICE_MEMORY;
     return nullptr;
@@ -169,8 +180,18 @@ void MemoryPool::release(Block* block, uint64_t offset, uint64_t size) noexcept 
   std::lock_guard lock(mutex_);
   block->used -= size;
   if (block->used == 0) {
-    // An empty block goes back to the device: memory another process may need.
-    drop_block(block);
+    // One empty shared block per memory type is kept, so a program that allocates and frees
+    // does not allocate device memory each time; the others (and dedicated ones) go back to
+    // the device, where another process may need them.
+    const bool keep = !block->dedicated && std::none_of(blocks_.begin(), blocks_.end(), [block](const auto& b) {
+      return b.get() != block && b->used == 0 && !b->dedicated && b->type == block->type;
+    });
+    if (!keep) {
+      drop_block(block);
+      return;
+    }
+    block->free_ranges.clear();
+    block->free_ranges.emplace(0, block->size);
     return;
   }
   auto [it, inserted] = block->free_ranges.emplace(offset, size);
