@@ -462,8 +462,11 @@ public:
   }
 
 private:
-  // With device timestamps: a timing event recorded on the new, idle stream and waited
-  // for; the host time halfway between the record and the end of the wait stands for it.
+  // With device timestamps: a timing event recorded on the new, idle stream and waited for.
+  // Its device time lies between the record and the end of the wait; the end is taken, so
+  // that an operation is never placed before the call that enqueued it (late by at most
+  // that window instead). The record is made twice: the first wakes the stream (a driver
+  // may start its thread then), the second, on a warm and idle stream, gives a short window.
   void anchor(StreamTrack& track) {
     DeviceTrack& device = *track.device;
     if (!device.timing)
@@ -471,15 +474,17 @@ private:
     udal_event_t e = take_event(device);
     if (e == nullptr)
       return;
-    uint64_t before = TraceWriter::now_ns();
-    if (next().stream_record_event(track.stream, e) != UDAL_SUCCESS ||
-        next().stream_synchronize(track.stream, kTeardownWaitNs) != UDAL_SUCCESS) {
-      (void)next().event_destroy(e);
-      return;
+    uint64_t after = 0;
+    for (int round = 0; round < 2; ++round) {
+      if (next().stream_record_event(track.stream, e) != UDAL_SUCCESS ||
+          next().stream_synchronize(track.stream, kTeardownWaitNs) != UDAL_SUCCESS) {
+        (void)next().event_destroy(e);
+        return;
+      }
+      after = TraceWriter::now_ns();
     }
-    uint64_t after = TraceWriter::now_ns();
     track.anchor = e;
-    track.anchor_ns = before + (after - before) / 2;
+    track.anchor_ns = after;
   }
 
   udal_event_t take_event(DeviceTrack& device) {
@@ -535,12 +540,27 @@ private:
       } else if (op->end_event != nullptr && track.anchor != nullptr && !closing_) {
         if (next().event_query(op->end_event) != UDAL_SUCCESS)
           return;
+        uint64_t observed = TraceWriter::now_ns();
         if (!device_time(track, op->end_event, end))
-          end = TraceWriter::now_ns();
-        if (op->start_event != nullptr && device_time(track, op->start_event, start))
+          end = observed;
+        bool timed = op->start_event != nullptr && device_time(track, op->start_event, start);
+        if (timed)
           device_ns = static_cast<int64_t>(end >= start ? end - start : 0);
         else
           start = 0;
+        // The operation ended before the host saw it complete, and before a host function
+        // after it began: where the anchor put it later, the anchor was late (it can only be
+        // late, see anchor()), and moves back by as much for the stream's later operations.
+        uint64_t bound = observed;
+        if (track.pending.size() > 1 && track.pending[1]->done && track.pending[1]->done_start_ns != 0)
+          bound = std::min(bound, track.pending[1]->done_start_ns);
+        if (end > bound) {
+          uint64_t shift = std::min(end - bound, track.anchor_ns);
+          track.anchor_ns -= shift;
+          end -= shift;
+          if (timed)
+            start -= std::min(shift, start);
+        }
       } else {
         return; // its host function has not run yet
       }
@@ -554,7 +574,15 @@ private:
   void write_locked(Op* op, uint64_t start, uint64_t end, int64_t device_ns) {
     StreamTrack& track = *op->track;
     int pid = track.device->pid;
+    // Not before its enqueue nor the stream's previous operation. An operation whose start
+    // is known keeps its length and moves later (an anchor corrected after the previous
+    // operation was written placed it too early); one whose start is not known begins
+    // when the stream was free for it.
     uint64_t earliest = std::max(op->enqueue_ns, track.last_end_ns);
+    if (start != 0 && start < earliest) {
+      end += earliest - start;
+      start = earliest;
+    }
     start = std::max(start, earliest);
     end = std::max(end, start);
     track.last_end_ns = end;

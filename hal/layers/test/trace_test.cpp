@@ -130,20 +130,22 @@ struct Trace {
     return names;
   }
 
-  // The slice of |pid|/|tid| that holds time |ts|, or nullptr.
+  // The slice of |pid|/|tid| that holds time |ts| (the one that begins last, where two meet
+  // at |ts|), or nullptr.
   const Slice* slice_at(int64_t pid, int64_t tid, double ts) const {
+    const Slice* found = nullptr;
     for (const Slice& s : calls) {
       if (s.pid == pid && s.tid == tid && s.contains(ts))
-        return &s;
+        found = &s;
     }
     auto it = ops.find({pid, tid});
     if (it != ops.end()) {
       for (const Slice& s : it->second) {
         if (s.contains(ts))
-          return &s;
+          found = &s;
       }
     }
-    return nullptr;
+    return found;
   }
 };
 
@@ -365,8 +367,17 @@ TEST_F(TraceTest, TheCpuDriversOperationsHaveDeviceTimesOnTheirStreams) {
   EXPECT_EQ(t.op_names(*second), (std::vector<std::string>{"wait event", "host read"}));
   const Slice& launched = t.ops.at(*first)[1];
   EXPECT_EQ(launched.args["clock"], "device timestamps");
-  EXPECT_GT(launched.args["device_ns"].get<int64_t>(), 0);
+  EXPECT_GT(launched.args.value("device_ns", int64_t{0}), 0) << launched.args;
   EXPECT_EQ(launched.args["group_count"], json({n / 64, 1, 1}));
+  // Placed on the host's timeline without losing time: a slice lasts what the device says.
+  for (const auto& [track, slices] : t.ops) {
+    for (const Slice& s : slices) {
+      auto device_ns = s.args.find("device_ns");
+      if (device_ns != s.args.end()) {
+        EXPECT_NEAR(s.dur * 1000.0, device_ns->get<double>(), 2.0) << s.name << " " << s.args;
+      }
+    }
+  }
   expect_operations_well_placed(t);
   // The record has an arrow to the stream that waited on it and to the host's event_wait.
   std::set<std::string> waiters;

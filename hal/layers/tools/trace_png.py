@@ -75,7 +75,7 @@ def draw(ax, events, order, labels, start_ms, end_ms, label_min_fraction, arrows
         name = e["name"].replace("udal_stream_", "").replace("udal_", "")
         if dur >= span * label_min_fraction:
             ax.text(t0 + dur / 2, y, name, ha="center", va="center", fontsize=7, clip_on=True)
-        elif label_all:
+        elif label_all is True or (label_all == "device" and e.get("cat") == "device"):
             ax.text(max(t0, start_ms), y - 0.36, name, ha="left", va="bottom", fontsize=7, rotation=25,
                     clip_on=True)
     starts = {}
@@ -121,7 +121,7 @@ def main():
     # The enqueue burst: where the calls that enqueue device work are.
     enqueues = [e["ts"] / 1000.0 for e in events if e.get("ph") == "s" and e["name"] == "enqueue"]
     fig, axes = plt.subplots(2, 1, figsize=(13, 6.5), gridspec_kw={"height_ratios": [1, 1]})
-    draw(axes[0], events, order, labels, begin - margin, end + margin, 0.04)
+    draw(axes[0], events, order, labels, begin - margin, end + margin, 0.04, label_all="device")
     axes[0].set_title("whole run: API calls (blue) on the calling thread, device operations "
                       "(orange) on their stream, enqueue arrows (green), record→wait (purple)",
                       fontsize=9)
