@@ -14,9 +14,11 @@
 
 set(UDAL_CTS_KERNEL_NAMES fill_index global_ids saxpy add_u32 arg_order many_args
     local_reverse grid_extent device_address fixed_group)
-# The kernels spirv-link puts into one SPIRV_COMPUTE module (device_address needs
-# capabilities that would make the whole module refuse devices without them).
-set(UDAL_CTS_LINKED_KERNELS fill_index global_ids saxpy add_u32 local_reverse fixed_group)
+# The kernels spirv-link puts into one SPIRV_COMPUTE module. Not device_address (its
+# capabilities would make the whole module refuse devices without them) nor fixed_group: a
+# constant decorated BuiltIn WorkgroupSize applies to every entry point of a module, so a
+# kernel with a fixed size goes into a module of its own.
+set(UDAL_CTS_LINKED_KERNELS fill_index global_ids saxpy add_u32 local_reverse)
 # value_bytes is built once per push-constant size (bytes) a device may have.
 set(UDAL_CTS_VALUE_BYTES_SIZES 128 256)
 
