@@ -13,7 +13,6 @@
 
 namespace udal::remote {
 
-namespace wire = udal::remote::wire;
 
 struct FrameHeader {
   uint32_t message_bytes = 0;

@@ -176,7 +176,36 @@ void Session::on_bulk_received() {
   pending_refusal_.clear();
 }
 
+namespace {
+
+// Requests that only enqueue or release: they never block, so they may run on the
+// channel's strand. Creations (allocations, module builds) go to the work pool.
+bool runs_inline(const Request& request) {
+  return std::holds_alternative<CopyRequest>(request) ||
+         std::holds_alternative<FillRequest>(request) ||
+         std::holds_alternative<WriteRequest>(request) ||
+         std::holds_alternative<ReadRequest>(request) ||
+         std::holds_alternative<LaunchRequest>(request) ||
+         std::holds_alternative<RecordEventRequest>(request) ||
+         std::holds_alternative<WaitEventRequest>(request) ||
+         std::holds_alternative<StreamMarkRequest>(request) ||
+         std::holds_alternative<HostFunctionRequest>(request) ||
+         std::holds_alternative<HostFunctionDoneRequest>(request) ||
+         std::holds_alternative<WriteDataRequest>(request) ||
+         std::holds_alternative<EventSignalRequest>(request) ||
+         std::holds_alternative<DestroyRequest>(request);
+}
+
+}  // namespace
+
 void Session::post(Request request, std::shared_ptr<Staging> staging, std::string refusal) {
+  // Nothing waits on the work strand: an enqueue runs here at once, saving a thread hop
+  // on the way to the device (the work strand's last access to the session's tables
+  // happens before its release of |queued_|, which this acquire sees).
+  if (queued_.load(std::memory_order_acquire) == 0 && runs_inline(request)) {
+    execute(request, staging, refusal);
+    return;
+  }
   if (queued_.fetch_add(1) + 1 >= kPauseAt && !paused_) {
     paused_ = true;
     channel_->pause_reading();
@@ -185,7 +214,7 @@ void Session::post(Request request, std::shared_ptr<Staging> staging, std::strin
                      staging = std::move(staging), refusal = std::move(refusal)]() mutable {
     self->execute(request, staging, refusal);
     staging.reset();
-    if (self->queued_.fetch_sub(1) - 1 == kResumeAt) {
+    if (self->queued_.fetch_sub(1, std::memory_order_acq_rel) - 1 == kResumeAt) {
       asio::post(self->channel_->executor(), [self] {
         if (self->paused_) {
           self->paused_ = false;
