@@ -55,13 +55,13 @@ void defer_release(DeviceState& device, OwnedMemory memory, udal_buffer_kind_t k
   OwnedMemory held = std::move(memory);
   try {
     std::vector<ClEvent> pending;
-    for (Stream* stream : device.streams.snapshot()) {
+    device.streams.for_each([&](Stream* stream) {
       ClEvent last = stream->last_work();
       if (last && event_status(last.get()) > 0) {
         clFlush(stream->current_queue().get());
         pending.push_back(std::move(last));
       }
-    }
+    });
     {
       std::lock_guard lock(device.deferred_mutex);
       device.deferred.reserve(device.deferred.size() + 1);
@@ -75,10 +75,7 @@ void defer_release(DeviceState& device, OwnedMemory memory, udal_buffer_kind_t k
     device.reap_deferred(false);
   } catch (...) {
     // Out of host memory: nothing can be tracked; wait for all work, then give it back.
-    try {
-      for (Stream* stream : device.streams.snapshot()) clFinish(stream->current_queue().get());
-    } catch (...) {
-    }
+    device.streams.for_each([](Stream* stream) { clFinish(stream->current_queue().get()); });
     device.release_memory(kind, bytes);
   }
 }

@@ -72,6 +72,13 @@ class Registry {
     std::lock_guard lock(mutex_);
     return std::vector<T*>(objects_.begin(), objects_.end());
   }
+  // Calls |f| on each object with the registry locked: an object being destroyed meanwhile
+  // (by another thread) stays alive until |f| returned, since removal waits for the lock.
+  template <typename F>
+  void for_each(F&& f) const {
+    std::lock_guard lock(mutex_);
+    for (T* object : objects_) f(object);
+  }
 
  private:
   mutable std::mutex mutex_;

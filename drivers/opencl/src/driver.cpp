@@ -3,6 +3,8 @@
 // UDAL_OPENCL_DEVICE_TYPE.
 #include "driver.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -121,6 +123,11 @@ udal_result_t driver_create_impl(const udal_driver_table_t* dispatch,
   }
   const char* platform_filter = secure_getenv("UDAL_OPENCL_PLATFORM");
 
+  // The ICD loader stays loaded once used, with the platforms it loaded: PoCL keeps worker
+  // threads for the life of the process, which must never outlive its code, and the next
+  // instance then skips the platform search (tens of milliseconds on PoCL).
+  dlopen("libOpenCL.so.1", RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+
   cl_uint platform_count = 0;
   cl_int listed = clGetPlatformIDs(0, nullptr, &platform_count);
   if (listed == CL_PLATFORM_NOT_FOUND_KHR || (listed == CL_SUCCESS && platform_count == 0)) {
@@ -145,14 +152,22 @@ udal_result_t driver_create_impl(const udal_driver_table_t* dispatch,
   settings.driver = &state;
   settings.cache_dir = cache_directory();
   settings.have_translator_library = have_translator_library();
+  // The translator runs as a tool in a process of its own when one is installed: Debian's
+  // translator library asserts (aborts the process) on malformed SPIR-V the driver's own
+  // checks let through. UDAL_OPENCL_LLVM_SPIRV names the tool, or "library" for the library.
   std::string forced_tool;
+  bool force_library = false;
   if (const char* tool = secure_getenv("UDAL_OPENCL_LLVM_SPIRV"); tool != nullptr && tool[0]) {
-    forced_tool = find_executable(tool);
-    if (forced_tool.empty()) {
-      state.log_message(UDAL_LOG_LEVEL_WARNING,
-                        fmt::format("opencl driver: UDAL_OPENCL_LLVM_SPIRV='{}' is not an "
-                                    "executable; SPIR-V goes through the translator library",
-                                    tool));
+    if (std::strcmp(tool, "library") == 0) {
+      force_library = settings.have_translator_library;
+    } else {
+      forced_tool = find_executable(tool);
+      if (forced_tool.empty()) {
+        state.log_message(UDAL_LOG_LEVEL_WARNING,
+                          fmt::format("opencl driver: UDAL_OPENCL_LLVM_SPIRV='{}' is not an "
+                                      "executable; using the default translator",
+                                      tool));
+      }
     }
   }
 
@@ -166,7 +181,7 @@ udal_result_t driver_create_impl(const udal_driver_table_t* dispatch,
       continue;
     }
     settings.llvm_spirv_tool = forced_tool;
-    if (settings.llvm_spirv_tool.empty() && !settings.have_translator_library) {
+    if (settings.llvm_spirv_tool.empty() && !force_library) {
       settings.llvm_spirv_tool =
           tool_for_platform(platform_string(platforms[p], CL_PLATFORM_VERSION));
     }

@@ -129,10 +129,11 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
 
 udal_result_t destroy_stream(Stream* stream) noexcept {
   std::unique_ptr<Stream> owned(stream);
-  stream->device->state->streams.remove(stream);
-  const cl_int finished = clFinish(stream->queue.get());
+  // Listed until its work is done: a buffer destroyed meanwhile on another thread waits for
+  // this stream's last command too.
+  const cl_int finished = clFinish(stream->current_queue().get());
   stream->worker.reset();
-  stream->last.reset();
+  stream->device->state->streams.remove(stream);
   if (finished != CL_SUCCESS) {
     return fail_cl("udal_stream_destroy", "clFinish", finished);
   }

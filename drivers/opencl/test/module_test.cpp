@@ -117,51 +117,91 @@ TEST_F(ModuleTest, SpirvCompiledFromOpenclCRuns) {
   expect_vector_add_works(module);
 }
 
-TEST_F(ModuleTest, SpirvThroughTheTranslatorToolWithSpecializationConstants) {
+// Both translators: the tool (the default, in a process of its own) and the library (in
+// the process), each with specialization constants and no cache, so the translation runs.
+TEST_F(ModuleTest, SpirvThroughTheTranslatorToolAndLibraryWithSpecializationConstants) {
   if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL)) GTEST_SKIP() << "device takes no SPIRV_KERNEL";
-  // The tool path, forced; no cache, so the translation really runs.
-  setenv("UDAL_OPENCL_LLVM_SPIRV", UDAL_OPENCL_TEST_LLVM_SPIRV, 1);
   setenv("UDAL_OPENCL_CACHE", "0", 1);
+  for (const char* translator : {UDAL_OPENCL_TEST_LLVM_SPIRV, "library"}) {
+    SCOPED_TRACE(translator);
+    if (std::string(translator) != "library" && access(translator, X_OK) != 0) continue;
+    setenv("UDAL_OPENCL_LLVM_SPIRV", translator, 1);
+    udal_instance_t raw = nullptr;
+    UDAL_ASSERT_OK(create_opencl_instance(&raw));
+    Instance instance(raw);
+    udal_device_t device = nullptr;
+    UDAL_ASSERT_OK(udal_instance_get_device(raw, 0, &device));
+    const int32_t seven = 5;
+    const float eight = 2.5f;
+    udal_module_t module = nullptr;
+    UDAL_ASSERT_OK(create_module(device, kernel_spirv("spec_constants.spv"),
+                                 UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+                                 {{7, 4, &seven}, {8, 4, &eight}}));
+    Module module_owner(module);
+    udal_kernel_t kernel = nullptr;
+    UDAL_ASSERT_OK(udal_kernel_create(module, "specialized", &kernel));
+    Kernel kernel_owner(kernel);
+    udal_stream_t stream = nullptr;
+    UDAL_ASSERT_OK(udal_stream_create(device, nullptr, &stream));
+    Stream stream_owner(stream);
+    udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
+    desc.size = 16;
+    desc.kind = UDAL_BUFFER_KIND_HOST;
+    udal_buffer_t out = nullptr, scale = nullptr;
+    UDAL_ASSERT_OK(udal_buffer_create(device, &desc, &out));
+    Buffer out_owner(out);
+    UDAL_ASSERT_OK(udal_buffer_create(device, &desc, &scale));
+    Buffer scale_owner(scale);
+    udal_kernel_arg_t args[2] = {udal_arg_buffer(out, 0), udal_arg_buffer(scale, 0)};
+    udal_launch_desc_t launch_desc = UDAL_LAUNCH_DESC_INIT;
+    launch_desc.group_count[0] = 4;
+    launch_desc.args = args;
+    launch_desc.arg_count = 2;
+    UDAL_ASSERT_OK(udal_stream_launch(stream, kernel, &launch_desc));
+    int32_t words[4] = {};
+    float scale_value = 0;
+    UDAL_ASSERT_OK(udal_stream_read_buffer(stream, out, 0, words, 16));
+    UDAL_ASSERT_OK(udal_stream_read_buffer(stream, scale, 0, &scale_value, 4));
+    UDAL_ASSERT_OK(udal_stream_synchronize(stream, kWaitNs));
+    EXPECT_EQ(words[3], 5);
+    EXPECT_EQ(scale_value, 2.5f);
+  }
+}
+
+// Malformed SPIR-V that passes the driver's structural checks reaches the translator: a
+// translator that fails (the tool exits with an error, or aborts on an assertion in its own
+// process) makes INVALID_MODULE, never a crash of this process.
+TEST_F(ModuleTest, SpirvTheTranslatorRefusesIsInvalidModule) {
+  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL)) GTEST_SKIP() << "device takes no SPIRV_KERNEL";
   if (access(UDAL_OPENCL_TEST_LLVM_SPIRV, X_OK) != 0) GTEST_SKIP() << "no llvm-spirv tool";
+  setenv("UDAL_OPENCL_CACHE", "0", 1);
+  setenv("UDAL_OPENCL_LLVM_SPIRV", UDAL_OPENCL_TEST_LLVM_SPIRV, 1);
   udal_instance_t raw = nullptr;
   UDAL_ASSERT_OK(create_opencl_instance(&raw));
   Instance instance(raw);
   udal_device_t device = nullptr;
   UDAL_ASSERT_OK(udal_instance_get_device(raw, 0, &device));
-  const int32_t seven = 5;
-  const float eight = 2.5f;
-  udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device, kernel_spirv("spec_constants.spv"),
-                               UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
-                               {{7, 4, &seven}, {8, 4, &eight}}));
-  Module module_owner(module);
-  udal_kernel_t kernel = nullptr;
-  UDAL_ASSERT_OK(udal_kernel_create(module, "specialized", &kernel));
-  Kernel kernel_owner(kernel);
-  udal_stream_t stream = nullptr;
-  UDAL_ASSERT_OK(udal_stream_create(device, nullptr, &stream));
-  Stream stream_owner(stream);
-  udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
-  desc.size = 16;
-  desc.kind = UDAL_BUFFER_KIND_HOST;
-  udal_buffer_t out = nullptr, scale = nullptr;
-  UDAL_ASSERT_OK(udal_buffer_create(device, &desc, &out));
-  Buffer out_owner(out);
-  UDAL_ASSERT_OK(udal_buffer_create(device, &desc, &scale));
-  Buffer scale_owner(scale);
-  udal_kernel_arg_t args[2] = {udal_arg_buffer(out, 0), udal_arg_buffer(scale, 0)};
-  udal_launch_desc_t launch_desc = UDAL_LAUNCH_DESC_INIT;
-  launch_desc.group_count[0] = 4;
-  launch_desc.args = args;
-  launch_desc.arg_count = 2;
-  UDAL_ASSERT_OK(udal_stream_launch(stream, kernel, &launch_desc));
-  int32_t words[4] = {};
-  float scale_value = 0;
-  UDAL_ASSERT_OK(udal_stream_read_buffer(stream, out, 0, words, 16));
-  UDAL_ASSERT_OK(udal_stream_read_buffer(stream, scale, 0, &scale_value, 4));
-  UDAL_ASSERT_OK(udal_stream_synchronize(stream, kWaitNs));
-  EXPECT_EQ(words[3], 5);
-  EXPECT_EQ(scale_value, 2.5f);
+  // Every OpStore gets its pointer and value swapped: operand types that do not match (the
+  // library asserts on exactly this), in an instruction the driver's checks do not read.
+  std::vector<uint8_t> spirv = kernel_spirv();
+  std::vector<uint32_t> words(spirv.size() / 4);
+  std::memcpy(words.data(), spirv.data(), spirv.size());
+  int stores = 0;
+  for (size_t at = 5; at < words.size();) {
+    const uint32_t count = words[at] >> 16;
+    if ((words[at] & 0xffff) == 62 && count >= 3) {  // OpStore
+      std::swap(words[at + 1], words[at + 2]);
+      ++stores;
+    }
+    at += count == 0 ? 1 : count;
+  }
+  ASSERT_GT(stores, 0);
+  std::memcpy(spirv.data(), words.data(), spirv.size());
+  udal_module_t module = reinterpret_cast<udal_module_t>(1);
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
+                    create_module(device, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module),
+                    "llvm-spirv");
+  EXPECT_EQ(module, nullptr);
 }
 
 TEST_F(ModuleTest, SpecializationConstantsApplyAndBadOnesAreRefused) {
