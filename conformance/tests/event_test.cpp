@@ -140,8 +140,14 @@ TEST_P(EventTest, StreamWaitsForAnEventOfAnotherStream) {
   ASSERT_OK(udal_stream_record_event(producer.get(), event.get()));
   ASSERT_OK(udal_stream_wait_event(consumer.get(), event.get()));
   ASSERT_OK(udal_stream_copy_buffer(consumer.get(), a.get(), 0, b.get(), 0, 1024));
+  Event copied = MakeEvent();
+  ASSERT_TRUE(copied);
+  ASSERT_OK(udal_stream_record_event(consumer.get(), copied.get()));
   ASSERT_TRUE(StillPending(producer.get()));
   ASSERT_TRUE(StillPending(consumer.get())) << "the consumer must wait for the held producer";
+  // Given time, a consumer that did not wait would have copied by now.
+  EXPECT_UDAL(UDAL_TIMEOUT, udal_event_wait(copied.get(), 200'000'000))
+      << "the consumer's copy completed while the producer was held";
   ASSERT_OK(gate.Open());
   std::vector<uint32_t> seen = ReadBackAs<uint32_t>(consumer.get(), b.get(), 256);
   for (uint32_t i = 0; i < 256; ++i) ASSERT_EQ(new_value, seen[i]) << "word " << i;
@@ -202,7 +208,7 @@ TEST_P(EventTest, WaitUsesTheRecordLatestAtTheTimeOfTheCall) {
   ASSERT_OK(consumer_gate.Open());
   slow_gate.OpenAfter(std::chrono::seconds(3));  // a wait that ignored its timeout ends, and fails
   // The consumer still waits for the slow stream's record: its copy stays pending.
-  EXPECT_UDAL(UDAL_TIMEOUT, udal_event_wait(copied.get(), 50'000'000))
+  EXPECT_UDAL(UDAL_TIMEOUT, udal_event_wait(copied.get(), 200'000'000))
       << "the consumer went on: its wait used the event's record of when it ran";
   ASSERT_OK(slow_gate.Open());
   std::vector<uint32_t> seen = ReadBackAs<uint32_t>(consumer.get(), b.get(), 16);

@@ -158,7 +158,7 @@ TEST_P(StreamTest, DestroyWaitsForWorkInFlight) {
     });
     // The write is held: destroy must not return before the gate opens. (A correct driver
     // can never fail this; a destroy that does not wait returns within the pause.)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int poll = 0; poll < 60 && !destroyed; ++poll) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     EXPECT_FALSE(destroyed.load()) << "udal_stream_destroy returned while its work was still held";
     ASSERT_OK(gate.Open());
     destroyer.join();
