@@ -1,3 +1,6 @@
+#include <dlfcn.h>
+#include <link.h>
+
 #include "cts.h"
 
 #include "expectations.h"
@@ -36,6 +39,25 @@ std::string ParamName(const testing::TestParamInfo<DeviceParam>& info) {
   return info.param.test_suffix;
 }
 
+namespace {
+
+// Keeps every shared object loaded so far mapped until the process exits. A driver's own
+// runtime (a Vulkan ICD, an OpenCL platform) is unloaded when the instance is released; a
+// leak it left would then be reported against "<unknown module>", which no suppression can
+// name, and a crash report would lose its symbols. The suite never needs the memory back.
+void PinLoadedLibraries() {
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void*) {
+        if (info->dlpi_name != nullptr && info->dlpi_name[0] != '\0') {
+          dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+        }
+        return 0;
+      },
+      nullptr);
+}
+
+}  // namespace
+
 udal_result_t CreateInstanceLikeContext(udal_instance_t* out) {
   const Context& ctx = context();
   std::vector<const char*> paths;
@@ -43,7 +65,9 @@ udal_result_t CreateInstanceLikeContext(udal_instance_t* out) {
   udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
   desc.driver_paths = paths.empty() ? nullptr : paths.data();
   desc.driver_path_count = static_cast<uint32_t>(paths.size());
-  return udal_instance_create(&desc, out);
+  udal_result_t result = udal_instance_create(&desc, out);
+  if (result == UDAL_SUCCESS) PinLoadedLibraries();
+  return result;
 }
 
 namespace {
