@@ -256,8 +256,8 @@ std::vector<uint8_t> Pattern(size_t size, uint32_t seed);
 std::string FirstDifference(const std::vector<uint8_t>& expected,
                             const std::vector<uint8_t>& actual);
 
-// Writes udal_arg_value()'s pointer into a vector that does not move: value arguments are
-// captured at enqueue, but their bytes must live until then.
+// A value argument of |value|'s bytes. Values are copied at enqueue: |value| must live until
+// the launch call returns, not longer.
 template <typename T> udal_kernel_arg_t Value(const T& value) {
   return udal_arg_value(&value, static_cast<uint32_t>(sizeof(T)));
 }
