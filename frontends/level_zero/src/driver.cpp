@@ -236,15 +236,27 @@ ze_result_t initialize(Driver& d, ze_init_flags_t flags) {
   if (r != UDAL_SUCCESS) return from_udal(r, "zeInit: udal_instance_create");
   uint32_t count = 0;
   udal_instance_get_device_count(d.instance, &count);
+  // UDAL_ZE_DEVICE_COPIES=N (1..16): each UDAL device is offered N times, as distinct Level
+  // Zero devices, so tests of several devices run on a machine with one.
+  uint32_t copies = 1;
+  if (const char* text = env("UDAL_ZE_DEVICE_COPIES"); text != nullptr && *text != '\0') {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(text, &end, 10);
+    if (*end != '\0' || n < 1 || n > 16) {
+      udal_instance_release(d.instance);
+      d.instance = nullptr;
+      return fail(ZE_RESULT_ERROR_INVALID_ARGUMENT, "zeInit: UDAL_ZE_DEVICE_COPIES='{}' is not 1..16", text);
+    }
+    copies = static_cast<uint32_t>(n);
+  }
   for (uint32_t i = 0; i < count; ++i) {
     udal_device_t handle = nullptr;
     if (udal_instance_get_device(d.instance, i, &handle) != UDAL_SUCCESS) continue;
-    auto device = std::make_unique<Device>();
-    device->info = UDAL_DEVICE_INFO_INIT;
-    if (udal_device_get_info(handle, &device->info) != UDAL_SUCCESS) continue;
-    if (!takes_spirv_kernel(device->info)) continue;
+    udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
+    if (udal_device_get_info(handle, &info) != UDAL_SUCCESS) continue;
+    if (!takes_spirv_kernel(info)) continue;
     ze_device_type_t type = ZE_DEVICE_TYPE_GPU;
-    switch (device->info.device_type) {
+    switch (info.device_type) {
       case UDAL_DEVICE_TYPE_CPU: type = ZE_DEVICE_TYPE_CPU; break;
       case UDAL_DEVICE_TYPE_ACCELERATOR: type = ZE_DEVICE_TYPE_MCA; break;
       default: type = ZE_DEVICE_TYPE_GPU; break;
@@ -258,15 +270,30 @@ ze_result_t initialize(Driver& d, ze_init_flags_t flags) {
         type != ZE_DEVICE_TYPE_VPU) {
       continue;
     }
-    device->magic = Device::kMagic;
-    device->driver = &d;
-    device->udal = handle;
-    device->type = type;
-    device->timestamps = (device->info.features & UDAL_DEVICE_FEATURE_TIMESTAMPS) != 0;
-    device->addresses = (device->info.features & UDAL_DEVICE_FEATURE_DEVICE_ADDRESS) != 0;
-    device->index = static_cast<uint32_t>(d.devices.size());
-    if (ze_result_t z = start_clock(device.get()); z != ZE_RESULT_SUCCESS) continue;
-    d.devices.push_back(std::move(device));
+    for (uint32_t copy = 0; copy < copies; ++copy) {
+      auto device = std::make_unique<Device>();
+      device->info = info;
+      // A Level Zero device of its own: not the UUID of the UDAL device under it (a process
+      // may see both), stable across runs.
+      uint64_t hash = 1469598103934665603ull;
+      for (uint8_t b : info.uuid) hash = (hash ^ b) * 1099511628211ull;
+      for (const char* c = "libze_udal"; *c; ++c) hash = (hash ^ static_cast<unsigned char>(*c)) * 1099511628211ull;
+      hash = (hash ^ copy) * 1099511628211ull;
+      for (int b = 0; b < 8; ++b) device->uuid[b] = static_cast<uint8_t>(hash >> (8 * b));
+      for (int b = 8; b < 16; ++b) device->uuid[b] = static_cast<uint8_t>(info.uuid[b] ^ (copy * 0x3b));
+      if (copies > 1) {
+        std::snprintf(device->info.name, sizeof(device->info.name), "%.240s #%u", info.name, copy);
+      }
+      device->magic = Device::kMagic;
+      device->driver = &d;
+      device->udal = handle;
+      device->type = type;
+      device->timestamps = (info.features & UDAL_DEVICE_FEATURE_TIMESTAMPS) != 0;
+      device->addresses = (info.features & UDAL_DEVICE_FEATURE_DEVICE_ADDRESS) != 0;
+      device->index = static_cast<uint32_t>(d.devices.size());
+      if (ze_result_t z = start_clock(device.get()); z != ZE_RESULT_SUCCESS) continue;
+      d.devices.push_back(std::move(device));
+    }
   }
   // ZE_AFFINITY_MASK: "0,2" or "0.0,1" keeps the listed root devices (libze_udal exposes
   // no sub-devices, so "N.M" names device N); unset or empty keeps them all.
@@ -512,8 +539,8 @@ ze_result_t ZE_APICALL device_get_properties(ze_device_handle_t hDevice,
   p->timerResolution = p->stype == ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2 ? 1000000000ull : 1ull;
   p->timestampValidBits = 64;
   p->kernelTimestampValidBits = 64;
-  static_assert(sizeof(p->uuid.id) == UDAL_UUID_SIZE, "uuid sizes");
-  std::memcpy(p->uuid.id, info.uuid, UDAL_UUID_SIZE);
+  static_assert(sizeof(p->uuid.id) == sizeof(device->uuid), "uuid sizes");
+  std::memcpy(p->uuid.id, device->uuid, sizeof(device->uuid));
   std::snprintf(p->name, sizeof(p->name), "%s", info.name);
   return ZE_RESULT_SUCCESS;
 }

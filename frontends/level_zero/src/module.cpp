@@ -138,9 +138,14 @@ ze_result_t ZE_APICALL module_create(ze_context_handle_t hContext, ze_device_han
         if (c.pConstantValues[i] == nullptr) {
           return fail(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "{}: pConstantValues[{}] is NULL", fn, i);
         }
-        constants.push_back({declared->id, declared->size, c.pConstantValues[i]});
+        module->constant_values.emplace_back(static_cast<const uint8_t*>(c.pConstantValues[i]),
+                                             static_cast<const uint8_t*>(c.pConstantValues[i]) + declared->size);
+        constants.push_back({declared->id, declared->size, nullptr});
       }
+      for (size_t i = 0; i < constants.size(); ++i) constants[i].value = module->constant_values[i].data();
     }
+    module->options = options;
+    module->constants = constants;
     udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
     image.data = built.data();
     image.size = built.size() * 4;
@@ -620,21 +625,88 @@ ze_result_t ZE_APICALL kernel_get_name(ze_kernel_handle_t hKernel, size_t* pSize
 
 Module::~Module() {
   if (udal != nullptr) udal_module_destroy(udal);
+  if (variant != nullptr) udal_module_destroy(variant);
 }
 
 Kernel::~Kernel() {
   if (udal != nullptr) udal_kernel_destroy(udal);
+  if (variant != nullptr) udal_kernel_destroy(variant);
 }
+
+namespace {
+
+// The kernel of the module's variant (see Module::variant), made at its first use.
+ze_result_t variant_of(Kernel* kernel, const char* fn) {
+  if (kernel->variant != nullptr) return ZE_RESULT_SUCCESS;
+  Module* module = kernel->module;
+  std::lock_guard lock(module->variant_mutex);
+  if (kernel->variant != nullptr) return ZE_RESULT_SUCCESS;
+  if (module->variant == nullptr && module->variant_error.empty()) {
+    std::vector<uint32_t> words = module->spirv;
+    module->variant_info = module->info;
+    spirv::rewrite_cpp_spec_constants(&words, &module->variant_info);
+    std::string why = spirv::rewrite_kernels(&words, &module->variant_info, true);
+    if (why.empty()) {
+      udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
+      image.data = words.data();
+      image.size = words.size() * 4;
+      image.format = UDAL_MODULE_FORMAT_SPIRV_KERNEL;
+      udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
+      desc.images = &image;
+      desc.image_count = 1;
+      desc.build_options = module->options.empty() ? nullptr : module->options.c_str();
+      desc.specialization_constants = module->constants.empty() ? nullptr : module->constants.data();
+      desc.specialization_constant_count = static_cast<uint32_t>(module->constants.size());
+      if (udal_result_t r = udal_module_create(module->device->udal, &desc, &module->variant); r != UDAL_SUCCESS) {
+        why = udal_last_error_message();
+        module->variant = nullptr;
+      }
+    }
+    if (!why.empty()) module->variant_error = why;
+  }
+  if (module->variant == nullptr) {
+    return fail(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+                "{}: a pointer argument of kernel '{}' is at an offset device '{}' does not take as a "
+                "buffer argument, and the module could not be rebuilt to take it: {}",
+                fn, kernel->name, kernel->device->info.name, module->variant_error);
+  }
+  const spirv::Kernel* sig = spirv::find_kernel(module->variant_info, kernel->name);
+  if (sig == nullptr) return fail(ZE_RESULT_ERROR_UNKNOWN, "{}: kernel '{}' is missing from the variant", fn, kernel->name);
+  udal_kernel_t made = nullptr;
+  if (udal_result_t r = udal_kernel_create(module->variant, kernel->name.c_str(), &made); r != UDAL_SUCCESS) {
+    return from_udal(r, fn);
+  }
+  kernel->variant_sig = *sig;
+  kernel->variant = made;
+  return ZE_RESULT_SUCCESS;
+}
+
+}  // namespace
 
 ze_result_t capture_launch(Kernel* kernel, const ze_group_count_t& groups,
                            std::shared_ptr<LaunchCapture>* out, const char* fn) {
+  // Pointers at offsets the device does not take as buffer arguments: the variant.
+  const uint64_t alignment = std::max<uint64_t>(kernel->device->info.buffer_argument_offset_alignment, 1);
+  bool misaligned = false;
+  for (size_t i = 0; i < kernel->args.size(); ++i) {
+    if (kernel->sig.args[i].kind == spirv::ArgKind::kGlobal && kernel->args[i].set &&
+        kernel->args[i].buffer != nullptr && kernel->args[i].offset % alignment != 0) {
+      misaligned = true;
+    }
+  }
+  if (misaligned) {
+    if (ze_result_t z = variant_of(kernel, fn); z != ZE_RESULT_SUCCESS) return z;
+  }
+  const bool variant = misaligned;
+  const bool by_offset = variant ? kernel->variant_sig.local_offsets : kernel->sig.local_offsets;
   auto capture = std::make_shared<LaunchCapture>();
-  capture->kernel = kernel->udal;
+  capture->kernel = variant ? kernel->variant : kernel->udal;
   capture->device = kernel->device;
   capture->name = kernel->name;
-  capture->values.reserve(kernel->args.size() * 2);
+  capture->values.reserve(kernel->args.size() * 3);
   uint64_t local_bytes = 0;
   std::vector<uint32_t> local_offsets;  // sig.local_offsets: each local argument's offset
+  std::vector<uint64_t> global_offsets;  // the variant: each pointer argument's offset
   for (size_t i = 0; i < kernel->args.size(); ++i) {
     const ArgValue& arg = kernel->args[i];
     const spirv::Arg& want = kernel->sig.args[i];
@@ -651,7 +723,12 @@ ze_result_t capture_launch(Kernel* kernel, const ze_group_count_t& groups,
                       "cannot pass",
                       fn, i, kernel->name);
         }
-        capture->args.push_back(udal_arg_buffer(arg.buffer, arg.offset));
+        if (variant) {
+          capture->args.push_back(udal_arg_buffer(arg.buffer, 0));
+          global_offsets.push_back(arg.offset);
+        } else {
+          capture->args.push_back(udal_arg_buffer(arg.buffer, arg.offset));
+        }
         break;
       case spirv::ArgKind::kValue:
         capture->values.push_back(arg.bytes);
@@ -659,7 +736,7 @@ ze_result_t capture_launch(Kernel* kernel, const ze_group_count_t& groups,
                                                static_cast<uint32_t>(arg.bytes.size())));
         break;
       case spirv::ArgKind::kLocal:
-        if (kernel->sig.local_offsets) {
+        if (by_offset) {
           constexpr uint64_t kAlign = 128;  // the largest OpenCL type (long16, double16)
           local_bytes = (local_bytes + kAlign - 1) / kAlign * kAlign;
           if (local_bytes > UINT32_MAX) {
@@ -683,6 +760,12 @@ ze_result_t capture_launch(Kernel* kernel, const ze_group_count_t& groups,
     }
   }
   for (uint32_t offset : local_offsets) {
+    std::vector<uint8_t> bytes(sizeof(offset));
+    std::memcpy(bytes.data(), &offset, sizeof(offset));
+    capture->values.push_back(std::move(bytes));
+    capture->args.push_back(udal_arg_value(capture->values.back().data(), sizeof(offset)));
+  }
+  for (uint64_t offset : global_offsets) {
     std::vector<uint8_t> bytes(sizeof(offset));
     std::memcpy(bytes.data(), &offset, sizeof(offset));
     capture->values.push_back(std::move(bytes));

@@ -75,7 +75,15 @@ struct Layout {
 struct Function {
   uint32_t id = 0;
   std::vector<uint32_t> param_types;
+  std::vector<uint32_t> param_ids;
+  int calls = 0;                   // OpFunctionCalls in its body
+  uint32_t callee = 0;             // the first one's callee
+  std::vector<uint32_t> call_args;  // and its arguments
 };
+
+constexpr uint32_t kDecorationFuncParamAttr = 38;
+constexpr uint32_t kParamAttrNoWrite = 6;
+constexpr uint32_t kParamAttrNoReadWrite = 7;
 
 class Parser {
  public:
@@ -112,7 +120,26 @@ class Parser {
         return fmt::format("entry point '{}' names no function (%{})", entry.name,
                            entry.function);
       }
-      for (uint32_t type : f->second.param_types) kernel.args.push_back(describe(type));
+      // Compilers wrap a kernel in an entry point that only calls the kernel's body with its
+      // own parameters; the body's parameters may carry the decorations.
+      const Function* body = nullptr;
+      if (f->second.calls == 1 && f->second.call_args == f->second.param_ids) {
+        auto callee = functions_.find(f->second.callee);
+        if (callee != functions_.end() && callee->second.param_ids.size() == f->second.param_ids.size()) {
+          body = &callee->second;
+        }
+      }
+      for (size_t i = 0; i < f->second.param_types.size(); ++i) {
+        Arg arg = describe(f->second.param_types[i]);
+        if (arg.kind == ArgKind::kGlobal) {
+          auto attr = [&](uint32_t a) {
+            return has_attr(f->second.param_ids[i], a) ||
+                   (body != nullptr && has_attr(body->param_ids[i], a));
+          };
+          arg.read_only = arg.read_only || attr(kParamAttrNoWrite) || attr(kParamAttrNoReadWrite);
+        }
+        kernel.args.push_back(std::move(arg));
+      }
       auto mode = local_sizes_.find(entry.function);
       if (mode != local_sizes_.end()) {
         for (int i = 0; i < 3; ++i) kernel.required_group_size[i] = mode->second[i];
@@ -216,6 +243,7 @@ class Parser {
           imported_.insert(w[1]);
         }
         if (w[2] == kDecorationBuiltIn) builtins_.insert(w[1]);
+        if (w[2] == kDecorationFuncParamAttr && n >= 4) param_attrs_.insert({w[1], w[3]});
         break;
       case kOpTypeVoid:
       case kOpTypeBool:
@@ -269,6 +297,15 @@ class Parser {
         if (!need(3)) return "too short";
         if (*current == nullptr) return "OpFunctionParameter outside a function";
         (*current)->param_types.push_back(w[1]);
+        (*current)->param_ids.push_back(w[2]);
+        break;
+      case 57:  // OpFunctionCall
+        if (*current != nullptr && n >= 4) {
+          if ((*current)->calls++ == 0) {
+            (*current)->callee = w[3];
+            (*current)->call_args.assign(w + 4, w + n);
+          }
+        }
         break;
       case kOpFunctionEnd:
         *current = nullptr;
@@ -341,6 +378,7 @@ class Parser {
           case kStorageUniformConstant:
           case kStorageGeneric:
             arg.kind = ArgKind::kGlobal;
+            arg.read_only = t.storage == kStorageUniformConstant;
             return arg;
           case kStorageWorkgroup:
             arg.kind = ArgKind::kLocal;
@@ -396,6 +434,9 @@ class Parser {
   std::map<uint32_t, std::string> attributes_;
   std::set<uint32_t> imported_;
   std::set<uint32_t> builtins_;
+  std::set<std::pair<uint32_t, uint32_t>> param_attrs_;  // (parameter id, FuncParamAttr)
+
+  bool has_attr(uint32_t id, uint32_t attr) const { return param_attrs_.count({id, attr}) != 0; }
 };
 
 }  // namespace
@@ -446,10 +487,15 @@ constexpr uint32_t kOpLine = 8;
 constexpr uint32_t kOpNoLine = 317;
 constexpr uint32_t kOpDecorateId = 332;
 constexpr uint32_t kCapabilityInt8 = 39;
+constexpr uint32_t kCapabilityInt64 = 11;
 
 }  // namespace
 
 std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
+  return rewrite_kernels(words, info, false);
+}
+
+std::string rewrite_kernels(std::vector<uint32_t>* words, Info* info, bool global_offsets) {
   std::vector<uint32_t>& in = *words;
   if (in.size() < 5) return "too short";
   std::vector<Inst> insts;
@@ -468,20 +514,24 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
   std::map<uint32_t, uint32_t> pointer_storage;
   std::map<uint32_t, size_t> function_at;   // function id -> index of its OpFunction
   std::map<uint32_t, int> calls;            // function id -> OpFunctionCalls naming it
-  bool has_int8 = false;
-  uint32_t uint_id = 0, uchar_id = 0, ptr_id = 0;
+  bool has_int8 = false, has_int64 = false;
+  uint32_t uint_id = 0, uchar_id = 0, ulong_id = 0;
+  std::map<uint32_t, uint32_t> uchar_pointer;  // storage class -> OpTypePointer %uchar
   for (size_t k = 0; k < insts.size(); ++k) {
     const Inst& i = insts[k];
     if (i.op == kOpEntryPoint && i.w.size() >= 4 && i.w[1] == kExecutionModelKernel) {
       entries[i.w[2]] = literal_of(i, 3);
     } else if (i.op == kOpCapability && i.w.size() >= 2 && i.w[1] == kCapabilityInt8) {
       has_int8 = true;
+    } else if (i.op == kOpCapability && i.w.size() >= 2 && i.w[1] == kCapabilityInt64) {
+      has_int64 = true;
     } else if (i.op == kOpTypeInt && i.w.size() >= 4 && i.w[3] == 0) {
       if (i.w[2] == 32 && uint_id == 0) uint_id = i.w[1];
       if (i.w[2] == 8 && uchar_id == 0) uchar_id = i.w[1];
+      if (i.w[2] == 64 && ulong_id == 0) ulong_id = i.w[1];
     } else if (i.op == kOpTypePointer && i.w.size() >= 4) {
       pointer_storage[i.w[1]] = i.w[2];
-      if (i.w[2] == kStorageWorkgroup && uchar_id != 0 && i.w[3] == uchar_id) ptr_id = i.w[1];
+      if (uchar_id != 0 && i.w[3] == uchar_id && !uchar_pointer.count(i.w[2])) uchar_pointer[i.w[2]] = i.w[1];
     } else if (i.op == kOpFunction && i.w.size() >= 5) {
       function_at[i.w[2]] = k;
     } else if (i.op == kOpFunctionCall && i.w.size() >= 4) {
@@ -496,6 +546,12 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
   auto is_local = [&](const Inst& param) {
     auto storage = pointer_storage.find(param.w[1]);
     return storage != pointer_storage.end() && storage->second == kStorageWorkgroup;
+  };
+  auto global_storage = [&](const Inst& param) -> uint32_t {  // 0: not a global pointer
+    auto storage = pointer_storage.find(param.w[1]);
+    if (storage == pointer_storage.end()) return 0;
+    const uint32_t sc = storage->second;
+    return sc == kStorageCrossWorkgroup || sc == kStorageUniformConstant || sc == kStorageGeneric ? sc + 1000 : 0;
   };
   // Compilers wrap a kernel in an entry point that only calls the kernel's body with its own
   // parameters: the body is then what is rewritten, and the wrapper passes the new ones on.
@@ -522,13 +578,15 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
   for (const auto& [id, name] : entries) {
     auto f = function_at.find(id);
     if (f == function_at.end()) continue;
-    size_t locals = 0;
+    size_t locals = 0, globals = 0;
     bool last_local = false;
     for (size_t p : params_of(f->second)) {
       last_local = is_local(insts[p]);
       locals += last_local ? 1 : 0;
+      globals += global_storage(insts[p]) != 0 ? 1 : 0;
     }
-    if (locals == 0 || (locals == 1 && last_local)) continue;
+    const bool locals_need = !(locals == 0 || (locals == 1 && last_local));
+    if (!locals_need && !(global_offsets && globals > 0)) continue;
     if (calls[id] != 0) continue;  // another function calls the kernel: leave it
     const size_t body = wrapped_body(f->second);
     targets.push_back({f->second, body == SIZE_MAX ? f->second : body, name});
@@ -544,10 +602,19 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
     uchar_id = bound++;
     types.push_back(make(kOpTypeInt, {uchar_id, 8, 0}));
   }
-  if (ptr_id == 0) {
-    ptr_id = bound++;
-    types.push_back(make(kOpTypePointer, {ptr_id, kStorageWorkgroup, uchar_id}));
+  if (global_offsets && ulong_id == 0) {
+    ulong_id = bound++;
+    types.push_back(make(kOpTypeInt, {ulong_id, 64, 0}));
   }
+  auto uchar_ptr = [&](uint32_t storage) {
+    auto it = uchar_pointer.find(storage);
+    if (it != uchar_pointer.end()) return it->second;
+    const uint32_t id = bound++;
+    types.push_back(make(kOpTypePointer, {id, storage, uchar_id}));
+    uchar_pointer[storage] = id;
+    return id;
+  };
+  const uint32_t ptr_id = uchar_ptr(kStorageWorkgroup);
   std::set<uint32_t> removed;  // ids of the replaced parameters
   std::set<std::string> names;
   std::map<size_t, std::vector<Inst>> replacement;  // OpFunction index -> its new head
@@ -558,10 +625,19 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
     const std::vector<size_t> old_params = params_of(k);
     std::vector<Inst> params;
     std::vector<std::pair<uint32_t, uint32_t>> locals;  // (type, id)
+    struct Global {
+      uint32_t type, id, fresh, storage;
+    };
+    std::vector<Global> globals;
     for (size_t p : old_params) {
       if (is_local(insts[p])) {
         locals.emplace_back(insts[p].w[1], insts[p].w[2]);
         removed.insert(insts[p].w[2]);
+      } else if (global_offsets && global_storage(insts[p]) != 0) {
+        const uint32_t fresh = bound++;
+        globals.push_back({insts[p].w[1], insts[p].w[2], fresh, global_storage(insts[p]) - 1000});
+        removed.insert(insts[p].w[2]);
+        params.push_back(make(kOpFunctionParameter, {insts[p].w[1], fresh}));
       } else {
         params.push_back(insts[p]);
       }
@@ -571,8 +647,13 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
       offsets.push_back(bound++);
       params.push_back(make(kOpFunctionParameter, {uint_id, offsets.back()}));
     }
-    const uint32_t base = bound++;
-    params.push_back(make(kOpFunctionParameter, {ptr_id, base}));
+    std::vector<uint32_t> global_offset_ids;
+    for (size_t i = 0; i < globals.size(); ++i) {
+      global_offset_ids.push_back(bound++);
+      params.push_back(make(kOpFunctionParameter, {ulong_id, global_offset_ids.back()}));
+    }
+    const uint32_t base = locals.empty() ? 0 : bound++;
+    if (base != 0) params.push_back(make(kOpFunctionParameter, {ptr_id, base}));
     std::vector<uint32_t> type_operands = {bound++, insts[k].w[1]};
     for (const Inst& param : params) type_operands.push_back(param.w[1]);
     types.push_back(make(kOpTypeFunction, type_operands));
@@ -596,6 +677,18 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
       head.push_back(make(kOpInBoundsPtrAccessChain, {ptr_id, at, base, offsets[i]}));
       head.push_back(make(locals[i].first == ptr_id ? kOpCopyObject : kOpBitcast,
                           {locals[i].first, locals[i].second, at}));
+    }
+    for (size_t i = 0; i < globals.size(); ++i) {
+      const Global& g = globals[i];
+      const uint32_t bytes_type = uchar_ptr(g.storage);
+      uint32_t bytes = g.fresh;
+      if (g.type != bytes_type) {
+        bytes = bound++;
+        head.push_back(make(kOpBitcast, {bytes_type, bytes, g.fresh}));
+      }
+      const uint32_t at = bound++;
+      head.push_back(make(kOpInBoundsPtrAccessChain, {bytes_type, at, bytes, global_offset_ids[i]}));
+      head.push_back(make(g.type == bytes_type ? kOpCopyObject : kOpBitcast, {g.type, g.id, at}));
     }
     replacement[k] = std::move(head);
     head_end[k] = after;
@@ -627,11 +720,12 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
   std::vector<Inst> out;
   out.reserve(insts.size() + types.size() + 16);
   bool types_placed = false;
-  bool capability_placed = has_int8;
+  bool capability_placed = false;
   for (size_t k = 0; k < insts.size(); ++k) {
     Inst& i = insts[k];
     if (!capability_placed && i.op != kOpCapability) {
-      out.push_back(make(kOpCapability, {kCapabilityInt8}));
+      if (!has_int8) out.push_back(make(kOpCapability, {kCapabilityInt8}));
+      if (global_offsets && !has_int64) out.push_back(make(kOpCapability, {kCapabilityInt64}));
       capability_placed = true;
     }
     if ((i.op == kOpDecorate || i.op == kOpDecorateId) && i.w.size() >= 2 && removed.count(i.w[1])) {
@@ -670,7 +764,10 @@ std::string rewrite_locals(std::vector<uint32_t>* words, Info* info) {
   for (const Inst& i : out) result.insert(result.end(), i.w.begin(), i.w.end());
   *words = std::move(result);
   for (Kernel& kernel : info->kernels) {
-    if (names.count(kernel.name)) kernel.local_offsets = true;
+    if (names.count(kernel.name)) {
+      kernel.local_offsets = true;
+      kernel.global_offsets = global_offsets;
+    }
   }
   return {};
 }

@@ -22,6 +22,7 @@ enum class ArgKind {
 struct Arg {
   ArgKind kind = ArgKind::kOther;
   uint32_t size = 0;   // kValue: bytes; pointers: the pointer size
+  bool read_only = false;  // kGlobal: a constant pointer, or NoWrite / NoReadWrite
   std::string what;    // kOther: what it is ("an image")
 };
 
@@ -35,6 +36,9 @@ struct Kernel {
   // byte offset per local parameter (in their order, after the other parameters) and one
   // trailing local pointer to all of them.
   bool local_offsets = false;
+  // rewrite_kernels(..., true): every global pointer parameter is followed, after the local
+  // offsets, by a 64-bit byte offset the kernel adds to it.
+  bool global_offsets = false;
 };
 
 struct SpecConstant {
@@ -62,6 +66,13 @@ const Kernel* find_kernel(const Info& info, const std::string& name) noexcept;
 // local parameter, then one local uchar pointer; its body derives each original pointer from
 // those. Marks those kernels local_offsets. Returns "" or why the module cannot be rewritten.
 std::string rewrite_locals(std::vector<uint32_t>* words, Info* info);
+
+// rewrite_locals, and with |global_offsets| every kernel with global pointer parameters is
+// rewritten too: parameters [others in order, one uint per local, one ulong per global
+// pointer, a trailing local pointer when there are locals], each global pointer moved by
+// its ulong in bytes. (A device whose buffer arguments must be aligned then takes any
+// pointer: the buffer at offset 0, the offset as a value.)
+std::string rewrite_kernels(std::vector<uint32_t>* words, Info* info, bool global_offsets);
 
 // Intel's OpenCL C++ compiler writes a specialization constant as a global of type
 // "struct cl::__spirv::OpSpecConstant<T, N>" with its default value, which Intel's driver

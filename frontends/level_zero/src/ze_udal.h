@@ -122,6 +122,7 @@ struct Device : Object {
   uint32_t index = 0;
   udal_device_t udal = nullptr;
   udal_device_info_t info{};
+  uint8_t uuid[16] = {};    // the Level Zero device's own (see driver.cpp)
   bool timestamps = false;  // UDAL_DEVICE_FEATURE_TIMESTAMPS
   bool addresses = false;   // UDAL_DEVICE_FEATURE_DEVICE_ADDRESS
   ze_device_type_t type = ZE_DEVICE_TYPE_GPU;
@@ -291,6 +292,16 @@ struct Module : Object {
   std::string flags;  // the build flags as given (kept in the native binary)
   spirv::Info info;
   std::vector<const char*> kernel_names;
+  std::string options;  // build options UDAL gets
+  std::vector<udal_specialization_constant_t> constants;
+  std::vector<std::vector<uint8_t>> constant_values;  // what |constants| point into
+  // A second build where every global pointer argument is a buffer at offset 0 plus a byte
+  // offset: for launches whose pointers are not at offsets the UDAL device takes as buffer
+  // arguments. Made at the first such launch.
+  std::mutex variant_mutex;
+  udal_module_t variant = nullptr;
+  spirv::Info variant_info;
+  std::string variant_error;
   ~Module();
 };
 
@@ -315,6 +326,8 @@ struct Kernel : Object {
   uint32_t group_size[3] = {1, 1, 1};
   bool group_size_set = false;
   ze_kernel_indirect_access_flags_t indirect = 0;
+  udal_kernel_t variant = nullptr;  // the kernel of the module's variant, once needed
+  spirv::Kernel variant_sig;
   ~Kernel();
 };
 
