@@ -604,3 +604,34 @@ TEST_F(ValidationTest, ThreadsUseTheLayerAtOnce) {
 }
 
 } // namespace
+
+namespace {
+
+// On a real driver a use after destroy reads freed memory (a crash at best); with
+// validation the same calls are findings and the driver never sees them.
+TEST(ValidationCpu, UseAfterDestroyAndDoubleDestroyOnTheCpuDriverAreFindings) {
+  LayerEnvironment env;
+  env.set("UDAL_VALIDATION", "1");
+  udal_test::Instance instance({LAYERS_CPU_DRIVER});
+  udal_device_t device = instance.device(0);
+  udal_stream_t stream = make_stream(device);
+  udal_buffer_t a = make_buffer(device, 4096);
+  udal_buffer_t b = make_buffer(device, 4096);
+  ASSERT_EQ(udal_buffer_destroy(a), UDAL_SUCCESS);
+  EXPECT_FAILS_WITH(udal_stream_copy_buffer(stream, a, 0, b, 0, 4096), UDAL_ERROR_INVALID_HANDLE,
+                    "use after destroy");
+  EXPECT_FAILS_WITH(udal_buffer_destroy(a), UDAL_ERROR_INVALID_HANDLE, "double destroy");
+  uint32_t pattern = 5;
+  EXPECT_FAILS_WITH(udal_stream_fill_buffer(stream, b, 4000, 100, &pattern, 4),
+                    UDAL_ERROR_OUT_OF_RANGE, "(#");
+  ASSERT_EQ(udal_stream_fill_buffer(stream, b, 0, 4096, &pattern, 4), UDAL_SUCCESS);
+  std::vector<uint32_t> out(1024, 0);
+  ASSERT_EQ(udal_stream_read_buffer(stream, b, 0, out.data(), 4096), UDAL_SUCCESS);
+  ASSERT_EQ(udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE), UDAL_SUCCESS);
+  EXPECT_EQ(out, std::vector<uint32_t>(1024, 5)) << "validated work computes the same";
+  ASSERT_EQ(udal_stream_destroy(stream), UDAL_SUCCESS);
+  EXPECT_FAILS_WITH(udal_stream_destroy(stream), UDAL_ERROR_INVALID_HANDLE, "double destroy");
+  ASSERT_EQ(udal_buffer_destroy(b), UDAL_SUCCESS);
+}
+
+} // namespace
