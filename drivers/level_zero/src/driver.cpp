@@ -404,6 +404,15 @@ udal_result_t device_get_memory_usage(udal_device_t handle, udal_memory_usage_t*
 
 void DeviceState::shut_down() noexcept {
   try {
+    // Work held by a host-signalled event nobody will signal now is released first, as if it
+    // were destroyed: the streams can then finish.
+    for (Event* e : events.snapshot()) {
+      std::lock_guard lock(e->mutex);
+      if (e->host_signal() && !e->signalled && e->current) {
+        zeEventHostSignal(e->current->event);
+        e->signalled = true;
+      }
+    }
     for (Stream* s : streams.snapshot()) destroy_stream(s);
     for (Kernel* k : kernels.snapshot()) destroy_kernel(k);
     for (Module* m : modules.snapshot()) destroy_module(m);

@@ -478,6 +478,45 @@ TEST_F(Ze, LocalArgumentsAnywhereInTheListWork) {
   zeModuleDestroy(m);
 }
 
+// Level Zero takes any pointer into an allocation; the UDAL device under libze_udal may take
+// buffer arguments only at aligned offsets (PoCL: 128 bytes), so such launches run on a
+// variant of the module that takes the offset as a value.
+TEST_F(Ze, PointerArgumentsAtAnyOffset) {
+  ze_module_handle_t m = module(UDAL_ZE_TEST_KERNELS);
+  ze_kernel_handle_t k = kernel(m, "add");
+  constexpr uint32_t n = 16;
+  int* out = static_cast<int*>(shared_alloc(64 * sizeof(int)));
+  int* in = static_cast<int*>(shared_alloc(64 * sizeof(int)));
+  for (int i = 0; i < 64; ++i) {
+    out[i] = -1;
+    in[i] = i;
+  }
+  int* out_at = out + 3;  // 12 bytes in
+  int* in_at = in + 5;    // 20 bytes in
+  const int value = 100;
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeKernelSetArgumentValue(k, 0, sizeof(out_at), &out_at));
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeKernelSetArgumentValue(k, 1, sizeof(in_at), &in_at));
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeKernelSetArgumentValue(k, 2, sizeof(value), &value));
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeKernelSetGroupSize(k, n, 1, 1));
+  ze_group_count_t groups{1, 1, 1};
+  ze_command_list_handle_t l = immediate();
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeCommandListAppendLaunchKernel(l, k, &groups, nullptr, 0, nullptr));
+  for (int i = 0; i < 64; ++i) {
+    const int want = i >= 3 && i < 3 + static_cast<int>(n) ? (i - 3 + 5) + value : -1;
+    ASSERT_EQ(want, out[i]) << i;
+  }
+  // The same kernel at offset 0 again (the module's own build).
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeKernelSetArgumentValue(k, 0, sizeof(out), &out));
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeKernelSetArgumentValue(k, 1, sizeof(in), &in));
+  ASSERT_EQ(ZE_RESULT_SUCCESS, zeCommandListAppendLaunchKernel(l, k, &groups, nullptr, 0, nullptr));
+  for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(static_cast<int>(i) + value, out[i]) << i;
+  zeCommandListDestroy(l);
+  zeKernelDestroy(k);
+  zeMemFree(context_, out);
+  zeMemFree(context_, in);
+  zeModuleDestroy(m);
+}
+
 TEST_F(Ze, PointersStoredInMemoryReachTheirAllocation) {
   ze_module_handle_t m = module(UDAL_ZE_TEST_KERNELS);
   ze_kernel_handle_t k = kernel(m, "follow");
