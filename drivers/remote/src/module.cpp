@@ -145,6 +145,7 @@ udal_result_t kernel_create(udal_module_t module_handle, const char* name,
     auto kernel = std::make_unique<Kernel>();
     kernel->dispatch = module->dispatch;
     kernel->device = module->device;
+    kernel->format = module->format;
     kernel->id = connection.new_id();
     const uint64_t request = connection.new_id();
     flatbuffers::FlatBufferBuilder builder(128);

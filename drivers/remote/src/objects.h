@@ -71,6 +71,7 @@ struct Kernel {
   const udal_driver_table_t* dispatch;
   Device* device;
   uint64_t id;
+  udal_module_format_t format;  // of its module: how launch arguments match declarations
   KernelInfoData info;
 };
 UDAL_SDK_DISPATCHABLE(Kernel);

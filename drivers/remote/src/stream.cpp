@@ -42,6 +42,68 @@ udal_result_t enqueue(const char* fn, Stream& stream, Build&& build) {
   });
 }
 
+// The arguments of a launch of a per-kind kernel (SPIRV_COMPUTE): buffer i is declared
+// buffer i, with its access; values fill the declared values in order, a value as large as
+// several consecutive declared values of one size taking them all (an array passed whole).
+// What only the packing can tell (offsets) the server checks; a mismatch there fails the
+// stream at the next synchronize.
+udal_result_t check_per_kind(const char* fn, const Kernel& kernel, const udal_launch_desc_t& desc) {
+  std::vector<const udal_kernel_arg_info_t*> buffers, values;
+  for (const udal_kernel_arg_info_t& declared : kernel.info.args) {
+    (declared.kind == UDAL_ARG_KIND_BUFFER ? buffers : values).push_back(&declared);
+  }
+  std::size_t next_buffer = 0, next_value = 0;
+  for (uint32_t i = 0; i < desc.arg_count; ++i) {
+    const udal_kernel_arg_t& arg = desc.args[i];
+    if (arg.kind == UDAL_ARG_KIND_BUFFER) {
+      if (next_buffer >= buffers.size()) {
+        return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                    "{}: args[{}] is a buffer past the {} buffer arguments the kernel declares",
+                    fn, i, buffers.size());
+      }
+      const uint32_t declared = static_cast<uint32_t>(buffers[next_buffer]->access);
+      if (declared & ~static_cast<uint32_t>(arg.access)) {
+        return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                    "{}: args[{}] (buffer {} of the kernel) is passed with access {} but the "
+                    "kernel declares access {} (it {} what the caller said it does not)",
+                    fn, i, next_buffer, static_cast<int>(arg.access), declared,
+                    (declared & ~static_cast<uint32_t>(arg.access) & UDAL_ARG_ACCESS_WRITE)
+                        ? "writes"
+                        : "reads");
+      }
+      ++next_buffer;
+      continue;
+    }
+    if (next_value >= values.size()) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                  "{}: args[{}] is a value past the {} value arguments the kernel declares", fn, i,
+                  values.size());
+    }
+    const uint32_t element = values[next_value]->value_size;
+    uint64_t covered = 0;
+    std::size_t taken = 0;
+    while (covered < arg.value_size && next_value + taken < values.size() &&
+           values[next_value + taken]->value_size == element) {
+      covered += element;
+      ++taken;
+    }
+    if (covered != arg.value_size) {
+      return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                  "{}: args[{}] has value_size {} but the kernel's value argument {} takes {} "
+                  "bytes",
+                  fn, i, arg.value_size, next_value, element);
+    }
+    next_value += taken;
+  }
+  if (next_buffer != buffers.size() || next_value != values.size()) {
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: the kernel takes {} buffer and {} value arguments, the launch passes {} and "
+                "{}",
+                fn, buffers.size(), values.size(), next_buffer, next_value);
+  }
+  return UDAL_SUCCESS;
+}
+
 }  // namespace
 
 udal_result_t wait_stream(Connection& connection, StreamState& stream, uint64_t timeout_ns,
@@ -316,7 +378,10 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: arg_count {} is over max_kernel_arguments {}",
                 kFn, desc.arg_count, info.max_kernel_arguments);
   }
-  if (kernel.info.argument_count != UDAL_ARGUMENT_COUNT_UNKNOWN &&
+  // Vulkan-flavoured SPIR-V matches buffers to bindings and values to push-constant members,
+  // each kind in its own order (docs/spec.md); every other format matches by position.
+  const bool per_kind = kernel.format == UDAL_MODULE_FORMAT_SPIRV_COMPUTE;
+  if (!per_kind && kernel.info.argument_count != UDAL_ARGUMENT_COUNT_UNKNOWN &&
       desc.arg_count != kernel.info.argument_count) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
                 "{}: the launch passes {} arguments but the kernel takes {}", kFn, desc.arg_count,
@@ -327,7 +392,7 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
                 desc.arg_count);
   }
   const bool described = (kernel.info.flags & UDAL_KERNEL_FLAG_ARGUMENT_INFO) &&
-                         kernel.info.args.size() == desc.arg_count;
+                         kernel.info.args.size() == desc.arg_count && !per_kind;
   uint64_t value_bytes = 0;
   for (uint32_t i = 0; i < desc.arg_count; ++i) {
     const udal_kernel_arg_t& arg = desc.args[i];
@@ -391,6 +456,9 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
                 "{}: the value arguments take {} bytes, over max_value_argument_bytes {}", kFn,
                 value_bytes, info.max_value_argument_bytes);
+  }
+  if (per_kind && (kernel.info.flags & UDAL_KERNEL_FLAG_ARGUMENT_INFO)) {
+    if (udal_result_t r = check_per_kind(kFn, kernel, desc)) return r;
   }
   return enqueue(kFn, stream, [&](Connection& connection, StreamState& state) {
     flatbuffers::FlatBufferBuilder builder(512);
