@@ -19,7 +19,7 @@ constexpr size_t kMaxCachedSubBuffers = 32;
 
 struct Allocation {
   OwnedMemory memory;
-  void* pointer = nullptr;  // aligned
+  void* pointer = nullptr; // aligned
 };
 
 // An SVM allocation of |size| bytes at |alignment|. Platforms limit clSVMAlloc's alignment
@@ -27,10 +27,12 @@ struct Allocation {
 bool svm_allocate(cl_context context, cl_svm_mem_flags flags, uint64_t size, uint64_t alignment,
                   uint64_t base_alignment, Allocation* out) {
   const uint64_t extra = alignment > base_alignment ? alignment : 0;
-  if (size > SIZE_MAX - extra) return false;
+  if (size > SIZE_MAX - extra)
+    return false;
   void* raw = clSVMAlloc(context, flags, static_cast<size_t>(size + extra),
                          static_cast<cl_uint>(extra != 0 ? 0 : alignment));
-  if (raw == nullptr) return false;
+  if (raw == nullptr)
+    return false;
   out->memory = OwnedMemory::svm(context, raw);
   const auto address = reinterpret_cast<uintptr_t>(raw);
   out->pointer = reinterpret_cast<void*>((address + alignment - 1) & ~(uintptr_t{alignment} - 1));
@@ -70,7 +72,7 @@ void defer_release(DeviceState& device, OwnedMemory memory, udal_buffer_kind_t k
       entry.kind = kind;
       entry.bytes = bytes;
       entry.pending = std::move(pending);
-      device.deferred.push_back(std::move(entry));  // cannot throw: room was reserved
+      device.deferred.push_back(std::move(entry)); // cannot throw: room was reserved
     }
     device.reap_deferred(false);
   } catch (...) {
@@ -80,18 +82,21 @@ void defer_release(DeviceState& device, OwnedMemory memory, udal_buffer_kind_t k
   }
 }
 
-}  // namespace
+} // namespace
 
 cl_mem Buffer::argument(uint64_t offset, ClMem* temporary, cl_int* error) {
   *error = CL_SUCCESS;
-  if (offset == 0) return mem.get();
+  if (offset == 0)
+    return mem.get();
   std::lock_guard lock(sub_mutex);
   for (const auto& [at, sub] : sub_buffers) {
-    if (at == offset) return sub.get();
+    if (at == offset)
+      return sub.get();
   }
   cl_buffer_region region{static_cast<size_t>(offset), static_cast<size_t>(size - offset)};
   ClMem sub(clCreateSubBuffer(mem.get(), 0, CL_BUFFER_CREATE_TYPE_REGION, &region, error));
-  if (*error != CL_SUCCESS) return nullptr;
+  if (*error != CL_SUCCESS)
+    return nullptr;
   if (sub_buffers.size() < kMaxCachedSubBuffers) {
     sub_buffers.emplace_back(offset, std::move(sub));
     return sub_buffers.back().second.get();
@@ -103,15 +108,19 @@ cl_mem Buffer::argument(uint64_t offset, ClMem* temporary, cl_int* error) {
 udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_t* desc_in,
                             udal_buffer_t* out_buffer) {
   constexpr const char* fn = "udal_buffer_create";
-  if (out_buffer == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_buffer is NULL", fn);
+  if (out_buffer == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_buffer is NULL", fn);
   *out_buffer = nullptr;
-  if (desc_in == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "desc", desc_in)) return r;
+  if (desc_in == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", fn);
+  if (udal_result_t r = udal::sdk::check_struct(fn, "desc", desc_in))
+    return r;
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
     Device* device = to_device(device_handle);
     DeviceState& state = *device->state;
     const udal_buffer_desc_t desc = udal::sdk::read_struct(desc_in);
-    if (desc.size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->size is 0", fn);
+    if (desc.size == 0)
+      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->size is 0", fn);
     if (desc.kind != UDAL_BUFFER_KIND_DEVICE && desc.kind != UDAL_BUFFER_KIND_HOST &&
         desc.kind != UDAL_BUFFER_KIND_SHARED) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->kind {} is not a udal_buffer_kind_t", fn,
@@ -139,10 +148,11 @@ udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_
     }
     const uint64_t alignment = std::max(desc.alignment, state.caps.base_alignment);
     if (alignment > state.caps.max_allocation) {
-      return fail(UDAL_ERROR_UNSUPPORTED, "{}: alignment {} exceeds what device '{}' allocates",
-                  fn, alignment, state.info.name);
+      return fail(UDAL_ERROR_UNSUPPORTED, "{}: alignment {} exceeds what device '{}' allocates", fn,
+                  alignment, state.info.name);
     }
-    if (udal_result_t r = state.reserve_memory(desc.kind, desc.size)) return r;
+    if (udal_result_t r = state.reserve_memory(desc.kind, desc.size))
+      return r;
     bool reserved = true;
     struct Unreserve {
       DeviceState& state;
@@ -150,7 +160,8 @@ udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_
       uint64_t size;
       bool& active;
       ~Unreserve() {
-        if (active) state.release_memory(kind, size);
+        if (active)
+          state.release_memory(kind, size);
       }
     } unreserve{state, desc.kind, desc.size, reserved};
 
@@ -172,14 +183,14 @@ udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_
     if (!allocated) {
       return fail(UDAL_ERROR_OUT_OF_DEVICE_MEMORY,
                   "{}: allocating {} bytes ({} memory, alignment {}) on device '{}' failed", fn,
-                  desc.size, !host_kind || state.caps.svm_fine ? "shared virtual" : "host", alignment,
-                  state.info.name);
+                  desc.size, !host_kind || state.caps.svm_fine ? "shared virtual" : "host",
+                  alignment, state.info.name);
     }
     cl_int created = CL_SUCCESS;
     const cl_mem_flags mem_flags =
         CL_MEM_READ_WRITE | (allocation.pointer != nullptr ? CL_MEM_USE_HOST_PTR : 0);
-    ClMem mem(clCreateBuffer(context, mem_flags, static_cast<size_t>(desc.size),
-                             allocation.pointer, &created));
+    ClMem mem(clCreateBuffer(context, mem_flags, static_cast<size_t>(desc.size), allocation.pointer,
+                             &created));
     if (created != CL_SUCCESS) {
       return udal::sdk::fail(udal_code_of(created),
                              "{}: clCreateBuffer of {} bytes on device '{}' failed with {} ({})",
@@ -199,7 +210,8 @@ udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_
     buffer->kind = desc.kind;
     buffer->mapped = false;
     buffer->map_base = nullptr;
-    if (wants_address) state.add_address(buffer->host_pointer);
+    if (wants_address)
+      state.add_address(buffer->host_pointer);
     state.buffers.add(buffer.get());
     reserved = false;
     state.reap_deferred(false);
@@ -238,8 +250,10 @@ udal_result_t buffer_destroy(udal_buffer_t handle) {
 
 udal_result_t buffer_get_info(udal_buffer_t handle, udal_buffer_info_t* out_info) {
   constexpr const char* fn = "udal_buffer_get_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info)) return r;
+  if (out_info == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
+  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info))
+    return r;
   const Buffer* buffer = to_buffer(handle);
   auto info = udal::sdk::make_struct<udal_buffer_info_t>();
   info.device = udal::sdk::to_handle<udal_device_t>(buffer->device);
@@ -253,7 +267,8 @@ udal_result_t buffer_get_info(udal_buffer_t handle, udal_buffer_info_t* out_info
 
 udal_result_t buffer_map(udal_buffer_t handle, uint64_t offset, uint64_t size, void** out_ptr) {
   constexpr const char* fn = "udal_buffer_map";
-  if (out_ptr == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_ptr is NULL", fn);
+  if (out_ptr == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_ptr is NULL", fn);
   *out_ptr = nullptr;
   Buffer* buffer = to_buffer(handle);
   if (buffer->kind == UDAL_BUFFER_KIND_DEVICE) {
@@ -262,7 +277,8 @@ udal_result_t buffer_map(udal_buffer_t handle, uint64_t offset, uint64_t size, v
                 "SHARED buffer, or udal_stream_read_buffer)",
                 fn, fmt::ptr(handle));
   }
-  if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", fn);
+  if (size == 0)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", fn);
   if (offset > buffer->size || size > buffer->size - offset) {
     return fail(UDAL_ERROR_OUT_OF_RANGE,
                 "{}: the range of {} bytes at offset {} runs past the end of buffer {} ({} bytes)",
@@ -300,8 +316,10 @@ udal_result_t buffer_unmap(udal_buffer_t handle) {
     DeviceState& state = *buffer->device->state;
     cl_int error = clEnqueueUnmapMemObject(state.utility_queue.get(), buffer->mem.get(),
                                            buffer->map_base, 0, nullptr, nullptr);
-    if (error == CL_SUCCESS) error = clFinish(state.utility_queue.get());
-    if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueUnmapMemObject", error);
+    if (error == CL_SUCCESS)
+      error = clFinish(state.utility_queue.get());
+    if (error != CL_SUCCESS)
+      return fail_cl(fn, "clEnqueueUnmapMemObject", error);
     buffer->map_base = nullptr;
   }
   buffer->mapped = false;
@@ -324,4 +342,4 @@ udal_result_t buffer_get_device_address(udal_buffer_t handle, uint64_t* out_addr
   return UDAL_SUCCESS;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

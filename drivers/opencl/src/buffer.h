@@ -16,15 +16,15 @@ struct Buffer {
   const udal_driver_table_t* dispatch;
   Device* device;
   ClMem mem;
-  OwnedMemory memory;     // the SVM or host memory behind |mem| (CL_MEM_USE_HOST_PTR), if any
-  void* host_pointer;     // byte 0 as the host (and, for SVM, the device) addresses it
-  bool coherent;          // fine-grained SVM: |host_pointer| needs no map/unmap
+  OwnedMemory memory; // the SVM or host memory behind |mem| (CL_MEM_USE_HOST_PTR), if any
+  void* host_pointer; // byte 0 as the host (and, for SVM, the device) addresses it
+  bool coherent;      // fine-grained SVM: |host_pointer| needs no map/unmap
   uint64_t size;
   uint64_t alignment;
   udal_buffer_flags_t flags;
   udal_buffer_kind_t kind;
   std::atomic<bool> mapped;
-  void* map_base;         // what clEnqueueMapBuffer returned for the current mapping
+  void* map_base; // what clEnqueueMapBuffer returned for the current mapping
   std::mutex sub_mutex;
   std::vector<std::pair<uint64_t, ClMem>> sub_buffers;
 
@@ -42,6 +42,6 @@ inline Buffer* to_buffer(udal_buffer_t handle) noexcept {
 // Destroys |buffer| as udal_buffer_destroy does, without the mapped check (shutdown).
 void destroy_buffer(Buffer* buffer) noexcept;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_BUFFER_H_
+#endif // UDAL_OPENCL_BUFFER_H_

@@ -26,14 +26,17 @@ constexpr size_t kDigestBytes = 32;
 constexpr size_t kHeaderBytes = 24 + kDigestBytes;
 
 void put_u32(std::vector<unsigned char>* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<unsigned char>(v >> (8 * i)));
+  for (int i = 0; i < 4; ++i)
+    out->push_back(static_cast<unsigned char>(v >> (8 * i)));
 }
 void put_u64(std::vector<unsigned char>* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<unsigned char>(v >> (8 * i)));
+  for (int i = 0; i < 8; ++i)
+    out->push_back(static_cast<unsigned char>(v >> (8 * i)));
 }
 uint64_t get_le(const unsigned char* p, int bytes) {
   uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
+  for (int i = bytes - 1; i >= 0; --i)
+    v = v << 8 | p[i];
   return v;
 }
 
@@ -50,18 +53,21 @@ bool digest(const void* data, size_t size, unsigned char out[kDigestBytes]) {
 }
 
 bool is_hex_key(const std::string& key) {
-  if (key.size() != 64) return false;
+  if (key.size() != 64)
+    return false;
   for (char c : key) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
   }
   return true;
 }
 
-}  // namespace
+} // namespace
 
 std::string cache_directory() {
   const char* off = secure_getenv("UDAL_OPENCL_CACHE");
-  if (off != nullptr && (std::strcmp(off, "0") == 0 || std::strcmp(off, "off") == 0)) return {};
+  if (off != nullptr && (std::strcmp(off, "0") == 0 || std::strcmp(off, "off") == 0))
+    return {};
   if (const char* dir = secure_getenv("UDAL_OPENCL_CACHE_DIR"); dir != nullptr && dir[0] == '/') {
     return dir;
   }
@@ -78,7 +84,8 @@ std::string cache_key(const DeviceCaps& caps, uint32_t format, const std::string
                       const void* image, size_t image_size, const std::string& specialization) {
 #ifdef UDAL_OPENCL_HAVE_OPENSSL
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr) return {};
+  if (ctx == nullptr)
+    return {};
   bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
   // Each field is preceded by its length, so no two different builds hash alike.
   const auto field = [&](const void* data, size_t size) {
@@ -101,9 +108,11 @@ std::string cache_key(const DeviceCaps& caps, uint32_t format, const std::string
   unsigned int digest_size = 0;
   ok = ok && EVP_DigestFinal_ex(ctx, digest, &digest_size) == 1;
   EVP_MD_CTX_free(ctx);
-  if (!ok) return {};
+  if (!ok)
+    return {};
   std::string hex;
-  for (unsigned int i = 0; i < digest_size; ++i) hex += fmt::format("{:02x}", digest[i]);
+  for (unsigned int i = 0; i < digest_size; ++i)
+    hex += fmt::format("{:02x}", digest[i]);
   return hex;
 #else
   (void)caps, (void)format, (void)options, (void)image, (void)image_size, (void)specialization;
@@ -111,8 +120,7 @@ std::string cache_key(const DeviceCaps& caps, uint32_t format, const std::string
 #endif
 }
 
-bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out,
-                std::string* why) {
+bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out, std::string* why) {
   if (dir.empty() || !is_hex_key(key)) {
     *why = "no cache";
     return false;
@@ -141,8 +149,10 @@ bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out,
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
     done += static_cast<size_t>(n);
   }
   ::close(fd);
@@ -152,15 +162,15 @@ bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out,
   }
   const uint64_t json_bytes = get_le(bytes.data() + 8, 4);
   const uint64_t binary_bytes = get_le(bytes.data() + 16, 8);
-  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0 ||
-      binary_bytes > size || json_bytes + binary_bytes + kHeaderBytes != size ||
-      binary_bytes == 0) {
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0 || binary_bytes > size ||
+      json_bytes + binary_bytes + kHeaderBytes != size || binary_bytes == 0) {
     *why = fmt::format("{} is not a program cache entry", path);
     return false;
   }
   unsigned char sum[kDigestBytes];
   const unsigned char* binary = bytes.data() + kHeaderBytes + json_bytes;
-  if (!digest(binary, binary_bytes, sum) || std::memcmp(sum, bytes.data() + 24, kDigestBytes) != 0) {
+  if (!digest(binary, binary_bytes, sum) ||
+      std::memcmp(sum, bytes.data() + 24, kDigestBytes) != 0) {
     *why = fmt::format("{}: the binary does not match its checksum", path);
     return false;
   }
@@ -218,12 +228,15 @@ bool cache_store(const std::string& dir, const std::string& key,
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
     done += static_cast<size_t>(n);
   }
   const bool written = done == bytes.size() && ::close(fd) == 0;
-  if (done != bytes.size()) ::close(fd);
+  if (done != bytes.size())
+    ::close(fd);
   const std::string path = dir + "/" + key + ".bin";
   if (!written || ::rename(name.data(), path.c_str()) != 0) {
     *why = fmt::format("cannot write {}: {}", path, std::strerror(errno));
@@ -233,4 +246,4 @@ bool cache_store(const std::string& dir, const std::string& key,
   return true;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

@@ -32,8 +32,7 @@ struct CacheEntry {
 
 // Loads the entry |key| of |dir|. False (with |*why|) when there is none, or when the file
 // is not a regular file, is larger than the cache takes, or is not a cache entry.
-bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out,
-                std::string* why);
+bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out, std::string* why);
 
 // Stores an entry (write to a temporary file, then rename: readers never see half a file).
 // False with |*why| on failure; the cache is an optimisation, so callers go on.
@@ -44,6 +43,6 @@ bool cache_store(const std::string& dir, const std::string& key,
 // The largest cache file read back.
 inline constexpr size_t kMaxCacheEntryBytes = size_t{256} << 20;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_CACHE_H_
+#endif // UDAL_OPENCL_CACHE_H_

@@ -7,8 +7,9 @@ namespace udal::opencl {
 
 const char* cl_error_name(cl_int code) noexcept {
   switch (code) {
-#define UDAL_CL_CASE(x) \
-  case x: return #x;
+#define UDAL_CL_CASE(x)                                                                            \
+  case x:                                                                                          \
+    return #x;
     UDAL_CL_CASE(CL_SUCCESS)
     UDAL_CL_CASE(CL_DEVICE_NOT_FOUND)
     UDAL_CL_CASE(CL_DEVICE_NOT_AVAILABLE)
@@ -74,19 +75,24 @@ const char* cl_error_name(cl_int code) noexcept {
     UDAL_CL_CASE(CL_MAX_SIZE_RESTRICTION_EXCEEDED)
     UDAL_CL_CASE(CL_PLATFORM_NOT_FOUND_KHR)
 #undef UDAL_CL_CASE
-    default: return "CL_<unknown error>";
+  default:
+    return "CL_<unknown error>";
   }
 }
 
 udal_result_t udal_code_of(cl_int code) noexcept {
   switch (code) {
-    case CL_OUT_OF_HOST_MEMORY: return UDAL_ERROR_OUT_OF_HOST_MEMORY;
-    case CL_MEM_OBJECT_ALLOCATION_FAILURE:
-    case CL_OUT_OF_RESOURCES:
-    case CL_INVALID_BUFFER_SIZE: return UDAL_ERROR_OUT_OF_DEVICE_MEMORY;
-    case CL_DEVICE_NOT_AVAILABLE:
-    case CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST: return UDAL_ERROR_DEVICE_LOST;
-    default: return UDAL_ERROR_INTERNAL;
+  case CL_OUT_OF_HOST_MEMORY:
+    return UDAL_ERROR_OUT_OF_HOST_MEMORY;
+  case CL_MEM_OBJECT_ALLOCATION_FAILURE:
+  case CL_OUT_OF_RESOURCES:
+  case CL_INVALID_BUFFER_SIZE:
+    return UDAL_ERROR_OUT_OF_DEVICE_MEMORY;
+  case CL_DEVICE_NOT_AVAILABLE:
+  case CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST:
+    return UDAL_ERROR_DEVICE_LOST;
+  default:
+    return UDAL_ERROR_INTERNAL;
   }
 }
 
@@ -99,25 +105,30 @@ namespace {
 
 std::string trimmed(std::vector<char> text) {
   std::string s(text.data(), text.empty() ? 0 : ::strnlen(text.data(), text.size()));
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r'))
+    s.pop_back();
   return s;
 }
 
-}  // namespace
+} // namespace
 
 std::string device_string(cl_device_id device, cl_device_info what) {
   size_t size = 0;
-  if (clGetDeviceInfo(device, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
+  if (clGetDeviceInfo(device, what, 0, nullptr, &size) != CL_SUCCESS || size == 0)
+    return {};
   std::vector<char> text(size + 1, '\0');
-  if (clGetDeviceInfo(device, what, size, text.data(), nullptr) != CL_SUCCESS) return {};
+  if (clGetDeviceInfo(device, what, size, text.data(), nullptr) != CL_SUCCESS)
+    return {};
   return trimmed(std::move(text));
 }
 
 std::string platform_string(cl_platform_id platform, cl_platform_info what) {
   size_t size = 0;
-  if (clGetPlatformInfo(platform, what, 0, nullptr, &size) != CL_SUCCESS || size == 0) return {};
+  if (clGetPlatformInfo(platform, what, 0, nullptr, &size) != CL_SUCCESS || size == 0)
+    return {};
   std::vector<char> text(size + 1, '\0');
-  if (clGetPlatformInfo(platform, what, size, text.data(), nullptr) != CL_SUCCESS) return {};
+  if (clGetPlatformInfo(platform, what, size, text.data(), nullptr) != CL_SUCCESS)
+    return {};
   return trimmed(std::move(text));
 }
 
@@ -138,9 +149,9 @@ std::string build_log(cl_program program, cl_device_id device) {
 
 cl_int event_status(cl_event event) noexcept {
   cl_int status = CL_COMPLETE;
-  const cl_int queried = clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(status),
-                                        &status, nullptr);
+  const cl_int queried =
+      clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(status), &status, nullptr);
   return queried != CL_SUCCESS ? queried : status;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

@@ -30,14 +30,14 @@ udal_result_t fail_cl(const char* function, const char* call, cl_int code) noexc
 
 // Owns one reference to an OpenCL object. Copying retains, so a copy may outlive the
 // original (an event record read by a waiter while the stream replaces it).
-template <typename T, cl_int (*Retain)(T), cl_int (*Release)(T)>
-class ClRef {
- public:
+template <typename T, cl_int (*Retain)(T), cl_int (*Release)(T)> class ClRef {
+public:
   ClRef() noexcept = default;
   // Adopts |handle| (a reference the caller owned, e.g. fresh from clCreate*).
   explicit ClRef(T handle) noexcept : handle_(handle) {}
   ClRef(const ClRef& other) noexcept : handle_(other.handle_) {
-    if (handle_ != nullptr) Retain(handle_);
+    if (handle_ != nullptr)
+      Retain(handle_);
   }
   ClRef& operator=(const ClRef& other) noexcept {
     if (this != &other) {
@@ -57,7 +57,8 @@ class ClRef {
   ~ClRef() { reset(); }
 
   void reset() noexcept {
-    if (handle_ != nullptr) Release(handle_);
+    if (handle_ != nullptr)
+      Release(handle_);
     handle_ = nullptr;
   }
   T get() const noexcept { return handle_; }
@@ -69,7 +70,7 @@ class ClRef {
   }
   explicit operator bool() const noexcept { return handle_ != nullptr; }
 
- private:
+private:
   T handle_ = nullptr;
 };
 
@@ -97,6 +98,6 @@ std::string build_log(cl_program program, cl_device_id device);
 // error (from the query, or the event's own failure).
 cl_int event_status(cl_event event) noexcept;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_CL_H_
+#endif // UDAL_OPENCL_CL_H_

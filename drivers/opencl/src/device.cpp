@@ -24,8 +24,7 @@ using udal::sdk::fail;
 
 namespace {
 
-template <std::size_t N>
-void copy_string(char (&dst)[N], std::string_view src) {
+template <std::size_t N> void copy_string(char (&dst)[N], std::string_view src) {
   const std::size_t n = std::min(src.size(), N - 1);
   src.copy(dst, n);
   dst[n] = '\0';
@@ -51,7 +50,8 @@ void make_uuid(const std::string& key, uint8_t out[UDAL_UUID_SIZE]) {
 int parse_version(const std::string& text) {
   int major = 0;
   int minor = 0;
-  if (std::sscanf(text.c_str(), "OpenCL %d.%d", &major, &minor) != 2) return 0;
+  if (std::sscanf(text.c_str(), "OpenCL %d.%d", &major, &minor) != 2)
+    return 0;
   return major * 10 + minor;
 }
 
@@ -61,7 +61,8 @@ bool has_extension(const std::string& extensions, std::string_view name) {
     const size_t end = at + name.size();
     const bool starts = at == 0 || extensions[at - 1] == ' ';
     const bool ends = end == extensions.size() || extensions[end] == ' ';
-    if (starts && ends) return true;
+    if (starts && ends)
+      return true;
     at = end;
   }
   return false;
@@ -77,7 +78,8 @@ uint64_t host_memory_bytes() {
 int32_t pci_numa_node(const std::string& bus_id) {
   std::ifstream file("/sys/bus/pci/devices/" + bus_id + "/numa_node");
   int node = -1;
-  if (!(file >> node)) return -1;
+  if (!(file >> node))
+    return -1;
   return node < 0 ? -1 : node;
 }
 
@@ -85,7 +87,8 @@ int32_t pci_numa_node(const std::string& bus_id) {
 // machine has several nodes (the device spans them) or sysfs does not say.
 int32_t single_numa_node() {
   DIR* dir = ::opendir("/sys/devices/system/node");
-  if (dir == nullptr) return -1;
+  if (dir == nullptr)
+    return -1;
   int count = 0;
   int node = -1;
   while (const dirent* entry = ::readdir(dir)) {
@@ -102,19 +105,19 @@ int32_t single_numa_node() {
 
 uint64_t power_of_two_at_least(uint64_t v) {
   uint64_t p = 1;
-  while (p < v && p < (uint64_t{1} << 62)) p <<= 1;
+  while (p < v && p < (uint64_t{1} << 62))
+    p <<= 1;
   return p;
 }
 
-}  // namespace
+} // namespace
 
 // ==========================================================================================
 // make_device
 // ==========================================================================================
 
 std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_id platform,
-                                    cl_device_id id, uint32_t index_on_platform,
-                                    std::string* why) {
+                                    cl_device_id id, uint32_t index_on_platform, std::string* why) {
   auto state = std::make_unique<DeviceState>();
   state->driver = settings.driver;
   state->platform = platform;
@@ -125,8 +128,8 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
   caps.device_name = device_string(id, CL_DEVICE_NAME);
   caps.device_version = device_string(id, CL_DEVICE_VERSION);
   caps.driver_version = device_string(id, CL_DRIVER_VERSION);
-  const std::string label = fmt::format("'{}' of platform '{}'", caps.device_name,
-                                        caps.platform_name);
+  const std::string label =
+      fmt::format("'{}' of platform '{}'", caps.device_name, caps.platform_name);
 
   caps.version = parse_version(caps.device_version);
   if (caps.version < 12) {
@@ -164,7 +167,8 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
   device_info(id, CL_DEVICE_COMPILER_AVAILABLE, &compiler);
   caps.compiler = compiler != CL_FALSE;
   device_info(id, CL_DEVICE_ADDRESS_BITS, &caps.address_bits);
-  if (caps.address_bits != 32 && caps.address_bits != 64) caps.address_bits = 64;
+  if (caps.address_bits != 32 && caps.address_bits != 64)
+    caps.address_bits = 64;
   cl_uint base_bits = 0;
   device_info(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN, &base_bits);
   caps.base_alignment = power_of_two_at_least(std::max<uint64_t>(base_bits / 8, 1));
@@ -189,8 +193,7 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
     }
   }
   caps.set_spec_constants = caps.version >= 22;
-  if (caps.spirv == SpirvPath::kNone && has_extension(extensions, "cl_khr_spir") &&
-      caps.compiler) {
+  if (caps.spirv == SpirvPath::kNone && has_extension(extensions, "cl_khr_spir") && caps.compiler) {
     if (!settings.llvm_spirv_tool.empty()) {
       caps.spirv = SpirvPath::kTool;
       caps.llvm_spirv_tool = settings.llvm_spirv_tool;
@@ -210,14 +213,14 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
     return nullptr;
   }
   if (caps.version >= 20) {
-    state->utility_queue = ClQueue(
-        clCreateCommandQueueWithProperties(state->context.get(), id, nullptr, &created));
+    state->utility_queue =
+        ClQueue(clCreateCommandQueueWithProperties(state->context.get(), id, nullptr, &created));
   } else {
     state->utility_queue = ClQueue(clCreateCommandQueue(state->context.get(), id, 0, &created));
   }
   if (created != CL_SUCCESS) {
-    *why = fmt::format("{}: creating a command queue failed with {}", label,
-                       cl_error_name(created));
+    *why =
+        fmt::format("{}: creating a command queue failed with {}", label, cl_error_name(created));
     return nullptr;
   }
 
@@ -262,12 +265,13 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
                                                               : -1;
 
   udal_device_features_t features = UDAL_DEVICE_FEATURE_HOST_BUFFERS |
-                                    UDAL_DEVICE_FEATURE_SHARED_BUFFERS |
-                                    UDAL_DEVICE_FEATURE_INT8 | UDAL_DEVICE_FEATURE_INT16 |
-                                    UDAL_DEVICE_FEATURE_MEMORY_USAGE |
+                                    UDAL_DEVICE_FEATURE_SHARED_BUFFERS | UDAL_DEVICE_FEATURE_INT8 |
+                                    UDAL_DEVICE_FEATURE_INT16 | UDAL_DEVICE_FEATURE_MEMORY_USAGE |
                                     UDAL_DEVICE_FEATURE_KERNEL_ARGUMENT_INFO;
-  if (caps.profiling) features |= UDAL_DEVICE_FEATURE_TIMESTAMPS;
-  if (caps.local_memory > 0) features |= UDAL_DEVICE_FEATURE_LOCAL_MEMORY;
+  if (caps.profiling)
+    features |= UDAL_DEVICE_FEATURE_TIMESTAMPS;
+  if (caps.local_memory > 0)
+    features |= UDAL_DEVICE_FEATURE_LOCAL_MEMORY;
   cl_device_fp_config doubles = 0;
   if (device_info(id, CL_DEVICE_DOUBLE_FP_CONFIG, &doubles) == CL_SUCCESS && doubles != 0) {
     features |= UDAL_DEVICE_FEATURE_FLOAT64;
@@ -276,8 +280,10 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
       has_extension(extensions, "cles_khr_int64")) {
     features |= UDAL_DEVICE_FEATURE_INT64;
   }
-  if (has_extension(extensions, "cl_khr_fp16")) features |= UDAL_DEVICE_FEATURE_FLOAT16;
-  if (caps.svm_coarse) features |= UDAL_DEVICE_FEATURE_DEVICE_ADDRESS;
+  if (has_extension(extensions, "cl_khr_fp16"))
+    features |= UDAL_DEVICE_FEATURE_FLOAT16;
+  if (caps.svm_coarse)
+    features |= UDAL_DEVICE_FEATURE_DEVICE_ADDRESS;
   info.features = features;
 
   info.device_memory_bytes = caps.global_memory;
@@ -321,21 +327,26 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
       if (clGetDeviceInfo(id, CL_DEVICE_SUB_GROUP_SIZES_INTEL, bytes, sizes.data(), nullptr) ==
           CL_SUCCESS) {
         for (size_t s : sizes) {
-          if (s > 0) subgroups.push_back(clamp32(s));
+          if (s > 0)
+            subgroups.push_back(clamp32(s));
         }
       }
     }
   }
-  if (subgroups.empty()) subgroups.push_back(1);  // no sub-groups: each item is its own
+  if (subgroups.empty())
+    subgroups.push_back(1); // no sub-groups: each item is its own
   std::sort(subgroups.begin(), subgroups.end());
   subgroups.erase(std::unique(subgroups.begin(), subgroups.end()), subgroups.end());
   info.subgroup_size_count =
       static_cast<uint32_t>(std::min<size_t>(subgroups.size(), UDAL_MAX_SUBGROUP_SIZES));
-  for (uint32_t i = 0; i < info.subgroup_size_count; ++i) info.subgroup_sizes[i] = subgroups[i];
+  for (uint32_t i = 0; i < info.subgroup_size_count; ++i)
+    info.subgroup_sizes[i] = subgroups[i];
 
   uint32_t formats = 0;
-  if (caps.spirv != SpirvPath::kNone) info.module_formats[formats++] = UDAL_MODULE_FORMAT_SPIRV_KERNEL;
-  if (caps.compiler) info.module_formats[formats++] = UDAL_MODULE_FORMAT_OPENCL_C;
+  if (caps.spirv != SpirvPath::kNone)
+    info.module_formats[formats++] = UDAL_MODULE_FORMAT_SPIRV_KERNEL;
+  if (caps.compiler)
+    info.module_formats[formats++] = UDAL_MODULE_FORMAT_OPENCL_C;
   info.module_formats[formats++] = kProgramBinaryFormat;
   info.module_format_count = formats;
   state->cache_dir = settings.cache_dir;
@@ -355,11 +366,10 @@ udal_result_t DeviceState::reserve_memory(udal_buffer_kind_t kind, uint64_t size
   std::atomic<uint64_t>& counter = device_kind ? device_allocated : host_allocated;
   const uint64_t before = counter.fetch_add(size);
   // On unified memory every kind comes out of the device's one memory.
-  const uint64_t used = caps.unified_memory
-                            ? device_allocated.load() + host_allocated.load()
-                            : before + size;
-  const uint64_t limit = caps.unified_memory || device_kind ? caps.global_memory
-                                                            : caps.host_visible_memory;
+  const uint64_t used =
+      caps.unified_memory ? device_allocated.load() + host_allocated.load() : before + size;
+  const uint64_t limit =
+      caps.unified_memory || device_kind ? caps.global_memory : caps.host_visible_memory;
   if (before + size < before || used > limit) {
     counter.fetch_sub(size);
     return fail(UDAL_ERROR_OUT_OF_DEVICE_MEMORY,
@@ -384,7 +394,8 @@ void DeviceState::add_address(void* pointer) {
 void DeviceState::remove_address(void* pointer) noexcept {
   std::lock_guard lock(address_mutex);
   auto it = std::find(address_pointers.begin(), address_pointers.end(), pointer);
-  if (it != address_pointers.end()) address_pointers.erase(it);
+  if (it != address_pointers.end())
+    address_pointers.erase(it);
   address_count.store(address_pointers.size());
 }
 
@@ -412,22 +423,31 @@ void DeviceState::reap_deferred(bool wait) noexcept {
 void DeviceState::shut_down() noexcept {
   try {
     // Work held by host-signalled events must be able to finish.
-    for (Event* event : events.snapshot()) release_event_waiters(event);
-    for (Stream* stream : streams.snapshot()) destroy_stream(stream);
-    for (Kernel* kernel : kernels.snapshot()) destroy_kernel(kernel);
-    for (Module* module : modules.snapshot()) destroy_module(module);
-    for (Event* event : events.snapshot()) destroy_event(event);
-    for (Buffer* buffer : buffers.snapshot()) destroy_buffer(buffer);
+    for (Event* event : events.snapshot())
+      release_event_waiters(event);
+    for (Stream* stream : streams.snapshot())
+      destroy_stream(stream);
+    for (Kernel* kernel : kernels.snapshot())
+      destroy_kernel(kernel);
+    for (Module* module : modules.snapshot())
+      destroy_module(module);
+    for (Event* event : events.snapshot())
+      destroy_event(event);
+    for (Buffer* buffer : buffers.snapshot())
+      destroy_buffer(buffer);
   } catch (...) {
     // Out of memory for a snapshot: what is left is reclaimed with the context.
   }
-  if (utility_queue) clFinish(utility_queue.get());
+  if (utility_queue)
+    clFinish(utility_queue.get());
   reap_deferred(true);
 }
 
-DeviceState::~DeviceState() { reap_deferred(true); }
+DeviceState::~DeviceState() {
+  reap_deferred(true);
+}
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
 // ==========================================================================================
 // Entries
@@ -466,4 +486,4 @@ udal_result_t device_get_memory_usage(udal_device_t handle, udal_memory_usage_t*
   return UDAL_SUCCESS;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

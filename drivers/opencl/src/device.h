@@ -26,26 +26,26 @@ struct Kernel;
 
 // How SPIRV_KERNEL images reach the device.
 enum class SpirvPath {
-  kNone,     // the device takes no SPIR-V (no IL, no cl_khr_spir or no translator)
-  kIl,       // clCreateProgramWithIL (the device's CL_DEVICE_IL_VERSION has SPIR-V)
-  kLibrary,  // cl_khr_spir: translated to LLVM bitcode by the LLVM/SPIR-V translator library
-  kTool,     // cl_khr_spir: translated by running the translator tool (llvm-spirv -r)
+  kNone,    // the device takes no SPIR-V (no IL, no cl_khr_spir or no translator)
+  kIl,      // clCreateProgramWithIL (the device's CL_DEVICE_IL_VERSION has SPIR-V)
+  kLibrary, // cl_khr_spir: translated to LLVM bitcode by the LLVM/SPIR-V translator library
+  kTool,    // cl_khr_spir: translated by running the translator tool (llvm-spirv -r)
 };
 
 // What the driver learned of the device once, at load.
 struct DeviceCaps {
-  int version = 0;  // the device's OpenCL version, major * 10 + minor (12, 20, 30, ...)
+  int version = 0; // the device's OpenCL version, major * 10 + minor (12, 20, 30, ...)
   bool profiling = false;
-  bool svm_coarse = false;  // coarse-grained SVM buffers (OpenCL 2.0+)
-  bool svm_fine = false;    // fine-grained SVM buffers: host and device see one memory
+  bool svm_coarse = false; // coarse-grained SVM buffers (OpenCL 2.0+)
+  bool svm_fine = false;   // fine-grained SVM buffers: host and device see one memory
   bool unified_memory = false;
   bool compiler = false;
-  bool set_spec_constants = false;  // clSetProgramSpecializationConstant (2.2+, IL path)
+  bool set_spec_constants = false; // clSetProgramSpecializationConstant (2.2+, IL path)
   SpirvPath spirv = SpirvPath::kNone;
-  std::string llvm_spirv_tool;  // the tool for SpirvPath::kTool
+  std::string llvm_spirv_tool; // the tool for SpirvPath::kTool
   cl_uint address_bits = 64;
   uint64_t base_alignment = 128;  // CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes
-  uint64_t svm_max_alignment = 0;  // largest alignment clSVMAlloc takes (0: unknown)
+  uint64_t svm_max_alignment = 0; // largest alignment clSVMAlloc takes (0: unknown)
   uint64_t global_memory = 0;
   uint64_t host_visible_memory = 0;
   uint64_t local_memory = 0;
@@ -57,10 +57,9 @@ struct DeviceCaps {
 
 // The live objects of one kind, so the driver can finish their work and free them when the
 // instance is released with objects still alive.
-template <typename T>
-class Registry {
- public:
-  void add(T* object) {  // throws std::bad_alloc
+template <typename T> class Registry {
+public:
+  void add(T* object) { // throws std::bad_alloc
     std::lock_guard lock(mutex_);
     objects_.insert(object);
   }
@@ -68,19 +67,19 @@ class Registry {
     std::lock_guard lock(mutex_);
     objects_.erase(object);
   }
-  std::vector<T*> snapshot() const {  // throws std::bad_alloc
+  std::vector<T*> snapshot() const { // throws std::bad_alloc
     std::lock_guard lock(mutex_);
     return std::vector<T*>(objects_.begin(), objects_.end());
   }
   // Calls |f| on each object with the registry locked: an object being destroyed meanwhile
   // (by another thread) stays alive until |f| returned, since removal waits for the lock.
-  template <typename F>
-  void for_each(F&& f) const {
+  template <typename F> void for_each(F&& f) const {
     std::lock_guard lock(mutex_);
-    for (T* object : objects_) f(object);
+    for (T* object : objects_)
+      f(object);
   }
 
- private:
+private:
   mutable std::mutex mutex_;
   std::unordered_set<T*> objects_;
 };
@@ -88,7 +87,7 @@ class Registry {
 // Memory behind a buffer object that the OpenCL runtime does not own: an SVM allocation
 // (clSVMFree) or host memory for CL_MEM_USE_HOST_PTR (free). Movable, freed with the owner.
 class OwnedMemory {
- public:
+public:
   OwnedMemory() noexcept = default;
   static OwnedMemory svm(cl_context context, void* pointer) noexcept {
     OwnedMemory m;
@@ -131,8 +130,8 @@ class OwnedMemory {
   bool is_svm() const noexcept { return context_ != nullptr; }
   explicit operator bool() const noexcept { return pointer_ != nullptr; }
 
- private:
-  cl_context context_ = nullptr;  // set for SVM
+private:
+  cl_context context_ = nullptr; // set for SVM
   void* pointer_ = nullptr;
 };
 
@@ -151,10 +150,10 @@ struct DeviceState {
   cl_platform_id platform = nullptr;
   cl_device_id id = nullptr;
   ClContext context;
-  ClQueue utility_queue;  // map/unmap of buffers without fine-grained SVM
+  ClQueue utility_queue; // map/unmap of buffers without fine-grained SVM
   DeviceCaps caps;
   udal_device_info_t info{};
-  std::string cache_dir;  // the program cache; "" when off
+  std::string cache_dir; // the program cache; "" when off
 
   // Bytes of buffers alive, by kind (device; host-visible).
   std::atomic<uint64_t> device_allocated{0};
@@ -183,12 +182,13 @@ struct DeviceState {
   // Releases the destroyed buffers whose work has completed; all of them when |wait|.
   void reap_deferred(bool wait) noexcept;
 
-  void add_address(void* pointer);  // throws std::bad_alloc
+  void add_address(void* pointer); // throws std::bad_alloc
   void remove_address(void* pointer) noexcept;
 
   // The device's name for messages: "device 0x... (pthread-skylake...)".
   void log(udal_log_level_t level, std::string_view message) const noexcept {
-    if (driver != nullptr) driver->log_message(level, message);
+    if (driver != nullptr)
+      driver->log_message(level, message);
   }
 
   // Finishes all work and frees every object still alive (the instance is being released).
@@ -212,7 +212,7 @@ struct DeviceSettings {
   const udal_driver_table_t* dispatch = nullptr;
   DriverState* driver = nullptr;
   std::string cache_dir;
-  std::string llvm_spirv_tool;  // UDAL_OPENCL_LLVM_SPIRV, or the tool found on PATH
+  std::string llvm_spirv_tool; // UDAL_OPENCL_LLVM_SPIRV, or the tool found on PATH
   bool have_translator_library = false;
 };
 
@@ -223,6 +223,6 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
                                     cl_device_id device, uint32_t index_on_platform,
                                     std::string* why);
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_DEVICE_H_
+#endif // UDAL_OPENCL_DEVICE_H_

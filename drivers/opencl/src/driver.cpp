@@ -19,7 +19,8 @@ namespace udal::opencl {
 using udal::sdk::fail;
 
 void DriverState::log_message(udal_log_level_t level, std::string_view message) const noexcept {
-  if (log == nullptr) return;
+  if (log == nullptr)
+    return;
   try {
     const std::string text(message);
     log(log_user_data, level, text.c_str());
@@ -31,10 +32,13 @@ DriverState::~DriverState() = default;
 
 namespace {
 
-Driver* to_driver(udal_driver_t handle) noexcept { return udal::sdk::from_handle<Driver>(handle); }
+Driver* to_driver(udal_driver_t handle) noexcept {
+  return udal::sdk::from_handle<Driver>(handle);
+}
 
 std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -45,12 +49,16 @@ bool parse_device_types(const char* text, cl_device_type* out, std::string* bad)
   size_t start = 0;
   while (start <= list.size()) {
     size_t end = list.find(',', start);
-    if (end == std::string::npos) end = list.size();
+    if (end == std::string::npos)
+      end = list.size();
     std::string word = list.substr(start, end - start);
     start = end + 1;
-    while (!word.empty() && word.back() == ' ') word.pop_back();
-    while (!word.empty() && word.front() == ' ') word.erase(word.begin());
-    if (word.empty()) continue;
+    while (!word.empty() && word.back() == ' ')
+      word.pop_back();
+    while (!word.empty() && word.front() == ' ')
+      word.erase(word.begin());
+    if (word.empty())
+      continue;
     if (word == "cpu") {
       *out |= CL_DEVICE_TYPE_CPU;
     } else if (word == "gpu") {
@@ -66,7 +74,8 @@ bool parse_device_types(const char* text, cl_device_type* out, std::string* bad)
       return false;
     }
   }
-  if (*out == 0) *out = CL_DEVICE_TYPE_ALL;
+  if (*out == 0)
+    *out = CL_DEVICE_TYPE_ALL;
   return true;
 }
 
@@ -74,7 +83,8 @@ bool parse_device_types(const char* text, cl_device_type* out, std::string* bad)
 // name or vendor ("pocl", "intel").
 bool platform_selected(const char* filter, uint32_t index, const std::string& name,
                        const std::string& vendor) {
-  if (filter == nullptr || filter[0] == '\0') return true;
+  if (filter == nullptr || filter[0] == '\0')
+    return true;
   std::string f = filter;
   if (std::all_of(f.begin(), f.end(), [](unsigned char c) { return std::isdigit(c); })) {
     return std::strtoul(f.c_str(), nullptr, 10) == index;
@@ -91,7 +101,8 @@ std::string tool_for_platform(const std::string& platform_version) {
     const int major = std::atoi(platform_version.c_str() + at + 5);
     if (major > 0) {
       std::string tool = find_executable(fmt::format("llvm-spirv-{}", major));
-      if (!tool.empty()) return tool;
+      if (!tool.empty())
+        return tool;
     }
   }
   return find_executable("llvm-spirv");
@@ -101,12 +112,14 @@ udal_result_t driver_create_impl(const udal_driver_table_t* dispatch,
                                  const udal_driver_create_desc_t* desc_in,
                                  udal_driver_t* out_driver) {
   if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct("driver_create", "desc", desc_in)) return r;
+    if (udal_result_t r = udal::sdk::check_struct("driver_create", "desc", desc_in))
+      return r;
   }
   const udal_driver_create_desc_t desc = udal::sdk::read_struct(desc_in);
   auto driver_state = std::make_unique<DriverState>();
-  driver_state->name =
-      desc.driver_name != nullptr && desc.driver_name[0] != '\0' ? desc.driver_name : UDAL_DRIVER_NAME;
+  driver_state->name = desc.driver_name != nullptr && desc.driver_name[0] != '\0'
+                           ? desc.driver_name
+                           : UDAL_DRIVER_NAME;
   driver_state->log = desc.log;
   driver_state->log_user_data = desc.log_user_data;
   DriverState& state = *driver_state;
@@ -188,8 +201,8 @@ udal_result_t driver_create_impl(const udal_driver_table_t* dispatch,
     cl_uint device_count = 0;
     const cl_int found = clGetDeviceIDs(platforms[p], types, 0, nullptr, &device_count);
     if (found != CL_SUCCESS || device_count == 0) {
-      skipped.push_back(fmt::format("platform {} '{}' has no device of the types asked for ({})",
-                                    p, name, cl_error_name(found)));
+      skipped.push_back(fmt::format("platform {} '{}' has no device of the types asked for ({})", p,
+                                    name, cl_error_name(found)));
       continue;
     }
     std::vector<cl_device_id> ids(device_count);
@@ -209,7 +222,8 @@ udal_result_t driver_create_impl(const udal_driver_table_t* dispatch,
   }
   if (state.devices.empty()) {
     std::string reasons;
-    for (const std::string& s : skipped) reasons += (reasons.empty() ? "" : "; ") + s;
+    for (const std::string& s : skipped)
+      reasons += (reasons.empty() ? "" : "; ") + s;
     return fail(UDAL_ERROR_UNSUPPORTED, "opencl driver: no usable OpenCL device ({})",
                 reasons.empty() ? std::string("no platform lists a device") : reasons);
   }
@@ -220,7 +234,7 @@ udal_result_t driver_create_impl(const udal_driver_table_t* dispatch,
   return UDAL_SUCCESS;
 }
 
-}  // namespace
+} // namespace
 
 udal_result_t driver_create(const udal_driver_table_t* dispatch,
                             const udal_driver_create_desc_t* desc, udal_driver_t* out_driver) {
@@ -238,7 +252,8 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
 udal_result_t driver_destroy(udal_driver_t handle) {
   std::unique_ptr<Driver> driver(to_driver(handle));
   // Every stream's work is finished and its thread joined before the library can go.
-  for (auto& device : driver->state->devices) device->state->shut_down();
+  for (auto& device : driver->state->devices)
+    device->state->shut_down();
   return UDAL_SUCCESS;
 }
 
@@ -257,18 +272,21 @@ udal_result_t driver_get_device(udal_driver_t handle, uint32_t index, udal_devic
   *out_device = nullptr;
   const auto& devices = to_driver(handle)->state->devices;
   if (index >= devices.size()) {
-    return fail(UDAL_ERROR_NOT_FOUND, "driver_get_device: index {} is not below the device count {}",
-                index, devices.size());
+    return fail(UDAL_ERROR_NOT_FOUND,
+                "driver_get_device: index {} is not below the device count {}", index,
+                devices.size());
   }
   *out_device = udal::sdk::to_handle<udal_device_t>(devices[index].get());
   return UDAL_SUCCESS;
 }
 
 namespace {
-udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE(); }
-}  // namespace
+udal_driver_table_t full_table() noexcept {
+  return UDAL_SDK_FULL_TABLE();
+}
+} // namespace
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
 extern "C" UDAL_DRIVER_EXPORT udal_result_t udal_driver_negotiate(uint32_t loader_abi_version,
                                                                   udal_driver_table_t* table) {

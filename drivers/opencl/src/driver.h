@@ -17,7 +17,7 @@ UDAL_SDK_DECLARE_ENTRIES();
 struct Device;
 
 struct DriverState {
-  std::string name;  // the name libudal knows the driver by
+  std::string name; // the name libudal knows the driver by
   udal_log_fn log = nullptr;
   void* log_user_data = nullptr;
   std::vector<std::unique_ptr<Device>> devices;
@@ -37,6 +37,6 @@ struct Driver {
 };
 UDAL_SDK_DISPATCHABLE(Driver);
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_DRIVER_H_
+#endif // UDAL_OPENCL_DRIVER_H_

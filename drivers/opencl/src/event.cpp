@@ -15,7 +15,8 @@ udal_result_t wait_cl_event(const char* function, cl_event event, uint64_t timeo
   if (status > 0 && timeout_ns == UDAL_TIMEOUT_INFINITE) {
     const cl_int waited = clWaitForEvents(1, &event);
     status = waited == CL_SUCCESS ? CL_COMPLETE : event_status(event);
-    if (status > 0) status = waited;
+    if (status > 0)
+      status = waited;
   } else if (status > 0 && timeout_ns > 0) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
@@ -24,15 +25,18 @@ udal_result_t wait_cl_event(const char* function, cl_event event, uint64_t timeo
     auto pause = std::chrono::microseconds(20);
     while ((status = event_status(event)) > 0) {
       const auto elapsed = clock::now() - start;
-      if (elapsed >= limit) break;
+      if (elapsed >= limit)
+        break;
       // Short work completes within the first checks; long waits cost at most a millisecond
       // of latency each.
       std::this_thread::sleep_for(std::min<clock::duration>(pause, limit - elapsed));
       pause = std::min(pause * 2, std::chrono::microseconds(1000));
     }
   }
-  if (status == CL_COMPLETE) return UDAL_SUCCESS;
-  if (status > 0) return UDAL_TIMEOUT;
+  if (status == CL_COMPLETE)
+    return UDAL_SUCCESS;
+  if (status > 0)
+    return UDAL_TIMEOUT;
   return fail(UDAL_ERROR_DEVICE_LOST, "{}: the work waited for failed with {} ({})", function,
               cl_error_name(status), status);
 }
@@ -40,10 +44,12 @@ udal_result_t wait_cl_event(const char* function, cl_event event, uint64_t timeo
 udal_result_t event_create(udal_device_t device_handle, const udal_event_desc_t* desc_in,
                            udal_event_t* out_event) {
   constexpr const char* fn = "udal_event_create";
-  if (out_event == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_event is NULL", fn);
+  if (out_event == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_event is NULL", fn);
   *out_event = nullptr;
   if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct(fn, "desc", desc_in)) return r;
+    if (udal_result_t r = udal::sdk::check_struct(fn, "desc", desc_in))
+      return r;
   }
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
     Device* device = to_device(device_handle);
@@ -72,7 +78,8 @@ udal_result_t event_create(udal_device_t device_handle, const udal_event_desc_t*
     if ((desc.flags & UDAL_EVENT_FLAG_HOST_SIGNAL) != 0) {
       cl_int created = CL_SUCCESS;
       event->record = ClEvent(clCreateUserEvent(state.context.get(), &created));
-      if (created != CL_SUCCESS) return fail_cl(fn, "clCreateUserEvent", created);
+      if (created != CL_SUCCESS)
+        return fail_cl(fn, "clCreateUserEvent", created);
     }
     state.events.add(event.get());
     *out_event = udal::sdk::to_handle<udal_event_t>(event.release());
@@ -81,7 +88,8 @@ udal_result_t event_create(udal_device_t device_handle, const udal_event_desc_t*
 }
 
 void release_event_waiters(Event* event) noexcept {
-  if (!event->host_signal()) return;
+  if (!event->host_signal())
+    return;
   std::lock_guard lock(event->mutex);
   if (!event->signalled && event->record) {
     clSetUserEventStatus(event->record.get(), CL_COMPLETE);
@@ -103,24 +111,29 @@ udal_result_t event_destroy(udal_event_t handle) {
 udal_result_t event_query(udal_event_t handle) {
   Event* event = to_event(handle);
   ClEvent record = event->current();
-  if (!record) return UDAL_SUCCESS;
+  if (!record)
+    return UDAL_SUCCESS;
   const cl_int status = event_status(record.get());
-  if (status == CL_COMPLETE) return UDAL_SUCCESS;
-  if (status > 0) return UDAL_NOT_READY;
+  if (status == CL_COMPLETE)
+    return UDAL_SUCCESS;
+  if (status > 0)
+    return UDAL_NOT_READY;
   return fail(UDAL_ERROR_DEVICE_LOST, "udal_event_query: the recorded work failed with {} ({})",
               cl_error_name(status), status);
 }
 
 udal_result_t event_wait(udal_event_t handle, uint64_t timeout_ns) {
   ClEvent record = to_event(handle)->current();
-  if (!record) return UDAL_SUCCESS;
+  if (!record)
+    return UDAL_SUCCESS;
   return wait_cl_event("udal_event_wait", record.get(), timeout_ns);
 }
 
 udal_result_t event_elapsed_ns(udal_event_t start_handle, udal_event_t end_handle,
                                uint64_t* out_ns) {
   constexpr const char* fn = "udal_event_elapsed_ns";
-  if (out_ns == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_ns is NULL", fn);
+  if (out_ns == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_ns is NULL", fn);
   *out_ns = 0;
   Event* start = to_event(start_handle);
   Event* end = to_event(end_handle);
@@ -148,14 +161,16 @@ udal_result_t event_elapsed_ns(udal_event_t start_handle, udal_event_t end_handl
   cl_ulong stamps[2] = {0, 0};
   for (int i = 0; i < 2; ++i) {
     const cl_int status = event_status(records[i].get());
-    if (status > 0) return UDAL_NOT_READY;
+    if (status > 0)
+      return UDAL_NOT_READY;
     if (status < 0) {
       return fail(UDAL_ERROR_DEVICE_LOST, "{}: the work before the {} record failed with {}", fn,
                   i == 0 ? "start" : "end", cl_error_name(status));
     }
     const cl_int got = clGetEventProfilingInfo(records[i].get(), CL_PROFILING_COMMAND_END,
                                                sizeof(cl_ulong), &stamps[i], nullptr);
-    if (got != CL_SUCCESS) return fail_cl(fn, "clGetEventProfilingInfo", got);
+    if (got != CL_SUCCESS)
+      return fail_cl(fn, "clGetEventProfilingInfo", got);
   }
   *out_ns = stamps[1] > stamps[0] ? stamps[1] - stamps[0] : 0;
   return UDAL_SUCCESS;
@@ -175,9 +190,10 @@ udal_result_t event_signal(udal_event_t handle) {
                 fmt::ptr(handle));
   }
   const cl_int set = clSetUserEventStatus(event->record.get(), CL_COMPLETE);
-  if (set != CL_SUCCESS) return fail_cl(fn, "clSetUserEventStatus", set);
+  if (set != CL_SUCCESS)
+    return fail_cl(fn, "clSetUserEventStatus", set);
   event->signalled = true;
   return UDAL_SUCCESS;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

@@ -16,14 +16,15 @@ struct Event {
   std::mutex mutex;
   // The latest record's marker; for a HOST_SIGNAL event, its user event (from creation).
   ClEvent record;
-  bool signalled;  // HOST_SIGNAL: completed by udal_event_signal or destroy
+  bool signalled; // HOST_SIGNAL: completed by udal_event_signal or destroy
 
   bool host_signal() const noexcept { return (flags & UDAL_EVENT_FLAG_HOST_SIGNAL) != 0; }
   // What a wait on the event waits for now: a reference to the record, or nothing (never
   // recorded, or signalled).
   ClEvent current() {
     std::lock_guard lock(mutex);
-    if (host_signal() && signalled) return {};
+    if (host_signal() && signalled)
+      return {};
     return record;
   }
 };
@@ -41,6 +42,6 @@ void destroy_event(Event* event) noexcept;
 // DEVICE_LOST when the work behind it failed. |function| names the caller in messages.
 udal_result_t wait_cl_event(const char* function, cl_event event, uint64_t timeout_ns) noexcept;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_EVENT_H_
+#endif // UDAL_OPENCL_EVENT_H_

@@ -9,6 +9,6 @@ namespace udal::opencl {
 inline constexpr udal_module_format_t kProgramBinaryFormat =
     UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_FORMATS_H_
+#endif // UDAL_OPENCL_FORMATS_H_

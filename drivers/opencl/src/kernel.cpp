@@ -13,7 +13,7 @@ const KernelReflection kNothingKnown = [] {
   r.undescribed = "the program says nothing about this kernel's arguments";
   return r;
 }();
-}  // namespace
+} // namespace
 
 ClKernel Kernel::take(cl_int* error) {
   *error = CL_SUCCESS;
@@ -40,7 +40,8 @@ void Kernel::give_back(ClKernel kernel) noexcept {
 udal_result_t kernel_create(udal_module_t module_handle, const char* name,
                             udal_kernel_t* out_kernel) {
   constexpr const char* fn = "udal_kernel_create";
-  if (out_kernel == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_kernel is NULL", fn);
+  if (out_kernel == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_kernel is NULL", fn);
   *out_kernel = nullptr;
   if (name == nullptr || name[0] == '\0') {
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: name is NULL or empty", fn);
@@ -58,20 +59,22 @@ udal_result_t kernel_create(udal_module_t module_handle, const char* name,
       return fail(UDAL_ERROR_KERNEL_NOT_FOUND, "{}: module {} has no kernel '{}' (it has: {})", fn,
                   fmt::ptr(module_handle), name, names.empty() ? std::string("?") : names);
     }
-    if (error != CL_SUCCESS) return fail_cl(fn, "clCreateKernel", error);
+    if (error != CL_SUCCESS)
+      return fail_cl(fn, "clCreateKernel", error);
     const KernelReflection* info = &kNothingKnown;
     auto found = module->reflection->kernels.find(name);
-    if (found != module->reflection->kernels.end()) info = &found->second;
+    if (found != module->reflection->kernels.end())
+      info = &found->second;
     if (!info->unsupported.empty()) {
       return fail(UDAL_ERROR_INVALID_MODULE, "{}: kernel '{}' cannot be launched through UDAL: {}",
                   fn, name, info->unsupported);
     }
     cl_uint parameters = 0;
-    error = clGetKernelInfo(first.get(), CL_KERNEL_NUM_ARGS, sizeof(parameters), &parameters,
-                            nullptr);
-    if (error != CL_SUCCESS) return fail_cl(fn, "clGetKernelInfo(CL_KERNEL_NUM_ARGS)", error);
-    if (info->kinds_known &&
-        info->args.size() + (info->uses_local_memory ? 1 : 0) != parameters) {
+    error =
+        clGetKernelInfo(first.get(), CL_KERNEL_NUM_ARGS, sizeof(parameters), &parameters, nullptr);
+    if (error != CL_SUCCESS)
+      return fail_cl(fn, "clGetKernelInfo(CL_KERNEL_NUM_ARGS)", error);
+    if (info->kinds_known && info->args.size() + (info->uses_local_memory ? 1 : 0) != parameters) {
       // The reflection does not match the program the platform built: trust neither.
       state.log(UDAL_LOG_LEVEL_WARNING,
                 fmt::format("opencl driver: kernel '{}' has {} parameters but its reflection "
@@ -86,8 +89,8 @@ udal_result_t kernel_create(udal_module_t module_handle, const char* name,
     clGetKernelWorkGroupInfo(first.get(), state.id, CL_KERNEL_COMPILE_WORK_GROUP_SIZE,
                              sizeof(required), required, nullptr);
     cl_ulong static_local = 0;
-    clGetKernelWorkGroupInfo(first.get(), state.id, CL_KERNEL_LOCAL_MEM_SIZE,
-                             sizeof(static_local), &static_local, nullptr);
+    clGetKernelWorkGroupInfo(first.get(), state.id, CL_KERNEL_LOCAL_MEM_SIZE, sizeof(static_local),
+                             &static_local, nullptr);
 
     auto kernel = std::make_unique<Kernel>();
     kernel->dispatch = module->dispatch;
@@ -99,8 +102,8 @@ udal_result_t kernel_create(udal_module_t module_handle, const char* name,
     kernel->parameter_count = parameters;
     kernel->max_group_invocations =
         group_size == 0 ? state.info.max_group_invocations
-                        : static_cast<uint32_t>(std::min<uint64_t>(
-                              group_size, state.info.max_group_invocations));
+                        : static_cast<uint32_t>(
+                              std::min<uint64_t>(group_size, state.info.max_group_invocations));
     const bool fixed = required[0] != 0 && required[1] != 0 && required[2] != 0;
     for (int axis = 0; axis < 3; ++axis) {
       kernel->required_group_size[axis] = fixed ? static_cast<uint32_t>(required[axis]) : 0;
@@ -126,13 +129,17 @@ udal_result_t kernel_destroy(udal_kernel_t handle) {
 
 udal_result_t kernel_get_info(udal_kernel_t handle, udal_kernel_info_t* out_info) {
   constexpr const char* fn = "udal_kernel_get_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info)) return r;
+  if (out_info == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
+  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info))
+    return r;
   const Kernel* kernel = to_kernel(handle);
   const KernelReflection& r = *kernel->info;
   auto info = udal::sdk::make_struct<udal_kernel_info_t>();
-  if (r.kinds_known && r.undescribed.empty()) info.flags |= UDAL_KERNEL_FLAG_ARGUMENT_INFO;
-  if (r.kinds_known && r.uses_local_memory) info.flags |= UDAL_KERNEL_FLAG_USES_LOCAL_MEMORY;
+  if (r.kinds_known && r.undescribed.empty())
+    info.flags |= UDAL_KERNEL_FLAG_ARGUMENT_INFO;
+  if (r.kinds_known && r.uses_local_memory)
+    info.flags |= UDAL_KERNEL_FLAG_USES_LOCAL_MEMORY;
   if (kernel->required_group_size[0] != 0) {
     info.flags |= UDAL_KERNEL_FLAG_REQUIRED_GROUP_SIZE;
     for (int axis = 0; axis < 3; ++axis) {
@@ -149,8 +156,10 @@ udal_result_t kernel_get_info(udal_kernel_t handle, udal_kernel_info_t* out_info
 udal_result_t kernel_get_argument_info(udal_kernel_t handle, uint32_t index,
                                        udal_kernel_arg_info_t* out_info) {
   constexpr const char* fn = "udal_kernel_get_argument_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info)) return r;
+  if (out_info == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
+  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info))
+    return r;
   const Kernel* kernel = to_kernel(handle);
   const KernelReflection& r = *kernel->info;
   if (!r.kinds_known || !r.undescribed.empty()) {
@@ -169,4 +178,4 @@ udal_result_t kernel_get_argument_info(udal_kernel_t handle, uint32_t index,
   return UDAL_SUCCESS;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

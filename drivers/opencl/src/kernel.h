@@ -19,14 +19,14 @@ struct Kernel {
   Device* device;
   ClProgram program;
   std::string name;
-  std::shared_ptr<const ProgramReflection> reflection;  // keeps |info| alive
-  const KernelReflection* info;  // never null (an empty reflection when nothing is known)
-  uint32_t parameter_count;      // CL_KERNEL_NUM_ARGS
+  std::shared_ptr<const ProgramReflection> reflection; // keeps |info| alive
+  const KernelReflection* info; // never null (an empty reflection when nothing is known)
+  uint32_t parameter_count;     // CL_KERNEL_NUM_ARGS
   uint32_t max_group_invocations;
-  uint32_t required_group_size[3];  // all 0 when the kernel fixes none
-  uint64_t static_local_bytes;      // CL_KERNEL_LOCAL_MEM_SIZE
+  uint32_t required_group_size[3]; // all 0 when the kernel fixes none
+  uint64_t static_local_bytes;     // CL_KERNEL_LOCAL_MEM_SIZE
   std::mutex pool_mutex;
-  std::vector<ClKernel> pool;  // kernel objects no launch is setting up now
+  std::vector<ClKernel> pool; // kernel objects no launch is setting up now
 
   // A kernel object for one launch: from the pool, or a new one. Give it back with
   // give_back once enqueued (OpenCL captured the arguments at the enqueue).
@@ -41,6 +41,6 @@ inline Kernel* to_kernel(udal_kernel_t handle) noexcept {
 
 void destroy_kernel(Kernel* kernel) noexcept;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_KERNEL_H_
+#endif // UDAL_OPENCL_KERNEL_H_

@@ -15,10 +15,14 @@ constexpr const char* kFn = "udal_stream_launch";
 
 const char* access_name(udal_arg_access_t access) {
   switch (access) {
-    case UDAL_ARG_ACCESS_READ: return "READ";
-    case UDAL_ARG_ACCESS_WRITE: return "WRITE";
-    case UDAL_ARG_ACCESS_READ_WRITE: return "READ_WRITE";
-    default: return "NONE";
+  case UDAL_ARG_ACCESS_READ:
+    return "READ";
+  case UDAL_ARG_ACCESS_WRITE:
+    return "WRITE";
+  case UDAL_ARG_ACCESS_READ_WRITE:
+    return "READ_WRITE";
+  default:
+    return "NONE";
   }
 }
 
@@ -29,9 +33,10 @@ udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
   uint64_t invocations = 1;
   for (int axis = 0; axis < 3; ++axis) {
     if (desc.group_count[axis] == 0 || desc.group_size[axis] == 0) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: group_count[{}] and group_size[{}] must be "
-                  "at least 1 (got {} and {})", kFn, axis, axis, desc.group_count[axis],
-                  desc.group_size[axis]);
+      return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                  "{}: group_count[{}] and group_size[{}] must be "
+                  "at least 1 (got {} and {})",
+                  kFn, axis, axis, desc.group_count[axis], desc.group_size[axis]);
     }
     if (desc.group_size[axis] > info.max_group_size[axis]) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
@@ -46,10 +51,9 @@ udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
                 desc.group_size[0], desc.group_size[1], desc.group_size[2], invocations,
                 kernel.name, kernel.max_group_invocations);
   }
-  if (kernel.required_group_size[0] != 0 &&
-      (desc.group_size[0] != kernel.required_group_size[0] ||
-       desc.group_size[1] != kernel.required_group_size[1] ||
-       desc.group_size[2] != kernel.required_group_size[2])) {
+  if (kernel.required_group_size[0] != 0 && (desc.group_size[0] != kernel.required_group_size[0] ||
+                                             desc.group_size[1] != kernel.required_group_size[1] ||
+                                             desc.group_size[2] != kernel.required_group_size[2])) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
                 "{}: kernel '{}' requires groups of {}x{}x{} (reqd_work_group_size); the launch "
                 "asks for {}x{}x{}",
@@ -71,8 +75,8 @@ udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
   if (r.kinds_known) {
     if (desc.arg_count != r.args.size()) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: kernel '{}' takes {} argument(s){}; the launch passes {}", kFn,
-                  kernel.name, r.args.size(),
+                  "{}: kernel '{}' takes {} argument(s){}; the launch passes {}", kFn, kernel.name,
+                  r.args.size(),
                   r.uses_local_memory ? " (and its dynamic local memory as a last, local "
                                         "pointer parameter)"
                                       : "",
@@ -106,8 +110,8 @@ udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
       }
       if (arg.offset >= buffer->size) {
         return fail(UDAL_ERROR_OUT_OF_RANGE,
-                    "{}: args[{}].offset {} is not inside buffer {} ({} bytes)", kFn, i,
-                    arg.offset, fmt::ptr(arg.buffer), buffer->size);
+                    "{}: args[{}].offset {} is not inside buffer {} ({} bytes)", kFn, i, arg.offset,
+                    fmt::ptr(arg.buffer), buffer->size);
       }
       if (arg.offset % info.buffer_argument_offset_alignment != 0) {
         return fail(UDAL_ERROR_INVALID_ARGUMENT,
@@ -125,7 +129,8 @@ udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}].kind {} is not BUFFER or VALUE", kFn,
                   i, static_cast<int>(arg.kind));
     }
-    if (!r.kinds_known) continue;
+    if (!r.kinds_known)
+      continue;
     const ArgReflection& want = r.args[i];
     if (want.kind != UDAL_ARG_KIND_UNKNOWN && want.kind != arg.kind) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
@@ -156,12 +161,14 @@ udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
   return UDAL_SUCCESS;
 }
 
-}  // namespace
+} // namespace
 
 udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_handle,
                             const udal_launch_desc_t* desc_in) {
-  if (desc_in == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", kFn);
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
+  if (desc_in == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", kFn);
+  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in))
+    return r;
   Stream* stream = to_stream(stream_handle);
   Kernel* kernel = to_kernel(kernel_handle);
   if (kernel->device != stream->device) {
@@ -175,13 +182,15 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->args is NULL but arg_count is {}", kFn,
                 desc.arg_count);
   }
-  if (udal_result_t r = check_launch(*stream, *kernel, desc, kernel_handle)) return r;
+  if (udal_result_t r = check_launch(*stream, *kernel, desc, kernel_handle))
+    return r;
 
   return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     DeviceState& state = *stream->device->state;
     cl_int error = CL_SUCCESS;
     ClKernel object = kernel->take(&error);
-    if (!object) return fail_cl(kFn, "clCreateKernel", error);
+    if (!object)
+      return fail_cl(kFn, "clCreateKernel", error);
     // Sub-buffers made for this launch only; released after the enqueue took them.
     std::vector<ClMem> temporaries;
     for (uint32_t i = 0; i < desc.arg_count && error == CL_SUCCESS; ++i) {
@@ -193,7 +202,8 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
           kernel->give_back(std::move(object));
           return fail_cl(kFn, "clCreateSubBuffer", error);
         }
-        if (temporary) temporaries.push_back(std::move(temporary));
+        if (temporary)
+          temporaries.push_back(std::move(temporary));
         error = clSetKernelArg(object.get(), i, sizeof(cl_mem), &mem);
       } else {
         error = clSetKernelArg(object.get(), i, arg.value_size, arg.value);
@@ -232,12 +242,13 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
     for (int axis = 0; axis < 3; ++axis) {
       global[axis] = static_cast<size_t>(desc.group_count[axis]) * desc.group_size[axis];
       local[axis] = desc.group_size[axis];
-      if (global[axis] != 1 || local[axis] != 1) dimensions = static_cast<cl_uint>(axis + 1);
+      if (global[axis] != 1 || local[axis] != 1)
+        dimensions = static_cast<cl_uint>(axis + 1);
     }
     {
       std::lock_guard lock(stream->mutex);
-      error = clEnqueueNDRangeKernel(stream->queue.get(), object.get(), dimensions, nullptr,
-                                     global, local, 0, nullptr, stream->next_event());
+      error = clEnqueueNDRangeKernel(stream->queue.get(), object.get(), dimensions, nullptr, global,
+                                     local, 0, nullptr, stream->next_event());
     }
     kernel->give_back(std::move(object));
     if (error != CL_SUCCESS) {
@@ -255,4 +266,4 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
   });
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

@@ -28,20 +28,26 @@ constexpr size_t kMaxLogInMessage = 1500;
 
 std::string format_name(udal_module_format_t format) {
   switch (format) {
-    case UDAL_MODULE_FORMAT_HOST_NATIVE: return "HOST_NATIVE";
-    case UDAL_MODULE_FORMAT_SPIRV_COMPUTE: return "SPIRV_COMPUTE";
-    case UDAL_MODULE_FORMAT_SPIRV_KERNEL: return "SPIRV_KERNEL";
-    case UDAL_MODULE_FORMAT_OPENCL_C: return "OPENCL_C";
-    case UDAL_MODULE_FORMAT_PTX: return "PTX";
-    default:
-      return format == kProgramBinaryFormat ? std::string("OPENCL_PROGRAM_BINARY")
-                                            : fmt::format("{:#x}", static_cast<uint32_t>(format));
+  case UDAL_MODULE_FORMAT_HOST_NATIVE:
+    return "HOST_NATIVE";
+  case UDAL_MODULE_FORMAT_SPIRV_COMPUTE:
+    return "SPIRV_COMPUTE";
+  case UDAL_MODULE_FORMAT_SPIRV_KERNEL:
+    return "SPIRV_KERNEL";
+  case UDAL_MODULE_FORMAT_OPENCL_C:
+    return "OPENCL_C";
+  case UDAL_MODULE_FORMAT_PTX:
+    return "PTX";
+  default:
+    return format == kProgramBinaryFormat ? std::string("OPENCL_PROGRAM_BINARY")
+                                          : fmt::format("{:#x}", static_cast<uint32_t>(format));
   }
 }
 
 bool accepts(const DeviceState& state, udal_module_format_t format) {
   for (uint32_t i = 0; i < state.info.module_format_count; ++i) {
-    if (state.info.module_formats[i] == format) return true;
+    if (state.info.module_formats[i] == format)
+      return true;
   }
   return false;
 }
@@ -57,8 +63,8 @@ udal_result_t image_bytes(const udal_module_image_t& image, uint32_t index,
     return UDAL_SUCCESS;
   }
   if (image.path == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images[{}] has neither data nor path",
-                kFn, index);
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images[{}] has neither data nor path", kFn,
+                index);
   }
   const int fd = ::open(image.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
@@ -78,8 +84,10 @@ udal_result_t image_bytes(const udal_module_image_t& image, uint32_t index,
   size_t done = 0;
   while (done < storage->size()) {
     const ssize_t n = ::read(fd, storage->data() + done, storage->size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
     done += static_cast<size_t>(n);
   }
   ::close(fd);
@@ -104,8 +112,10 @@ std::string shortened(std::string text) {
 udal_result_t build(DeviceState& state, cl_program program, const std::string& options,
                     const std::string& what) {
   const cl_int built = clBuildProgram(program, 1, &state.id, options.c_str(), nullptr, nullptr);
-  if (built == CL_SUCCESS) return UDAL_SUCCESS;
-  if (built == CL_OUT_OF_HOST_MEMORY) return fail_cl(kFn, "clBuildProgram", built);
+  if (built == CL_SUCCESS)
+    return UDAL_SUCCESS;
+  if (built == CL_OUT_OF_HOST_MEMORY)
+    return fail_cl(kFn, "clBuildProgram", built);
   const std::string log = build_log(program, state.id);
   return fail(UDAL_ERROR_INVALID_MODULE,
               "{}: {} does not build on device '{}' (clBuildProgram: {}, options '{}'){}{}", kFn,
@@ -134,8 +144,8 @@ std::vector<unsigned char> program_binary(cl_program program) {
 ClProgram program_from_binary(DeviceState& state, const unsigned char* data, size_t size,
                               cl_int* error, cl_int* status) {
   *status = CL_SUCCESS;
-  return ClProgram(clCreateProgramWithBinary(state.context.get(), 1, &state.id, &size, &data,
-                                             status, error));
+  return ClProgram(
+      clCreateProgramWithBinary(state.context.get(), 1, &state.id, &size, &data, status, error));
 }
 
 struct Built {
@@ -146,7 +156,8 @@ struct Built {
 // A cached build of |key|, built with |options|; false when there is none that loads.
 bool load_cached(DeviceState& state, const std::string& key, const std::string& options,
                  Built* out) {
-  if (state.cache_dir.empty() || key.empty()) return false;
+  if (state.cache_dir.empty() || key.empty())
+    return false;
   CacheEntry entry;
   std::string why;
   if (!cache_load(state.cache_dir, key, &entry, &why)) {
@@ -155,8 +166,8 @@ bool load_cached(DeviceState& state, const std::string& key, const std::string& 
   }
   cl_int error = CL_SUCCESS;
   cl_int status = CL_SUCCESS;
-  ClProgram program = program_from_binary(state, entry.binary.data(), entry.binary.size(), &error,
-                                          &status);
+  ClProgram program =
+      program_from_binary(state, entry.binary.data(), entry.binary.size(), &error, &status);
   if (error != CL_SUCCESS || status != CL_SUCCESS ||
       clBuildProgram(program.get(), 1, &state.id, options.c_str(), nullptr, nullptr) !=
           CL_SUCCESS) {
@@ -172,7 +183,8 @@ bool load_cached(DeviceState& state, const std::string& key, const std::string& 
 
 void store_cached(DeviceState& state, const std::string& key, cl_program program,
                   const ProgramReflection& reflection) {
-  if (state.cache_dir.empty() || key.empty()) return;
+  if (state.cache_dir.empty() || key.empty())
+    return;
   std::string why;
   if (!cache_store(state.cache_dir, key, program_binary(program), reflection, &why)) {
     state.log(UDAL_LOG_LEVEL_INFO,
@@ -183,18 +195,21 @@ void store_cached(DeviceState& state, const std::string& key, cl_program program
 udal_result_t build_opencl_c(DeviceState& state, const unsigned char* data, size_t size,
                              const std::string& user_options, Built* out) {
   // Argument information is what udal_kernel_get_argument_info and the launch checks read.
-  const std::string options = user_options + (user_options.empty() ? "" : " ") +
-                              "-cl-kernel-arg-info";
+  const std::string options =
+      user_options + (user_options.empty() ? "" : " ") + "-cl-kernel-arg-info";
   const std::string key =
       cache_key(state.caps, UDAL_MODULE_FORMAT_OPENCL_C, options, data, size, "");
-  if (load_cached(state, key, options, out)) return UDAL_SUCCESS;
+  if (load_cached(state, key, options, out))
+    return UDAL_SUCCESS;
   const char* text = reinterpret_cast<const char*>(data);
   cl_int error = CL_SUCCESS;
   ClProgram program(clCreateProgramWithSource(state.context.get(), 1, &text, &size, &error));
-  if (error != CL_SUCCESS) return fail_cl(kFn, "clCreateProgramWithSource", error);
-  if (udal_result_t r = build(state, program.get(), options, "the OpenCL C source")) return r;
-  auto reflection = std::make_shared<ProgramReflection>(
-      reflect_program(program.get(), state.caps.address_bits));
+  if (error != CL_SUCCESS)
+    return fail_cl(kFn, "clCreateProgramWithSource", error);
+  if (udal_result_t r = build(state, program.get(), options, "the OpenCL C source"))
+    return r;
+  auto reflection =
+      std::make_shared<ProgramReflection>(reflect_program(program.get(), state.caps.address_bits));
   store_cached(state, key, program.get(), *reflection);
   out->program = std::move(program);
   out->reflection = std::move(reflection);
@@ -206,8 +221,10 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
                           Built* out) {
   SpirvModule module;
   if (std::string why = parse_spirv(data, size, state.caps.address_bits, &module); !why.empty()) {
-    return fail(UDAL_ERROR_INVALID_MODULE, "{}: the SPIRV_KERNEL image ({} bytes) is not a module "
-                "the driver can load: {}", kFn, size, why);
+    return fail(UDAL_ERROR_INVALID_MODULE,
+                "{}: the SPIRV_KERNEL image ({} bytes) is not a module "
+                "the driver can load: {}",
+                kFn, size, why);
   }
   std::vector<SpecValue> specs;
   std::string specialization;
@@ -215,7 +232,8 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
     const udal_specialization_constant_t& given = desc.specialization_constants[i];
     const SpirvSpecConstant* declared = nullptr;
     for (const SpirvSpecConstant& c : module.spec_constants) {
-      if (c.id == given.id) declared = &c;
+      if (c.id == given.id)
+        declared = &c;
     }
     if (declared == nullptr) {
       std::string ids;
@@ -242,14 +260,14 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
 
   const DeviceCaps& caps = state.caps;
   const bool il = caps.spirv == SpirvPath::kIl;
-  const std::string options = il ? user_options
-                                 : "-x spir -spir-std=1.2" +
-                                       (user_options.empty() ? "" : " " + user_options);
+  const std::string options =
+      il ? user_options
+         : "-x spir -spir-std=1.2" + (user_options.empty() ? "" : " " + user_options);
   const std::string key =
       cache_key(caps, UDAL_MODULE_FORMAT_SPIRV_KERNEL, options, data, size, specialization);
   auto reflection = std::make_shared<ProgramReflection>(std::move(module.reflection));
   if (load_cached(state, key, options, out)) {
-    out->reflection = std::move(reflection);  // the SPIR-V's own is exact
+    out->reflection = std::move(reflection); // the SPIR-V's own is exact
     return UDAL_SUCCESS;
   }
   cl_int error = CL_SUCCESS;
@@ -263,17 +281,18 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
     }
     program = ClProgram(clCreateProgramWithIL(state.context.get(), data, size, &error));
     if (error != CL_SUCCESS) {
-      return fail(UDAL_ERROR_INVALID_MODULE, "{}: clCreateProgramWithIL refused the image: {}",
-                  kFn, cl_error_name(error));
+      return fail(UDAL_ERROR_INVALID_MODULE, "{}: clCreateProgramWithIL refused the image: {}", kFn,
+                  cl_error_name(error));
     }
     for (const SpecValue& s : specs) {
       error = clSetProgramSpecializationConstant(program.get(), s.constant.id, s.constant.size,
                                                  &s.bits);
       if (error != CL_SUCCESS) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                    "{}: specialization constant {} was refused: clSetProgramSpecializationConstant "
-                    "failed with {}",
-                    kFn, s.constant.id, cl_error_name(error));
+        return fail(
+            UDAL_ERROR_INVALID_ARGUMENT,
+            "{}: specialization constant {} was refused: clSetProgramSpecializationConstant "
+            "failed with {}",
+            kFn, s.constant.id, cl_error_name(error));
       }
     }
   } else {
@@ -296,7 +315,8 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
                   kFn, state.info.name, cl_error_name(error), cl_error_name(status));
     }
   }
-  if (udal_result_t r = build(state, program.get(), options, "the SPIR-V image")) return r;
+  if (udal_result_t r = build(state, program.get(), options, "the SPIR-V image"))
+    return r;
   store_cached(state, key, program.get(), *reflection);
   out->program = std::move(program);
   out->reflection = std::move(reflection);
@@ -312,8 +332,7 @@ bool is_pocl(const DeviceState& state) {
 
 udal_result_t build_binary(DeviceState& state, const unsigned char* data, size_t size,
                            const std::string& options, Built* out) {
-  if (is_pocl(state) &&
-      (size < kMinPoclBinaryBytes || std::memcmp(data, "poclbin", 8) != 0)) {
+  if (is_pocl(state) && (size < kMinPoclBinaryBytes || std::memcmp(data, "poclbin", 8) != 0)) {
     return fail(UDAL_ERROR_INVALID_MODULE,
                 "{}: the {} bytes are not a PoCL program binary (it starts with \"poclbin\" and "
                 "has at least {} bytes)",
@@ -323,20 +342,22 @@ udal_result_t build_binary(DeviceState& state, const unsigned char* data, size_t
   cl_int status = CL_SUCCESS;
   ClProgram program = program_from_binary(state, data, size, &error, &status);
   if (error != CL_SUCCESS || status != CL_SUCCESS) {
-    if (error == CL_OUT_OF_HOST_MEMORY) return fail_cl(kFn, "clCreateProgramWithBinary", error);
+    if (error == CL_OUT_OF_HOST_MEMORY)
+      return fail_cl(kFn, "clCreateProgramWithBinary", error);
     return fail(UDAL_ERROR_INVALID_MODULE,
                 "{}: device '{}' refused the program binary ({} bytes): clCreateProgramWithBinary "
                 "returned {} with binary status {}",
                 kFn, state.info.name, size, cl_error_name(error), cl_error_name(status));
   }
-  if (udal_result_t r = build(state, program.get(), options, "the program binary")) return r;
-  out->reflection = std::make_shared<ProgramReflection>(
-      reflect_program(program.get(), state.caps.address_bits));
+  if (udal_result_t r = build(state, program.get(), options, "the program binary"))
+    return r;
+  out->reflection =
+      std::make_shared<ProgramReflection>(reflect_program(program.get(), state.caps.address_bits));
   out->program = std::move(program);
   return UDAL_SUCCESS;
 }
 
-}  // namespace
+} // namespace
 
 udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_t* desc_in,
                             udal_module_t* out_module) {
@@ -344,8 +365,10 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_module is NULL", kFn);
   }
   *out_module = nullptr;
-  if (desc_in == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", kFn);
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
+  if (desc_in == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc is NULL", kFn);
+  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in))
+    return r;
   return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     Device* device = to_device(device_handle);
     DeviceState& state = *device->state;
@@ -363,9 +386,11 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
     std::string offered;
     for (uint32_t i = 0; i < desc.image_count; ++i) {
       const std::string what = fmt::format("desc->images[{}]", i);
-      if (udal_result_t r = udal::sdk::check_struct(kFn, what.c_str(), &desc.images[i])) return r;
+      if (udal_result_t r = udal::sdk::check_struct(kFn, what.c_str(), &desc.images[i]))
+        return r;
       offered += (offered.empty() ? "" : ", ") + format_name(desc.images[i].format);
-      if (chosen == desc.image_count && accepts(state, desc.images[i].format)) chosen = i;
+      if (chosen == desc.image_count && accepts(state, desc.images[i].format))
+        chosen = i;
     }
     if (chosen == desc.image_count) {
       std::string taken;
@@ -380,13 +405,14 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
     const udal_module_image_t image = udal::sdk::read_struct(&desc.images[chosen]);
     if (image.format != UDAL_MODULE_FORMAT_SPIRV_KERNEL && desc.specialization_constant_count > 0) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: {} specialization constant(s) given, but the image taken ({}) has none",
-                  kFn, desc.specialization_constant_count, format_name(image.format));
+                  "{}: {} specialization constant(s) given, but the image taken ({}) has none", kFn,
+                  desc.specialization_constant_count, format_name(image.format));
     }
     std::vector<unsigned char> storage;
     const unsigned char* data = nullptr;
     size_t size = 0;
-    if (udal_result_t r = image_bytes(image, chosen, &storage, &data, &size)) return r;
+    if (udal_result_t r = image_bytes(image, chosen, &storage, &data, &size))
+      return r;
     if (size == 0) {
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->images[{}] is empty", kFn, chosen);
     }
@@ -400,7 +426,8 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
     } else {
       r = build_binary(state, data, size, options, &built);
     }
-    if (r != UDAL_SUCCESS) return r;
+    if (r != UDAL_SUCCESS)
+      return r;
 
     auto module = std::make_unique<Module>();
     module->dispatch = device->dispatch;
@@ -427,8 +454,10 @@ udal_result_t module_destroy(udal_module_t handle) {
 
 udal_result_t module_get_info(udal_module_t handle, udal_module_info_t* out_info) {
   constexpr const char* fn = "udal_module_get_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info)) return r;
+  if (out_info == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
+  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info))
+    return r;
   const Module* module = to_module(handle);
   auto info = udal::sdk::make_struct<udal_module_info_t>();
   info.format = module->format;
@@ -437,4 +466,4 @@ udal_result_t module_get_info(udal_module_t handle, udal_module_info_t* out_info
   return UDAL_SUCCESS;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

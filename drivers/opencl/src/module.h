@@ -25,6 +25,6 @@ inline Module* to_module(udal_module_t handle) noexcept {
 
 void destroy_module(Module* module) noexcept;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_MODULE_H_
+#endif // UDAL_OPENCL_MODULE_H_

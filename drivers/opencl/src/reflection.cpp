@@ -11,12 +11,15 @@ uint32_t opencl_type_size(const std::string& type_name, cl_uint address_bits) {
   std::string base = type_name;
   uint32_t count = 1;
   size_t digits = base.size();
-  while (digits > 0 && std::isdigit(static_cast<unsigned char>(base[digits - 1]))) --digits;
+  while (digits > 0 && std::isdigit(static_cast<unsigned char>(base[digits - 1])))
+    --digits;
   if (digits < base.size()) {
     const std::string suffix = base.substr(digits);
-    if (suffix.size() > 2) return 0;
+    if (suffix.size() > 2)
+      return 0;
     count = static_cast<uint32_t>(std::stoul(suffix));
-    if (count != 2 && count != 3 && count != 4 && count != 8 && count != 16) return 0;
+    if (count != 2 && count != 3 && count != 4 && count != 8 && count != 16)
+      return 0;
     base.resize(digits);
   }
   uint32_t scalar = 0;
@@ -34,15 +37,16 @@ uint32_t opencl_type_size(const std::string& type_name, cl_uint address_bits) {
   } else {
     return 0;
   }
-  if (base == "bool" && count != 1) return 0;
+  if (base == "bool" && count != 1)
+    return 0;
   return scalar * (count == 3 ? 4 : count);
 }
 
 namespace {
 
 bool is_opaque_value_type(const std::string& type) {
-  return type == "sampler_t" || type == "queue_t" || type == "clk_event_t" ||
-         type == "event_t" || type == "reserve_id_t" || type.find("pipe") != std::string::npos;
+  return type == "sampler_t" || type == "queue_t" || type == "clk_event_t" || type == "event_t" ||
+         type == "reserve_id_t" || type.find("pipe") != std::string::npos;
 }
 
 KernelReflection reflect_kernel(cl_kernel kernel, cl_uint address_bits) {
@@ -60,14 +64,13 @@ KernelReflection reflect_kernel(cl_kernel kernel, cl_uint address_bits) {
                                               sizeof(address), &address, nullptr);
     if (queried != CL_SUCCESS) {
       r = KernelReflection{};
-      r.undescribed = fmt::format(
-          "the program carries no kernel-argument information (clGetKernelArgInfo: {}; "
-          "platform binaries built without -cl-kernel-arg-info have none)",
-          cl_error_name(queried));
+      r.undescribed =
+          fmt::format("the program carries no kernel-argument information (clGetKernelArgInfo: {}; "
+                      "platform binaries built without -cl-kernel-arg-info have none)",
+                      cl_error_name(queried));
       return r;
     }
-    clGetKernelArgInfo(kernel, i, CL_KERNEL_ARG_ACCESS_QUALIFIER, sizeof(access), &access,
-                       nullptr);
+    clGetKernelArgInfo(kernel, i, CL_KERNEL_ARG_ACCESS_QUALIFIER, sizeof(access), &access, nullptr);
     clGetKernelArgInfo(kernel, i, CL_KERNEL_ARG_TYPE_QUALIFIER, sizeof(qualifier), &qualifier,
                        nullptr);
     std::string type;
@@ -80,47 +83,45 @@ KernelReflection reflect_kernel(cl_kernel kernel, cl_uint address_bits) {
       type = text.data();
     }
     if (access != CL_KERNEL_ARG_ACCESS_NONE) {
-      r.unsupported = fmt::format("parameter {} is an image ({}), which UDAL does not model", i,
-                                  type);
+      r.unsupported =
+          fmt::format("parameter {} is an image ({}), which UDAL does not model", i, type);
       continue;
     }
     ArgReflection arg;
     switch (address) {
-      case CL_KERNEL_ARG_ADDRESS_LOCAL:
-        if (i + 1 != count || r.uses_local_memory) {
-          r.unsupported = fmt::format(
-              "parameter {} is a local pointer but not the last parameter (the launch's dynamic "
-              "local memory arrives as one trailing local pointer only)",
-              i);
-        }
-        r.uses_local_memory = true;
+    case CL_KERNEL_ARG_ADDRESS_LOCAL:
+      if (i + 1 != count || r.uses_local_memory) {
+        r.unsupported = fmt::format(
+            "parameter {} is a local pointer but not the last parameter (the launch's dynamic "
+            "local memory arrives as one trailing local pointer only)",
+            i);
+      }
+      r.uses_local_memory = true;
+      continue;
+    case CL_KERNEL_ARG_ADDRESS_GLOBAL:
+    case CL_KERNEL_ARG_ADDRESS_CONSTANT:
+      if (type.empty() || type.back() != '*') {
+        r.unsupported = fmt::format("parameter {} ({}) is not a pointer to a buffer", i, type);
         continue;
-      case CL_KERNEL_ARG_ADDRESS_GLOBAL:
-      case CL_KERNEL_ARG_ADDRESS_CONSTANT:
-        if (type.empty() || type.back() != '*') {
-          r.unsupported = fmt::format("parameter {} ({}) is not a pointer to a buffer", i, type);
-          continue;
-        }
-        arg.kind = UDAL_ARG_KIND_BUFFER;
-        arg.access = address == CL_KERNEL_ARG_ADDRESS_CONSTANT ||
-                             (qualifier & CL_KERNEL_ARG_TYPE_CONST) != 0
-                         ? UDAL_ARG_ACCESS_READ
-                         : UDAL_ARG_ACCESS_READ_WRITE;
-        break;
-      default:
-        if (is_opaque_value_type(type)) {
-          r.unsupported =
-              fmt::format("parameter {} is a {}, which UDAL does not model", i, type);
-          continue;
-        }
-        arg.kind = UDAL_ARG_KIND_VALUE;
-        arg.value_size = opencl_type_size(type, address_bits);
-        if (arg.value_size == 0 && r.undescribed.empty()) {
-          r.undescribed = fmt::format(
-              "parameter {} has type '{}', whose size the driver cannot tell from its name", i,
-              type);
-        }
-        break;
+      }
+      arg.kind = UDAL_ARG_KIND_BUFFER;
+      arg.access =
+          address == CL_KERNEL_ARG_ADDRESS_CONSTANT || (qualifier & CL_KERNEL_ARG_TYPE_CONST) != 0
+              ? UDAL_ARG_ACCESS_READ
+              : UDAL_ARG_ACCESS_READ_WRITE;
+      break;
+    default:
+      if (is_opaque_value_type(type)) {
+        r.unsupported = fmt::format("parameter {} is a {}, which UDAL does not model", i, type);
+        continue;
+      }
+      arg.kind = UDAL_ARG_KIND_VALUE;
+      arg.value_size = opencl_type_size(type, address_bits);
+      if (arg.value_size == 0 && r.undescribed.empty()) {
+        r.undescribed = fmt::format(
+            "parameter {} has type '{}', whose size the driver cannot tell from its name", i, type);
+      }
+      break;
     }
     r.args.push_back(arg);
   }
@@ -128,7 +129,7 @@ KernelReflection reflect_kernel(cl_kernel kernel, cl_uint address_bits) {
   return r;
 }
 
-}  // namespace
+} // namespace
 
 ProgramReflection reflect_program(cl_program program, cl_uint address_bits) {
   ProgramReflection reflection;
@@ -146,13 +147,16 @@ ProgramReflection reflect_program(cl_program program, cl_uint address_bits) {
   size_t start = 0;
   while (start <= names.size()) {
     size_t end = names.find(';', start);
-    if (end == std::string::npos) end = names.size();
+    if (end == std::string::npos)
+      end = names.size();
     const std::string name = names.substr(start, end - start);
     start = end + 1;
-    if (name.empty()) continue;
+    if (name.empty())
+      continue;
     cl_int created = CL_SUCCESS;
     ClKernel kernel(clCreateKernel(program, name.c_str(), &created));
-    if (created != CL_SUCCESS) continue;
+    if (created != CL_SUCCESS)
+      continue;
     reflection.kernels[name] = reflect_kernel(kernel.get(), address_bits);
   }
   return reflection;
@@ -182,7 +186,8 @@ std::optional<ProgramReflection> reflection_from_json(const std::string& text) {
   }
   ProgramReflection reflection;
   for (const auto& [name, k] : doc["kernels"].items()) {
-    if (!k.is_object() || !k.contains("args") || !k["args"].is_array()) return std::nullopt;
+    if (!k.is_object() || !k.contains("args") || !k["args"].is_array())
+      return std::nullopt;
     KernelReflection r;
     const auto flag = [&](const char* key) {
       return k.contains(key) && k[key].is_boolean() && k[key].get<bool>();
@@ -201,7 +206,8 @@ std::optional<ProgramReflection> reflection_from_json(const std::string& text) {
       }
       const auto kind = a[0].get<uint32_t>();
       const auto access = a[2].get<uint32_t>();
-      if (kind > UDAL_ARG_KIND_VALUE || access > UDAL_ARG_ACCESS_READ_WRITE) return std::nullopt;
+      if (kind > UDAL_ARG_KIND_VALUE || access > UDAL_ARG_ACCESS_READ_WRITE)
+        return std::nullopt;
       ArgReflection arg;
       arg.kind = static_cast<udal_arg_kind_t>(kind);
       arg.value_size = a[1].get<uint32_t>();
@@ -213,4 +219,4 @@ std::optional<ProgramReflection> reflection_from_json(const std::string& text) {
   return reflection;
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

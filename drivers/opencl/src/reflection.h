@@ -17,8 +17,8 @@ namespace udal::opencl {
 // One parameter the launch passes (the trailing local-memory parameter is not one).
 struct ArgReflection {
   udal_arg_kind_t kind = UDAL_ARG_KIND_UNKNOWN;
-  uint32_t value_size = 0;  // VALUE: its size; 0 when the driver cannot tell it
-  udal_arg_access_t access = UDAL_ARG_ACCESS_NONE;  // BUFFER: READ or READ_WRITE
+  uint32_t value_size = 0; // VALUE: its size; 0 when the driver cannot tell it
+  udal_arg_access_t access = UDAL_ARG_ACCESS_NONE; // BUFFER: READ or READ_WRITE
 };
 
 struct KernelReflection {
@@ -32,7 +32,7 @@ struct KernelReflection {
   // Why udal_kernel_get_argument_info cannot describe it; "" when it can (every kind and
   // value size known).
   std::string undescribed;
-  std::vector<ArgReflection> args;  // without the trailing local-memory parameter
+  std::vector<ArgReflection> args; // without the trailing local-memory parameter
 };
 
 struct ProgramReflection {
@@ -53,6 +53,6 @@ ProgramReflection reflect_program(cl_program program, cl_uint address_bits);
 std::string reflection_to_json(const ProgramReflection& reflection);
 std::optional<ProgramReflection> reflection_from_json(const std::string& text);
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_REFLECTION_H_
+#endif // UDAL_OPENCL_REFLECTION_H_

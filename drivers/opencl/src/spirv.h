@@ -15,14 +15,14 @@
 namespace udal::opencl {
 
 struct SpirvSpecConstant {
-  uint32_t id = 0;    // SpecId
-  uint32_t size = 0;  // bytes of its type (a bool counts as 1)
+  uint32_t id = 0;   // SpecId
+  uint32_t size = 0; // bytes of its type (a bool counts as 1)
   bool is_bool = false;
 };
 
 struct SpirvModule {
-  uint32_t addressing_model = 0;  // 1 Physical32, 2 Physical64
-  std::vector<std::string> kernels;  // names of the Kernel entry points
+  uint32_t addressing_model = 0;    // 1 Physical32, 2 Physical64
+  std::vector<std::string> kernels; // names of the Kernel entry points
   std::vector<SpirvSpecConstant> spec_constants;
   ProgramReflection reflection;
 };
@@ -31,6 +31,6 @@ struct SpirvModule {
 // OpenCL-flavoured SPIR-V module. Throws std::bad_alloc.
 std::string parse_spirv(const void* data, size_t size, uint32_t address_bits, SpirvModule* out);
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_SPIRV_H_
+#endif // UDAL_OPENCL_SPIRV_H_

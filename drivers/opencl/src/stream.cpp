@@ -20,7 +20,8 @@ HostFunctionWorker::~HostFunctionWorker() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable())
+    thread_.join();
 }
 
 void HostFunctionWorker::push(Item item) {
@@ -37,7 +38,8 @@ void HostFunctionWorker::run() noexcept {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !items_.empty(); });
-      if (items_.empty()) return;  // stopping, and nothing left to run
+      if (items_.empty())
+        return; // stopping, and nothing left to run
       item = std::move(items_.front());
       items_.pop_front();
     }
@@ -71,11 +73,13 @@ ClQueue make_queue(const DeviceState& state, bool profiling, cl_int* error) {
 cl_int start_profiling(Stream* stream) noexcept {
   cl_int error = CL_SUCCESS;
   ClQueue profiled = make_queue(*stream->device->state, true, &error);
-  if (error != CL_SUCCESS) return error;
+  if (error != CL_SUCCESS)
+    return error;
   if (stream->last) {
     cl_event before = stream->last.get();
     error = clEnqueueBarrierWithWaitList(profiled.get(), 1, &before, stream->next_event());
-    if (error != CL_SUCCESS) return error;
+    if (error != CL_SUCCESS)
+      return error;
   }
   // Releasing the old queue flushes it; OpenCL keeps it until its commands completed.
   clFlush(stream->queue.get());
@@ -84,12 +88,13 @@ cl_int start_profiling(Stream* stream) noexcept {
   return CL_SUCCESS;
 }
 
-}  // namespace
+} // namespace
 
 ClEvent stream_marker(Stream* stream, cl_int* error) noexcept {
   std::lock_guard lock(stream->mutex);
   *error = clEnqueueMarkerWithWaitList(stream->queue.get(), 0, nullptr, stream->next_event());
-  if (*error != CL_SUCCESS) return {};
+  if (*error != CL_SUCCESS)
+    return {};
   // Whoever waits on the marker (another stream, the host) needs it submitted.
   clFlush(stream->queue.get());
   return stream->last;
@@ -103,7 +108,8 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
   }
   *out_stream = nullptr;
   if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct(fn, "desc", desc_in)) return r;
+    if (udal_result_t r = udal::sdk::check_struct(fn, "desc", desc_in))
+      return r;
   }
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
     Device* device = to_device(device_handle);
@@ -115,7 +121,8 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
     }
     cl_int created = CL_SUCCESS;
     ClQueue queue = make_queue(state, false, &created);
-    if (created != CL_SUCCESS) return fail_cl(fn, "creating the command queue", created);
+    if (created != CL_SUCCESS)
+      return fail_cl(fn, "creating the command queue", created);
     auto stream = std::make_unique<Stream>();
     stream->dispatch = device->dispatch;
     stream->device = device;
@@ -161,9 +168,11 @@ udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {
   ClEvent last;
   {
     std::lock_guard lock(stream->mutex);
-    if (!stream->last) return UDAL_SUCCESS;
+    if (!stream->last)
+      return UDAL_SUCCESS;
     last = stream->last;
-    if (event_status(last.get()) > 0) clFlush(stream->queue.get());
+    if (event_status(last.get()) > 0)
+      clFlush(stream->queue.get());
   }
   return wait_cl_event(fn, last.get(), timeout_ns);
 }
@@ -194,7 +203,8 @@ udal_result_t stream_record_event(udal_stream_t stream_handle, udal_event_t even
   }
   cl_int error = CL_SUCCESS;
   ClEvent marker = stream_marker(stream, &error);
-  if (!marker) return fail_cl(fn, "clEnqueueMarkerWithWaitList", error);
+  if (!marker)
+    return fail_cl(fn, "clEnqueueMarkerWithWaitList", error);
   ClEvent previous;
   {
     std::lock_guard lock(event->mutex);
@@ -214,30 +224,36 @@ udal_result_t stream_wait_event(udal_stream_t stream_handle, udal_event_t event_
                 stream->device->state->info.name);
   }
   ClEvent record = event->current();
-  if (!record) return UDAL_SUCCESS;  // never recorded, or signalled: complete
+  if (!record)
+    return UDAL_SUCCESS; // never recorded, or signalled: complete
   cl_event wait_list = record.get();
   std::lock_guard lock(stream->mutex);
   const cl_int error =
       clEnqueueBarrierWithWaitList(stream->queue.get(), 1, &wait_list, stream->next_event());
-  if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueBarrierWithWaitList", error);
+  if (error != CL_SUCCESS)
+    return fail_cl(fn, "clEnqueueBarrierWithWaitList", error);
   return UDAL_SUCCESS;
 }
 
 udal_result_t stream_enqueue_host_function(udal_stream_t handle, udal_host_function_t fn_ptr,
                                            void* user_data) {
   constexpr const char* fn = "udal_stream_enqueue_host_function";
-  if (fn_ptr == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: fn is NULL", fn);
+  if (fn_ptr == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: fn is NULL", fn);
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
     Stream* stream = to_stream(handle);
     DeviceState& state = *stream->device->state;
     std::lock_guard lock(stream->mutex);
-    if (!stream->worker) stream->worker = std::make_unique<HostFunctionWorker>();
+    if (!stream->worker)
+      stream->worker = std::make_unique<HostFunctionWorker>();
     HostFunctionWorker::Item item{{}, fn_ptr, user_data, {}};
     cl_int error = CL_SUCCESS;
     item.gate = ClEvent(clCreateUserEvent(state.context.get(), &error));
-    if (error != CL_SUCCESS) return fail_cl(fn, "clCreateUserEvent", error);
+    if (error != CL_SUCCESS)
+      return fail_cl(fn, "clCreateUserEvent", error);
     error = clEnqueueMarkerWithWaitList(stream->queue.get(), 0, nullptr, item.after.out());
-    if (error != CL_SUCCESS) return fail_cl(fn, "clEnqueueMarkerWithWaitList", error);
+    if (error != CL_SUCCESS)
+      return fail_cl(fn, "clEnqueueMarkerWithWaitList", error);
     stream->last = item.after;
     cl_event gate = item.gate.get();
     error = clEnqueueBarrierWithWaitList(stream->queue.get(), 1, &gate, stream->next_event());
@@ -249,11 +265,11 @@ udal_result_t stream_enqueue_host_function(udal_stream_t handle, udal_host_funct
     try {
       stream->worker->push(std::move(item));
     } catch (...) {
-      clSetUserEventStatus(gate, CL_COMPLETE);  // never hold the stream for a function lost
+      clSetUserEventStatus(gate, CL_COMPLETE); // never hold the stream for a function lost
       throw;
     }
     return UDAL_SUCCESS;
   });
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

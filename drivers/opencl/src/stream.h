@@ -17,22 +17,22 @@ namespace udal::opencl {
 // enqueued before it, runs, then completes the user event that holds the stream's later
 // work. A host function may block or call UDAL (OpenCL forbids both in its callbacks).
 class HostFunctionWorker {
- public:
+public:
   struct Item {
-    ClEvent after;  // the marker: all earlier work of the stream
+    ClEvent after; // the marker: all earlier work of the stream
     udal_host_function_t fn;
     void* user_data;
-    ClEvent gate;  // the user event later work waits on
+    ClEvent gate; // the user event later work waits on
   };
 
   HostFunctionWorker();  // throws std::system_error, std::bad_alloc
-  ~HostFunctionWorker();  // runs what is queued, then joins
+  ~HostFunctionWorker(); // runs what is queued, then joins
   HostFunctionWorker(const HostFunctionWorker&) = delete;
   HostFunctionWorker& operator=(const HostFunctionWorker&) = delete;
 
-  void push(Item item);  // throws std::bad_alloc
+  void push(Item item); // throws std::bad_alloc
 
- private:
+private:
   void run() noexcept;
 
   std::mutex mutex_;
@@ -55,21 +55,22 @@ struct Stream {
   // The event of the last command enqueued (under |mutex|): the queue is in order, so it
   // completes when all work enqueued so far has. Empty while nothing was enqueued.
   ClEvent last;
-  std::unique_ptr<HostFunctionWorker> worker;  // made at the first host function
+  std::unique_ptr<HostFunctionWorker> worker; // made at the first host function
 
   // Where the next command puts its event (with |mutex| held): a temporary that makes the
   // event |last| once the call returned one (a failed enqueue leaves |last| as it was).
   class NextEvent {
-   public:
+  public:
     explicit NextEvent(ClEvent* last) noexcept : last_(last) {}
     ~NextEvent() {
-      if (event_ != nullptr) *last_ = ClEvent(event_);
+      if (event_ != nullptr)
+        *last_ = ClEvent(event_);
     }
     NextEvent(const NextEvent&) = delete;
     NextEvent& operator=(const NextEvent&) = delete;
     operator cl_event*() noexcept { return &event_; }
 
-   private:
+  private:
     ClEvent* last_;
     cl_event event_ = nullptr;
   };
@@ -99,6 +100,6 @@ ClEvent stream_marker(Stream* stream, cl_int* error) noexcept;
 // Finishes the stream's work, stops its thread and frees it (udal_stream_destroy, shutdown).
 udal_result_t destroy_stream(Stream* stream) noexcept;
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_STREAM_H_
+#endif // UDAL_OPENCL_STREAM_H_

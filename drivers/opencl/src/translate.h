@@ -36,6 +36,6 @@ std::string translate_with_tool(const std::string& tool, const void* data, size_
 // there is no executable file of that name.
 std::string find_executable(const std::string& name);
 
-}  // namespace udal::opencl
+} // namespace udal::opencl
 
-#endif  // UDAL_OPENCL_TRANSLATE_H_
+#endif // UDAL_OPENCL_TRANSLATE_H_

@@ -14,7 +14,9 @@
 
 namespace udal::opencl {
 
-bool have_translator_library() noexcept { return true; }
+bool have_translator_library() noexcept {
+  return true;
+}
 
 std::string translate_with_library(const void* data, size_t size,
                                    const std::vector<SpecValue>& specs,
@@ -26,7 +28,8 @@ std::string translate_with_library(const void* data, size_t size,
 
   SPIRV::TranslatorOpts options(SPIRV::VersionNumber::MaximumVersion);
   options.enableAllExtensions();
-  for (const SpecValue& spec : specs) options.setSpecConst(spec.constant.id, spec.bits);
+  for (const SpecValue& spec : specs)
+    options.setSpecConst(spec.constant.id, spec.bits);
 
   std::istringstream input(std::string(static_cast<const char*>(data), size));
   llvm::LLVMContext context;
@@ -48,4 +51,4 @@ std::string translate_with_library(const void* data, size_t size,
   return {};
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

@@ -4,11 +4,13 @@
 
 namespace udal::opencl {
 
-bool have_translator_library() noexcept { return false; }
+bool have_translator_library() noexcept {
+  return false;
+}
 
 std::string translate_with_library(const void*, size_t, const std::vector<SpecValue>&,
                                    std::vector<unsigned char>*) {
   return "this build of the OpenCL driver has no LLVM/SPIR-V translator library";
 }
 
-}  // namespace udal::opencl
+} // namespace udal::opencl

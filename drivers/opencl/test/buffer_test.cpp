@@ -32,17 +32,19 @@ TEST_F(BufferTest, MappedHostBufferSeesDeviceWorkAndTheDeviceSeesHostWrites) {
     void* pointer = nullptr;
     UDAL_ASSERT_OK(udal_buffer_map(buffer.get(), 0, 64 * sizeof(uint32_t), &pointer));
     auto* words = static_cast<uint32_t*>(pointer);
-    for (uint32_t i = 0; i < 64; ++i) words[i] = i;
+    for (uint32_t i = 0; i < 64; ++i)
+      words[i] = i;
     // The device may use a mapped buffer (fine-grained SVM on PoCL).
     Kernel add = make_kernel("add_u32");
     const uint32_t value = 100;
     const uint32_t n = 64;
-    UDAL_ASSERT_OK(launch(io_stream_.get(), add.get(),
-                          {udal_arg_buffer(buffer.get(), 0), udal_arg_value(&value, 4),
-                           udal_arg_value(&n, 4)},
-                          8, 8));
+    UDAL_ASSERT_OK(
+        launch(io_stream_.get(), add.get(),
+               {udal_arg_buffer(buffer.get(), 0), udal_arg_value(&value, 4), udal_arg_value(&n, 4)},
+               8, 8));
     UDAL_ASSERT_OK(udal_stream_synchronize(io_stream_.get(), kWaitNs));
-    for (uint32_t i = 0; i < 64; ++i) ASSERT_EQ(words[i], i + 100) << "kind " << kind;
+    for (uint32_t i = 0; i < 64; ++i)
+      ASSERT_EQ(words[i], i + 100) << "kind " << kind;
     UDAL_ASSERT_OK(udal_buffer_unmap(buffer.get()));
   }
 }
@@ -64,8 +66,8 @@ TEST_F(BufferTest, RequestedAlignmentIsTheMappedAddresssAlignment) {
 TEST_F(BufferTest, MapRulesAreEnforced) {
   Buffer device_buffer = make_buffer(64);
   void* pointer = reinterpret_cast<void*>(1);
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_map(device_buffer.get(), 0, 64, &pointer),
-                    "DEVICE");
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_buffer_map(device_buffer.get(), 0, 64, &pointer), "DEVICE");
   EXPECT_EQ(pointer, nullptr);
   Buffer host = make_buffer(64, UDAL_BUFFER_KIND_HOST);
   UDAL_EXPECT_FAILS(UDAL_ERROR_OUT_OF_RANGE, udal_buffer_map(host.get(), 60, 8, &pointer), "64");
@@ -91,7 +93,8 @@ TEST_F(BufferTest, DeviceAddressReachesTheBufferFromAKernel) {
   if ((info_.features & UDAL_DEVICE_FEATURE_DEVICE_ADDRESS) == 0) {
     GTEST_SKIP() << "needs UDAL_DEVICE_FEATURE_DEVICE_ADDRESS";
   }
-  for (udal_module_format_t format : {UDAL_MODULE_FORMAT_OPENCL_C, UDAL_MODULE_FORMAT_SPIRV_KERNEL}) {
+  for (udal_module_format_t format :
+       {UDAL_MODULE_FORMAT_OPENCL_C, UDAL_MODULE_FORMAT_SPIRV_KERNEL}) {
     for (udal_buffer_kind_t kind : {UDAL_BUFFER_KIND_DEVICE, UDAL_BUFFER_KIND_HOST}) {
       Buffer target = make_buffer(64 * 4, kind, UDAL_BUFFER_FLAG_DEVICE_ADDRESS, 4096);
       uint64_t address = 0;
@@ -102,13 +105,12 @@ TEST_F(BufferTest, DeviceAddressReachesTheBufferFromAKernel) {
       UDAL_ASSERT_OK(udal_buffer_get_device_address(target.get(), &again));
       EXPECT_EQ(again, address);
       Kernel store = make_kernel("store_through_address", format);
-      const uint64_t at = address + 16 * 4;  // an address inside the buffer works too
+      const uint64_t at = address + 16 * 4; // an address inside the buffer works too
       const uint32_t value = 7;
       const uint32_t n = 48;
-      UDAL_ASSERT_OK(launch(io_stream_.get(), store.get(),
-                            {udal_arg_value(&at, 8), udal_arg_value(&value, 4),
-                             udal_arg_value(&n, 4)},
-                            6, 8));
+      UDAL_ASSERT_OK(
+          launch(io_stream_.get(), store.get(),
+                 {udal_arg_value(&at, 8), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}, 6, 8));
       std::vector<uint32_t> words = read_as<uint32_t>(target.get(), 64);
       for (uint32_t i = 16; i < 64; ++i) {
         ASSERT_EQ(words[i], 7 + (i - 16)) << "format " << format << " kind " << kind;
@@ -154,5 +156,5 @@ TEST_F(BufferTest, DestroyWithWorkInFlightKeepsTheMemoryForThatWork) {
   }
 }
 
-}  // namespace
-}  // namespace udal::opencl::test
+} // namespace
+} // namespace udal::opencl::test

@@ -11,7 +11,8 @@ namespace {
 
 bool has_format(const udal_device_info_t& info, udal_module_format_t format) {
   for (uint32_t i = 0; i < info.module_format_count; ++i) {
-    if (info.module_formats[i] == format) return true;
+    if (info.module_formats[i] == format)
+      return true;
   }
   return false;
 }
@@ -52,8 +53,8 @@ TEST_F(DeviceTest, PoclOffersSpirvThroughTheTranslatorAndOpenclC) {
   EXPECT_TRUE(has_format(info_, UDAL_MODULE_FORMAT_SPIRV_KERNEL));
   EXPECT_TRUE(has_format(info_, UDAL_MODULE_FORMAT_OPENCL_C));
   EXPECT_NE(info_.features & UDAL_DEVICE_FEATURE_TIMESTAMPS, 0u);
-  EXPECT_NE(info_.features & UDAL_DEVICE_FEATURE_DEVICE_ADDRESS, 0u);  // PoCL has SVM
-  EXPECT_EQ(info_.pci_bus_id[0], '\0');  // not a PCI device
+  EXPECT_NE(info_.features & UDAL_DEVICE_FEATURE_DEVICE_ADDRESS, 0u); // PoCL has SVM
+  EXPECT_EQ(info_.pci_bus_id[0], '\0');                               // not a PCI device
 }
 
 TEST_F(DeviceTest, UuidIsStableAcrossInstances) {
@@ -65,7 +66,7 @@ TEST_F(DeviceTest, UuidIsStableAcrossInstances) {
   udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
   UDAL_ASSERT_OK(udal_device_get_info(device, &info));
   EXPECT_EQ(0, std::memcmp(info.uuid, info_.uuid, UDAL_UUID_SIZE));
-  EXPECT_NE(device, device_);  // each instance has its own driver object
+  EXPECT_NE(device, device_); // each instance has its own driver object
 }
 
 TEST_F(DeviceTest, MemoryUsageCountsBuffersByKind) {
@@ -96,7 +97,8 @@ TEST_F(DeviceTest, AllocationsPastTheDeviceMemoryFailAndTheDeviceGoesOn) {
   for (int i = 0; i < 64 && r == UDAL_SUCCESS; ++i) {
     udal_buffer_t buffer = nullptr;
     r = udal_buffer_create(device_, &desc, &buffer);
-    if (r == UDAL_SUCCESS) buffers.emplace_back(buffer);
+    if (r == UDAL_SUCCESS)
+      buffers.emplace_back(buffer);
   }
   EXPECT_EQ(r, UDAL_ERROR_OUT_OF_DEVICE_MEMORY) << udal_last_error_message();
   EXPECT_NE(std::string(udal_last_error_message()).find("bytes"), std::string::npos)
@@ -114,7 +116,7 @@ TEST_F(DeviceTest, AllocationsPastTheDeviceMemoryFailAndTheDeviceGoesOn) {
 // ---------------------------------------------------------------------------------------
 
 class FilterTest : public ::testing::Test {
- protected:
+protected:
   void TearDown() override {
     unsetenv("UDAL_OPENCL_DEVICE_TYPE");
     unsetenv("UDAL_OPENCL_PLATFORM");
@@ -131,14 +133,15 @@ class FilterTest : public ::testing::Test {
     reason_ = s.reason;
     return s;
   }
-  std::string reason_;  // outlives the instance
+  std::string reason_; // outlives the instance
 };
 
 TEST_F(FilterTest, DeviceTypeWithoutMatchingDevicesLeavesTheDriverUnloadedWithTheReason) {
   setenv("UDAL_OPENCL_DEVICE_TYPE", "accelerator", 1);
   uint32_t devices = 0;
   udal_driver_status_t s = status(&devices);
-  if (s.state == UDAL_DRIVER_STATE_LOADED) GTEST_SKIP() << "this machine has an accelerator";
+  if (s.state == UDAL_DRIVER_STATE_LOADED)
+    GTEST_SKIP() << "this machine has an accelerator";
   EXPECT_EQ(s.state, UDAL_DRIVER_STATE_FAILED);
   EXPECT_EQ(s.result, UDAL_ERROR_UNSUPPORTED);
   EXPECT_EQ(devices, 0u);
@@ -152,7 +155,8 @@ TEST_F(FilterTest, DeviceTypeListSelectsTheDevice) {
   unsetenv("UDAL_OPENCL_DEVICE_TYPE");
   uint32_t all = 0;
   status(&all);
-  if (all == 0) GTEST_SKIP() << "no OpenCL device";
+  if (all == 0)
+    GTEST_SKIP() << "no OpenCL device";
   EXPECT_GE(with_filter, 1u);
   EXPECT_LE(with_filter, all);
 }
@@ -169,7 +173,8 @@ TEST_F(FilterTest, UnknownDeviceTypeIsRefusedNamingIt) {
 TEST_F(FilterTest, PlatformByNameIndexOrNothing) {
   uint32_t devices = 0;
   status(&devices);
-  if (devices == 0) GTEST_SKIP() << "no OpenCL device";
+  if (devices == 0)
+    GTEST_SKIP() << "no OpenCL device";
   setenv("UDAL_OPENCL_PLATFORM", "0", 1);
   uint32_t by_index = 0;
   status(&by_index);
@@ -179,8 +184,7 @@ TEST_F(FilterTest, PlatformByNameIndexOrNothing) {
   udal_driver_status_t s = status(&none);
   EXPECT_EQ(none, 0u);
   EXPECT_EQ(s.state, UDAL_DRIVER_STATE_FAILED);
-  EXPECT_NE(reason_.find("UDAL_OPENCL_PLATFORM='no-such-platform'"), std::string::npos)
-      << reason_;
+  EXPECT_NE(reason_.find("UDAL_OPENCL_PLATFORM='no-such-platform'"), std::string::npos) << reason_;
 }
 
 // Run by ctest with OCL_ICD_VENDORS naming an empty directory (opencl.NoPlatform): the ICD
@@ -205,5 +209,5 @@ TEST(NoPlatform, DriverIsListedAsNotLoadedWithTheReason) {
   EXPECT_EQ(devices, 0u);
 }
 
-}  // namespace
-}  // namespace udal::opencl::test
+} // namespace
+} // namespace udal::opencl::test

@@ -15,8 +15,9 @@ struct VendorStruct {
   uint32_t struct_size;
   const void* next;
 };
-const VendorStruct kVendor = {static_cast<udal_structure_type_t>(UDAL_STRUCTURE_TYPE_VENDOR_BEGIN + 0x77),
-                              sizeof(VendorStruct), nullptr};
+const VendorStruct kVendor = {
+    static_cast<udal_structure_type_t>(UDAL_STRUCTURE_TYPE_VENDOR_BEGIN + 0x77),
+    sizeof(VendorStruct), nullptr};
 
 using EntryTest = OpenclDriverTest;
 
@@ -102,8 +103,8 @@ TEST_F(EntryTest, VendorStructsChainedOnOutputsAreRefusedByTheDriver) {
                     udal_kernel_get_argument_info(kernel.get(), 0, &arg_info), "0x10077");
   udal_module_info_t module_info = UDAL_MODULE_INFO_INIT;
   module_info.next = &out_ext;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_get_info(modules_.back().get(), &module_info),
-                    "0x10077");
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_module_get_info(modules_.back().get(), &module_info), "0x10077");
 }
 
 TEST_F(EntryTest, NullHandlesAndOutputsAreRefusedEverywhere) {
@@ -120,50 +121,62 @@ TEST_F(EntryTest, NullHandlesAndOutputsAreRefusedEverywhere) {
   udal_buffer_desc_t buffer_desc = UDAL_BUFFER_DESC_INIT;
   buffer_desc.size = 0;
   udal_buffer_t new_buffer = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_create(device_, &buffer_desc, &new_buffer));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_buffer_create(device_, &buffer_desc, &new_buffer));
   buffer_desc.size = 64;
   buffer_desc.alignment = 3;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_create(device_, &buffer_desc, &new_buffer));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_buffer_create(device_, &buffer_desc, &new_buffer));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_buffer_destroy(nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_get_info(buffer.get(), nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_map(buffer.get(), 0, 0, nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_buffer_unmap(nullptr));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_get_device_address(buffer.get(), nullptr));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_buffer_get_device_address(buffer.get(), nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_event_create(nullptr, nullptr, nullptr));
   udal_event_desc_t event_desc = UDAL_EVENT_DESC_INIT;
   event_desc.flags = 1u << 9;
   udal_event_t new_event = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_event_create(device_, &event_desc, &new_event));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_event_create(device_, &event_desc, &new_event));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_event_destroy(nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_event_query(nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_event_wait(nullptr, 0));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_event_elapsed_ns(event.get(), event.get(), nullptr));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_event_elapsed_ns(event.get(), event.get(), nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_event_signal(nullptr));
   udal_module_t module = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device_, nullptr, &module));
   udal_module_desc_t module_desc = UDAL_MODULE_DESC_INIT;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_create(device_, &module_desc, &module));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_module_create(device_, &module_desc, &module));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_module_destroy(nullptr));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_module_get_info(modules_.back().get(), nullptr));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_module_get_info(modules_.back().get(), nullptr));
   udal_kernel_t new_kernel = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_kernel_create(modules_.back().get(), "", &new_kernel));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_kernel_create(modules_.back().get(), nullptr, &new_kernel));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_kernel_create(modules_.back().get(), "", &new_kernel));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_kernel_create(modules_.back().get(), nullptr, &new_kernel));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_kernel_destroy(nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_kernel_get_info(kernel.get(), nullptr));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_kernel_get_argument_info(kernel.get(), 0, nullptr));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_kernel_get_argument_info(kernel.get(), 0, nullptr));
   udal_stream_desc_t stream_desc = UDAL_STREAM_DESC_INIT;
   stream_desc.flags = 1;
   udal_stream_t stream = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_stream_create(device_, &stream_desc, &stream));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_stream_create(device_, &stream_desc, &stream));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_destroy(nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_synchronize(nullptr, 0));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_record_event(io_stream_.get(), nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_wait_event(io_stream_.get(), nullptr));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_stream_launch(io_stream_.get(), kernel.get(), nullptr));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_stream_launch(io_stream_.get(), kernel.get(), nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE,
                     udal_stream_copy_buffer(io_stream_.get(), nullptr, 0, buffer.get(), 0, 4));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE,
-                    udal_stream_enqueue_host_function(nullptr, [](void*) {}, nullptr));
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_enqueue_host_function(
+                                                   nullptr, [](void*) {}, nullptr));
   udal_launch_desc_t launch_desc = UDAL_LAUNCH_DESC_INIT;
   udal_kernel_arg_t bad_arg = udal_arg_buffer(nullptr, 0);
   launch_desc.args = &bad_arg;
@@ -180,19 +193,20 @@ TEST_F(EntryTest, NullHandlesAndOutputsAreRefusedEverywhere) {
 // ---------------------------------------------------------------------------------------
 
 class DriverTableTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     library_ = dlopen(UDAL_OPENCL_DRIVER_LIBRARY, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     ASSERT_NE(library_, nullptr) << dlerror();
-    negotiate_ = reinterpret_cast<udal_pfn_driver_negotiate>(
-        dlsym(library_, UDAL_DRIVER_NEGOTIATE_SYMBOL));
+    negotiate_ =
+        reinterpret_cast<udal_pfn_driver_negotiate>(dlsym(library_, UDAL_DRIVER_NEGOTIATE_SYMBOL));
     ASSERT_NE(negotiate_, nullptr);
     table_ = udal_driver_table_t{};
     table_.type = UDAL_STRUCTURE_TYPE_DRIVER_TABLE;
     table_.struct_size = sizeof(table_);
   }
   void TearDown() override {
-    if (library_ != nullptr) dlclose(library_);
+    if (library_ != nullptr)
+      dlclose(library_);
   }
   void* library_ = nullptr;
   udal_pfn_driver_negotiate negotiate_ = nullptr;
@@ -209,7 +223,7 @@ TEST_F(DriverTableTest, NegotiationRefusesOtherMajorVersionsAndBadTables) {
   EXPECT_EQ(table_.abi_version, UDAL_ABI_VERSION);
   EXPECT_EQ(table_.driver_version, UDAL_MAKE_VERSION(1, 0));
   // Every entry of the list is implemented.
-#define UDAL_OPENCL_TEST_ENTRY(name, required, is_public, params, args) \
+#define UDAL_OPENCL_TEST_ENTRY(name, required, is_public, params, args)                            \
   EXPECT_NE(table_.name, nullptr) << #name;
   UDAL_DRIVER_ENTRIES(UDAL_OPENCL_TEST_ENTRY)
 #undef UDAL_OPENCL_TEST_ENTRY
@@ -224,7 +238,7 @@ TEST_F(DriverTableTest, DriverEntriesCheckTheirArguments) {
   EXPECT_EQ(table_.driver_create(nullptr, nullptr, &driver), UDAL_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(driver, nullptr);
   udal_driver_create_desc_t desc{};
-  desc.type = UDAL_STRUCTURE_TYPE_BUFFER_DESC;  // the wrong type
+  desc.type = UDAL_STRUCTURE_TYPE_BUFFER_DESC; // the wrong type
   desc.struct_size = sizeof(desc);
   EXPECT_EQ(table_.driver_create(&table_, &desc, &driver), UDAL_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(table_.last_error_message()).find("UDAL_STRUCTURE_TYPE_DRIVER_CREATE_DESC"),
@@ -234,7 +248,8 @@ TEST_F(DriverTableTest, DriverEntriesCheckTheirArguments) {
   desc.loader_abi_version = UDAL_ABI_VERSION;
   desc.driver_name = "opencl";
   const udal_result_t created = table_.driver_create(&table_, &desc, &driver);
-  if (created != UDAL_SUCCESS) GTEST_SKIP() << "no OpenCL device: " << table_.last_error_message();
+  if (created != UDAL_SUCCESS)
+    GTEST_SKIP() << "no OpenCL device: " << table_.last_error_message();
   uint32_t count = 0;
   EXPECT_EQ(table_.driver_get_device_count(driver, nullptr), UDAL_ERROR_INVALID_ARGUMENT);
   ASSERT_EQ(table_.driver_get_device_count(driver, &count), UDAL_SUCCESS);
@@ -260,5 +275,5 @@ TEST_F(DriverTableTest, DriverEntriesCheckTheirArguments) {
   EXPECT_EQ(table_.driver_destroy(driver), UDAL_SUCCESS);
 }
 
-}  // namespace
-}  // namespace udal::opencl::test
+} // namespace
+} // namespace udal::opencl::test

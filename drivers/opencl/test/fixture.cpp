@@ -40,7 +40,9 @@ udal_result_t create_module(udal_device_t device, const std::vector<uint8_t>& by
   return udal_module_create(device, &desc, out);
 }
 
-std::string test_cache_home() { return std::string(UDAL_OPENCL_TEST_TMP_DIR) + "/cache"; }
+std::string test_cache_home() {
+  return std::string(UDAL_OPENCL_TEST_TMP_DIR) + "/cache";
+}
 
 udal_result_t create_opencl_instance(udal_instance_t* out) {
   // LeakSanitizer symbolizes at exit, after libudal unloaded this driver and the ICD loader
@@ -121,7 +123,8 @@ Kernel OpenclDriverTest::make_kernel(const char* name, udal_module_format_t form
   udal_module_t module = nullptr;
   udal_result_t r = create_module(device_, bytes, format, &module);
   EXPECT_EQ(UDAL_SUCCESS, r) << udal_last_error_message();
-  if (r != UDAL_SUCCESS) return nullptr;
+  if (r != UDAL_SUCCESS)
+    return nullptr;
   modules_.emplace_back(module);
   udal_kernel_t kernel = nullptr;
   r = udal_kernel_create(module, name, &kernel);
@@ -147,15 +150,15 @@ void OpenclDriverTest::write(udal_buffer_t buffer, uint64_t offset, const void* 
   UDAL_ASSERT_OK(udal_stream_synchronize(io_stream_.get(), kWaitNs));
 }
 
-std::vector<uint8_t> OpenclDriverTest::read(udal_buffer_t buffer, uint64_t offset,
-                                            uint64_t size) {
+std::vector<uint8_t> OpenclDriverTest::read(udal_buffer_t buffer, uint64_t offset, uint64_t size) {
   std::vector<uint8_t> bytes(size);
   udal_result_t r = udal_stream_read_buffer(io_stream_.get(), buffer, offset, bytes.data(), size);
   EXPECT_EQ(UDAL_SUCCESS, r) << udal_last_error_message();
-  if (r != UDAL_SUCCESS) return {};
+  if (r != UDAL_SUCCESS)
+    return {};
   r = udal_stream_synchronize(io_stream_.get(), kWaitNs);
   EXPECT_EQ(UDAL_SUCCESS, r) << udal_last_error_message();
   return bytes;
 }
 
-}  // namespace udal::opencl::test
+} // namespace udal::opencl::test

@@ -10,15 +10,17 @@ namespace {
 
 class LaunchTest : public OpenclDriverTest,
                    public ::testing::WithParamInterface<udal_module_format_t> {
- protected:
+protected:
   void SetUp() override {
     OpenclDriverTest::SetUp();
-    if (IsSkipped()) return;
+    if (IsSkipped())
+      return;
     bool accepted = false;
     for (uint32_t i = 0; i < info_.module_format_count; ++i) {
       accepted = accepted || info_.module_formats[i] == GetParam();
     }
-    if (!accepted) GTEST_SKIP() << "the device does not take format " << GetParam();
+    if (!accepted)
+      GTEST_SKIP() << "the device does not take format " << GetParam();
   }
   Kernel kernel(const char* name) { return make_kernel(name, GetParam()); }
 };
@@ -86,48 +88,48 @@ TEST_P(LaunchTest, LaunchesThatDoNotMatchTheKernelAreRefused) {
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
                     launch(io_stream_.get(), add.get(), {udal_arg_buffer(data.get(), 0)}),
                     "takes 3 argument");
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    launch(io_stream_.get(), add.get(),
-                           {udal_arg_value(&value, 4), udal_arg_value(&value, 4),
-                            udal_arg_value(&n, 4)}),
-                    "parameter 0");
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    launch(io_stream_.get(), add.get(),
-                           {udal_arg_buffer(data.get(), 0), udal_arg_value(&wide, 8),
-                            udal_arg_value(&n, 4)}),
-                    "8 bytes", "has 4");
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_ARGUMENT,
+      launch(io_stream_.get(), add.get(),
+             {udal_arg_value(&value, 4), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}),
+      "parameter 0");
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_ARGUMENT,
+      launch(io_stream_.get(), add.get(),
+             {udal_arg_buffer(data.get(), 0), udal_arg_value(&wide, 8), udal_arg_value(&n, 4)}),
+      "8 bytes", "has 4");
   // add_u32 writes its buffer: a caller that says READ is refused.
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
                     launch(io_stream_.get(), add.get(),
                            {udal_arg_buffer_access(data.get(), 0, UDAL_ARG_ACCESS_READ),
                             udal_arg_value(&value, 4), udal_arg_value(&n, 4)}),
                     "READ_WRITE");
-  UDAL_EXPECT_FAILS(UDAL_ERROR_OUT_OF_RANGE,
-                    launch(io_stream_.get(), add.get(),
-                           {udal_arg_buffer(data.get(), 1024), udal_arg_value(&value, 4),
-                            udal_arg_value(&n, 4)}),
-                    "1024");
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_OUT_OF_RANGE,
+      launch(io_stream_.get(), add.get(),
+             {udal_arg_buffer(data.get(), 1024), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}),
+      "1024");
   if (info_.buffer_argument_offset_alignment > 1) {
-    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                      launch(io_stream_.get(), add.get(),
-                             {udal_arg_buffer(data.get(), 4), udal_arg_value(&value, 4),
-                              udal_arg_value(&n, 4)}),
-                      "buffer_argument_offset_alignment");
+    UDAL_EXPECT_FAILS(
+        UDAL_ERROR_INVALID_ARGUMENT,
+        launch(io_stream_.get(), add.get(),
+               {udal_arg_buffer(data.get(), 4), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}),
+        "buffer_argument_offset_alignment");
   }
   const uint32_t too_big = info_.max_group_size[0] + 1;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    launch(io_stream_.get(), add.get(),
-                           {udal_arg_buffer(data.get(), 0), udal_arg_value(&value, 4),
-                            udal_arg_value(&n, 4)},
-                           1, too_big),
-                    "max_group_size");
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    launch(io_stream_.get(), add.get(),
-                           {udal_arg_buffer(data.get(), 0), udal_arg_value(&value, 4),
-                            udal_arg_value(&n, 4)},
-                           1, 1, info_.max_local_memory_bytes + 1),
-                    "local_memory_bytes");
-  UDAL_ASSERT_OK(udal_stream_synchronize(io_stream_.get(), kWaitNs));  // nothing was enqueued
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_ARGUMENT,
+      launch(io_stream_.get(), add.get(),
+             {udal_arg_buffer(data.get(), 0), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}, 1,
+             too_big),
+      "max_group_size");
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_ARGUMENT,
+      launch(io_stream_.get(), add.get(),
+             {udal_arg_buffer(data.get(), 0), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}, 1,
+             1, info_.max_local_memory_bytes + 1),
+      "local_memory_bytes");
+  UDAL_ASSERT_OK(udal_stream_synchronize(io_stream_.get(), kWaitNs)); // nothing was enqueued
 }
 
 TEST_P(LaunchTest, BufferArgumentAtAnOffsetSeesTheBufferFromThere) {
@@ -137,13 +139,13 @@ TEST_P(LaunchTest, BufferArgumentAtAnOffsetSeesTheBufferFromThere) {
   Buffer data = make_buffer(words * 4);
   const uint32_t zero = 0;
   UDAL_ASSERT_OK(udal_stream_fill_buffer(io_stream_.get(), data.get(), 0, words * 4, &zero, 4));
-  for (int round = 0; round < 2; ++round) {  // the second launch reuses the sub-buffer
+  for (int round = 0; round < 2; ++round) { // the second launch reuses the sub-buffer
     const uint32_t value = 3;
     const uint32_t n = 64;
-    UDAL_ASSERT_OK(launch(io_stream_.get(), add.get(),
-                          {udal_arg_buffer(data.get(), offset), udal_arg_value(&value, 4),
-                           udal_arg_value(&n, 4)},
-                          2, 32));
+    UDAL_ASSERT_OK(launch(
+        io_stream_.get(), add.get(),
+        {udal_arg_buffer(data.get(), offset), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}, 2,
+        32));
   }
   std::vector<uint32_t> got = read_as<uint32_t>(data.get(), words);
   for (uint32_t i = 0; i < words; ++i) {
@@ -159,13 +161,15 @@ TEST_P(LaunchTest, LocalMemoryIsTheTrailingParameterAndRequired) {
   EXPECT_EQ(info.argument_count, 1u);
   Buffer data = make_buffer(4 * 256);
   std::vector<uint32_t> values(256);
-  for (uint32_t i = 0; i < 256; ++i) values[i] = i;
+  for (uint32_t i = 0; i < 256; ++i)
+    values[i] = i;
   write(data.get(), 0, values.data(), 4 * 256);
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    launch(io_stream_.get(), reverse.get(), {udal_arg_buffer(data.get(), 0)}, 4, 64),
-                    "local_memory_bytes is 0");
-  UDAL_ASSERT_OK(launch(io_stream_.get(), reverse.get(), {udal_arg_buffer(data.get(), 0)}, 4, 64,
-                        64 * 4));
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_ARGUMENT,
+      launch(io_stream_.get(), reverse.get(), {udal_arg_buffer(data.get(), 0)}, 4, 64),
+      "local_memory_bytes is 0");
+  UDAL_ASSERT_OK(
+      launch(io_stream_.get(), reverse.get(), {udal_arg_buffer(data.get(), 0)}, 4, 64, 64 * 4));
   std::vector<uint32_t> got = read_as<uint32_t>(data.get(), 256);
   for (uint32_t i = 0; i < 256; ++i) {
     ASSERT_EQ(got[i], (i / 64) * 64 + 63 - i % 64) << i;
@@ -239,7 +243,8 @@ TEST_P(LaunchTest, MultiDimensionalGrid) {
   UDAL_ASSERT_OK(udal_stream_launch(io_stream_.get(), add.get(), &desc));
   // add_u32 indexes by global id 0 only: items (x, y) with the same x add twice.
   std::vector<uint32_t> got = read_as<uint32_t>(data.get(), 512);
-  for (uint32_t i = 0; i < 512; ++i) ASSERT_EQ(got[i], i < 64 ? 4u : 0u) << i;
+  for (uint32_t i = 0; i < 512; ++i)
+    ASSERT_EQ(got[i], i < 64 ? 4u : 0u) << i;
 }
 
 // Launches carry their own arguments: one kernel launched from several threads at once,
@@ -269,10 +274,12 @@ TEST_P(LaunchTest, OneKernelFromSeveralThreads) {
                              udal_arg_value(&n, 4)},
                             2, 32);
       }
-      if (results[t] == UDAL_SUCCESS) results[t] = udal_stream_synchronize(streams[t].get(), kWaitNs);
+      if (results[t] == UDAL_SUCCESS)
+        results[t] = udal_stream_synchronize(streams[t].get(), kWaitNs);
     });
   }
-  for (std::thread& thread : threads) thread.join();
+  for (std::thread& thread : threads)
+    thread.join();
   for (int t = 0; t < kThreads; ++t) {
     ASSERT_EQ(results[t], UDAL_SUCCESS) << "thread " << t;
     EXPECT_EQ(read_as<uint32_t>(buffers[t].get(), 64),
@@ -290,5 +297,5 @@ INSTANTIATE_TEST_SUITE_P(Formats, LaunchTest,
                                            UDAL_MODULE_FORMAT_SPIRV_KERNEL),
                          FormatName);
 
-}  // namespace
-}  // namespace udal::opencl::test
+} // namespace
+} // namespace udal::opencl::test

@@ -18,7 +18,7 @@ namespace udal::opencl::test {
 namespace {
 
 class ModuleTest : public OpenclDriverTest {
- protected:
+protected:
   void TearDown() override {
     unsetenv("UDAL_OPENCL_CACHE");
     unsetenv("UDAL_OPENCL_LLVM_SPIRV");
@@ -28,8 +28,8 @@ class ModuleTest : public OpenclDriverTest {
   // this test alone (PoCL keeps its own cache where it was).
   void use_private_cache() {
     static int counter = 0;
-    private_home_ = std::string(UDAL_OPENCL_TEST_TMP_DIR) + "/cache-" +
-                    std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    private_home_ = std::string(UDAL_OPENCL_TEST_TMP_DIR) + "/cache-" + std::to_string(::getpid()) +
+                    "-" + std::to_string(++counter);
     setenv("XDG_CACHE_HOME", private_home_.c_str(), 1);
     io_stream_.reset();
     modules_.clear();
@@ -43,7 +43,8 @@ class ModuleTest : public OpenclDriverTest {
   std::string private_home_;
   bool accepts(udal_module_format_t format) const {
     for (uint32_t i = 0; i < info_.module_format_count; ++i) {
-      if (info_.module_formats[i] == format) return true;
+      if (info_.module_formats[i] == format)
+        return true;
     }
     return false;
   }
@@ -69,7 +70,8 @@ class ModuleTest : public OpenclDriverTest {
                            udal_arg_value(&n, 4)},
                           4, 32));
     std::vector<float> c = read_as<float>(bc.get(), n);
-    for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(c[i], 1.5f * static_cast<float>(i)) << i;
+    for (uint32_t i = 0; i < n; ++i)
+      ASSERT_EQ(c[i], 1.5f * static_cast<float>(i)) << i;
   }
   std::string cache_dir() const { return private_home_ + "/udal/opencl"; }
   std::vector<std::string> cache_files() const {
@@ -77,7 +79,8 @@ class ModuleTest : public OpenclDriverTest {
     if (DIR* dir = opendir(cache_dir().c_str())) {
       while (const dirent* e = readdir(dir)) {
         std::string name = e->d_name;
-        if (name.size() > 4 && name.substr(name.size() - 4) == ".bin") files.push_back(name);
+        if (name.size() > 4 && name.substr(name.size() - 4) == ".bin")
+          files.push_back(name);
       }
       closedir(dir);
     }
@@ -86,8 +89,8 @@ class ModuleTest : public OpenclDriverTest {
   // An OpenCL C source no earlier run built (so the cache has no entry for it).
   std::vector<uint8_t> fresh_source() {
     static int counter = 0;
-    std::string text = "// " + std::to_string(::getpid()) + "-" + std::to_string(++counter) +
-                       "-" + std::to_string(std::rand()) + "\n";
+    std::string text = "// " + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
+                       std::to_string(std::rand()) + "\n";
     std::vector<uint8_t> source = kernel_source();
     source.insert(source.begin(), text.begin(), text.end());
     return source;
@@ -108,7 +111,8 @@ TEST_F(ModuleTest, OpenclCSourceBuildsAndRuns) {
 // The "done when": a SPIR-V kernel compiled from OpenCL C with clang + llvm-spirv
 // runs on the device through udal_module_create.
 TEST_F(ModuleTest, SpirvCompiledFromOpenclCRuns) {
-  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL)) GTEST_SKIP() << "device takes no SPIRV_KERNEL";
+  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL))
+    GTEST_SKIP() << "device takes no SPIRV_KERNEL";
   std::vector<uint8_t> spirv = kernel_spirv();
   ASSERT_FALSE(spirv.empty());
   udal_module_t module = nullptr;
@@ -120,11 +124,13 @@ TEST_F(ModuleTest, SpirvCompiledFromOpenclCRuns) {
 // Both translators: the tool (the default, in a process of its own) and the library (in
 // the process), each with specialization constants and no cache, so the translation runs.
 TEST_F(ModuleTest, SpirvThroughTheTranslatorToolAndLibraryWithSpecializationConstants) {
-  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL)) GTEST_SKIP() << "device takes no SPIRV_KERNEL";
+  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL))
+    GTEST_SKIP() << "device takes no SPIRV_KERNEL";
   setenv("UDAL_OPENCL_CACHE", "0", 1);
   for (const char* translator : {UDAL_OPENCL_TEST_LLVM_SPIRV, "library"}) {
     SCOPED_TRACE(translator);
-    if (std::string(translator) != "library" && access(translator, X_OK) != 0) continue;
+    if (std::string(translator) != "library" && access(translator, X_OK) != 0)
+      continue;
     setenv("UDAL_OPENCL_LLVM_SPIRV", translator, 1);
     udal_instance_t raw = nullptr;
     UDAL_ASSERT_OK(create_opencl_instance(&raw));
@@ -172,8 +178,10 @@ TEST_F(ModuleTest, SpirvThroughTheTranslatorToolAndLibraryWithSpecializationCons
 // translator that fails (the tool exits with an error, or aborts on an assertion in its own
 // process) makes INVALID_MODULE, never a crash of this process.
 TEST_F(ModuleTest, SpirvTheTranslatorRefusesIsInvalidModule) {
-  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL)) GTEST_SKIP() << "device takes no SPIRV_KERNEL";
-  if (access(UDAL_OPENCL_TEST_LLVM_SPIRV, X_OK) != 0) GTEST_SKIP() << "no llvm-spirv tool";
+  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL))
+    GTEST_SKIP() << "device takes no SPIRV_KERNEL";
+  if (access(UDAL_OPENCL_TEST_LLVM_SPIRV, X_OK) != 0)
+    GTEST_SKIP() << "no llvm-spirv tool";
   setenv("UDAL_OPENCL_CACHE", "0", 1);
   setenv("UDAL_OPENCL_LLVM_SPIRV", UDAL_OPENCL_TEST_LLVM_SPIRV, 1);
   udal_instance_t raw = nullptr;
@@ -189,7 +197,7 @@ TEST_F(ModuleTest, SpirvTheTranslatorRefusesIsInvalidModule) {
   int stores = 0;
   for (size_t at = 5; at < words.size();) {
     const uint32_t count = words[at] >> 16;
-    if ((words[at] & 0xffff) == 62 && count >= 3) {  // OpStore
+    if ((words[at] & 0xffff) == 62 && count >= 3) { // OpStore
       std::swap(words[at + 1], words[at + 2]);
       ++stores;
     }
@@ -205,16 +213,18 @@ TEST_F(ModuleTest, SpirvTheTranslatorRefusesIsInvalidModule) {
 }
 
 TEST_F(ModuleTest, SpecializationConstantsApplyAndBadOnesAreRefused) {
-  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL)) GTEST_SKIP() << "device takes no SPIRV_KERNEL";
+  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL))
+    GTEST_SKIP() << "device takes no SPIRV_KERNEL";
   std::vector<uint8_t> spirv = kernel_spirv("spec_constants.spv");
   for (bool set : {false, true}) {
     const int32_t seven = -3;
     const float eight = 0.25f;
     std::vector<udal_specialization_constant_t> constants;
-    if (set) constants = {{7, 4, &seven}, {8, 4, &eight}};
+    if (set)
+      constants = {{7, 4, &seven}, {8, 4, &eight}};
     udal_module_t module = nullptr;
-    UDAL_ASSERT_OK(create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module,
-                                 nullptr, constants));
+    UDAL_ASSERT_OK(create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+                                 constants));
     modules_.emplace_back(module);
     udal_kernel_t raw = nullptr;
     UDAL_ASSERT_OK(udal_kernel_create(module, "specialized", &raw));
@@ -229,12 +239,12 @@ TEST_F(ModuleTest, SpecializationConstantsApplyAndBadOnesAreRefused) {
   const uint64_t wide = 1;
   udal_module_t module = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module,
-                                  nullptr, {{9, 4, &wide}}),
+                    create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+                                  {{9, 4, &wide}}),
                     "id 9", "7, 8");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module,
-                                  nullptr, {{7, 8, &wide}}),
+                    create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+                                  {{7, 8, &wide}}),
                     "size 8");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
                     create_module(device_, kernel_source(), UDAL_MODULE_FORMAT_OPENCL_C, &module,
@@ -244,10 +254,12 @@ TEST_F(ModuleTest, SpecializationConstantsApplyAndBadOnesAreRefused) {
 }
 
 TEST_F(ModuleTest, CorruptOrForeignSpirvIsInvalidModule) {
-  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL)) GTEST_SKIP() << "device takes no SPIRV_KERNEL";
+  if (!accepts(UDAL_MODULE_FORMAT_SPIRV_KERNEL))
+    GTEST_SKIP() << "device takes no SPIRV_KERNEL";
   const std::vector<uint8_t> good = kernel_spirv();
   std::vector<uint8_t> random(4096);
-  for (size_t i = 0; i < random.size(); ++i) random[i] = static_cast<uint8_t>(i * 131 + 7);
+  for (size_t i = 0; i < random.size(); ++i)
+    random[i] = static_cast<uint8_t>(i * 131 + 7);
   const std::vector<std::pair<std::vector<uint8_t>, const char*>> cases = {
       {std::vector<uint8_t>(good.begin(), good.begin() + good.size() / 2), "truncated"},
       {std::vector<uint8_t>(good.begin(), good.end() - 1), "words"},
@@ -279,8 +291,8 @@ TEST_F(ModuleTest, BuildOptionsReachTheCompiler) {
   for (int value : {5, 17}) {
     const std::string options = "-DVALUE=" + std::to_string(value);
     udal_module_t module = nullptr;
-    UDAL_ASSERT_OK(create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module,
-                                 options.c_str()));
+    UDAL_ASSERT_OK(
+        create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module, options.c_str()));
     modules_.emplace_back(module);
     udal_kernel_t raw = nullptr;
     UDAL_ASSERT_OK(udal_kernel_create(module, "k", &raw));
@@ -291,8 +303,7 @@ TEST_F(ModuleTest, BuildOptionsReachTheCompiler) {
   }
   udal_module_t module = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module),
-                    "VALUE");
+                    create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module), "VALUE");
 }
 
 TEST_F(ModuleTest, FirstAcceptedImageIsTakenAndOthersAreUnsupported) {
@@ -380,10 +391,9 @@ TEST_F(ModuleTest, PlatformBinaryIsAVendorFormat) {
   Buffer data = make_buffer(16);
   const uint32_t zero = 0, value = 4, n = 4;
   UDAL_ASSERT_OK(udal_stream_fill_buffer(io_stream_.get(), data.get(), 0, 16, &zero, 4));
-  UDAL_ASSERT_OK(launch(io_stream_.get(), kernel.get(),
-                        {udal_arg_buffer(data.get(), 0), udal_arg_value(&value, 4),
-                         udal_arg_value(&n, 4)},
-                        1, 4));
+  UDAL_ASSERT_OK(launch(
+      io_stream_.get(), kernel.get(),
+      {udal_arg_buffer(data.get(), 0), udal_arg_value(&value, 4), udal_arg_value(&n, 4)}, 1, 4));
   EXPECT_EQ(read_as<uint32_t>(data.get(), 4), std::vector<uint32_t>(4, 4u));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
                     launch(io_stream_.get(), kernel.get(), {udal_arg_buffer(data.get(), 0)}),
@@ -393,21 +403,25 @@ TEST_F(ModuleTest, PlatformBinaryIsAVendorFormat) {
   // (a damaged PoCL binary is not: PoCL asserts on it; README "Platform binaries").
   std::vector<uint8_t> garbage(4096, 0x5a);
   udal_module_t broken = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device_, garbage, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, &broken));
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_MODULE,
+      create_module(device_, garbage, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, &broken));
   binary.resize(64);
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device_, binary, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, &broken));
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_MODULE,
+      create_module(device_, binary, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, &broken));
   EXPECT_EQ(broken, nullptr);
 }
 
 TEST_F(ModuleTest, KernelsTheDriverCannotLaunchAreRefusedByName) {
-  for (udal_module_format_t format : {UDAL_MODULE_FORMAT_OPENCL_C, UDAL_MODULE_FORMAT_SPIRV_KERNEL}) {
-    if (!accepts(format)) continue;
+  for (udal_module_format_t format :
+       {UDAL_MODULE_FORMAT_OPENCL_C, UDAL_MODULE_FORMAT_SPIRV_KERNEL}) {
+    if (!accepts(format))
+      continue;
     udal_module_t module = nullptr;
-    UDAL_ASSERT_OK(create_module(device_, format == UDAL_MODULE_FORMAT_OPENCL_C ? kernel_source()
-                                                                                : kernel_spirv(),
-                                 format, &module));
+    UDAL_ASSERT_OK(create_module(
+        device_, format == UDAL_MODULE_FORMAT_OPENCL_C ? kernel_source() : kernel_spirv(), format,
+        &module));
     Module owned(module);
     udal_kernel_t kernel = reinterpret_cast<udal_kernel_t>(1);
     UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, udal_kernel_create(module, "local_first", &kernel),
@@ -503,5 +517,5 @@ TEST_F(ModuleTest, CacheOffKeepsNothing) {
   EXPECT_EQ(cache_files().size(), 0u);
 }
 
-}  // namespace
-}  // namespace udal::opencl::test
+} // namespace
+} // namespace udal::opencl::test

@@ -8,10 +8,11 @@ namespace udal::opencl::test {
 namespace {
 
 class StreamTest : public OpenclDriverTest {
- protected:
+protected:
   void SetUp() override {
     OpenclDriverTest::SetUp();
-    if (IsSkipped()) return;
+    if (IsSkipped())
+      return;
     spin_ = make_kernel("spin");
     scratch_ = make_buffer(4 * 1024);
     ASSERT_TRUE(spin_ && scratch_);
@@ -19,8 +20,7 @@ class StreamTest : public OpenclDriverTest {
   // Work that lasts a while (many groups of dependent steps) on |stream|.
   void enqueue_spin(udal_stream_t stream, uint32_t rounds = 3'000'000) {
     UDAL_ASSERT_OK(launch(stream, spin_.get(),
-                          {udal_arg_buffer(scratch_.get(), 0), udal_arg_value(&rounds, 4)}, 8,
-                          32));
+                          {udal_arg_buffer(scratch_.get(), 0), udal_arg_value(&rounds, 4)}, 8, 32));
   }
   Kernel spin_;
   Buffer scratch_;
@@ -34,10 +34,10 @@ TEST_F(StreamTest, StreamIsInOrder) {
   UDAL_ASSERT_OK(udal_stream_fill_buffer(stream.get(), buffer.get(), 0, 4 * 64, &zero, 4));
   const uint32_t n = 64;
   for (uint32_t value = 1; value <= 20; ++value) {
-    UDAL_ASSERT_OK(launch(stream.get(), add.get(),
-                          {udal_arg_buffer(buffer.get(), 0), udal_arg_value(&value, 4),
-                           udal_arg_value(&n, 4)},
-                          2, 32));
+    UDAL_ASSERT_OK(
+        launch(stream.get(), add.get(),
+               {udal_arg_buffer(buffer.get(), 0), udal_arg_value(&value, 4), udal_arg_value(&n, 4)},
+               2, 32));
   }
   std::vector<uint32_t> host(64, 1);
   UDAL_ASSERT_OK(udal_stream_read_buffer(stream.get(), buffer.get(), 0, host.data(), 4 * 64));
@@ -96,7 +96,8 @@ TEST_F(StreamTest, EventWaitHonoursItsTimeout) {
 }
 
 TEST_F(StreamTest, TimingEventsMeasureTheWorkBetweenThem) {
-  if ((info_.features & UDAL_DEVICE_FEATURE_TIMESTAMPS) == 0) GTEST_SKIP() << "no TIMESTAMPS";
+  if ((info_.features & UDAL_DEVICE_FEATURE_TIMESTAMPS) == 0)
+    GTEST_SKIP() << "no TIMESTAMPS";
   Stream stream = make_stream();
   Event start = make_event(UDAL_EVENT_FLAG_TIMING);
   Event end = make_event(UDAL_EVENT_FLAG_TIMING);
@@ -115,8 +116,8 @@ TEST_F(StreamTest, TimingEventsMeasureTheWorkBetweenThem) {
   EXPECT_EQ(reversed, 0u);
   Event plain = make_event();
   UDAL_ASSERT_OK(udal_stream_record_event(stream.get(), plain.get()));
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_event_elapsed_ns(start.get(), plain.get(), &ns),
-                    "UDAL_EVENT_FLAG_TIMING");
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
+                    udal_event_elapsed_ns(start.get(), plain.get(), &ns), "UDAL_EVENT_FLAG_TIMING");
 }
 
 TEST_F(StreamTest, HostSignalEventRules) {
@@ -157,7 +158,7 @@ struct HostCalls {
   std::atomic<int> calls{0};
   std::atomic<uint32_t> seen{0};
   std::atomic<bool> release{false};
-  uint32_t* word = nullptr;  // a mapped HOST buffer the device wrote before the call
+  uint32_t* word = nullptr; // a mapped HOST buffer the device wrote before the call
 };
 
 TEST_F(StreamTest, HostFunctionRunsAfterEarlierWorkAndBeforeLaterWork) {
@@ -175,9 +176,10 @@ TEST_F(StreamTest, HostFunctionRunsAfterEarlierWorkAndBeforeLaterWork) {
       stream.get(),
       [](void* user) {
         auto* s = static_cast<HostCalls*>(user);
-        s->seen = *s->word;  // the fill before the call has completed
+        s->seen = *s->word; // the fill before the call has completed
         // Later work waits for the function: hold it until the test releases us.
-        while (!s->release) std::this_thread::yield();
+        while (!s->release)
+          std::this_thread::yield();
         *s->word = 22;
         ++s->calls;
       },
@@ -189,7 +191,7 @@ TEST_F(StreamTest, HostFunctionRunsAfterEarlierWorkAndBeforeLaterWork) {
   UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), kWaitNs));
   EXPECT_EQ(state.calls, 1);
   EXPECT_EQ(state.seen, 11u);
-  EXPECT_EQ(*state.word, 33u);  // the fill after the call ran after it
+  EXPECT_EQ(*state.word, 33u); // the fill after the call ran after it
   UDAL_ASSERT_OK(udal_buffer_unmap(buffer.get()));
 }
 
@@ -235,7 +237,7 @@ TEST_F(StreamTest, InstanceReleaseWaitsForWorkInFlight) {
   udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
   desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
   UDAL_ASSERT_OK(udal_event_create(device, &desc, &gate));
-  UDAL_ASSERT_OK(udal_stream_wait_event(stream, gate));  // never signalled
+  UDAL_ASSERT_OK(udal_stream_wait_event(stream, gate)); // never signalled
   std::atomic<int> calls{0};
   UDAL_ASSERT_OK(udal_stream_enqueue_host_function(
       stream, [](void* user) { ++*static_cast<std::atomic<int>*>(user); }, &calls));
@@ -259,7 +261,8 @@ TEST(TwoDevices, ObjectsOfAnotherDeviceAreInvalidHandles) {
   Instance instance(raw);
   uint32_t count = 0;
   UDAL_ASSERT_OK(udal_instance_get_device_count(raw, &count));
-  if (count < 2) GTEST_SKIP() << "runs under ctest's opencl.TwoDevices (POCL_DEVICES='pthread pthread')";
+  if (count < 2)
+    GTEST_SKIP() << "runs under ctest's opencl.TwoDevices (POCL_DEVICES='pthread pthread')";
   udal_device_t a = nullptr;
   udal_device_t b = nullptr;
   UDAL_ASSERT_OK(udal_instance_get_device(raw, 0, &a));
@@ -300,8 +303,8 @@ TEST(TwoDevices, ObjectsOfAnotherDeviceAreInvalidHandles) {
                     udal_stream_fill_buffer(stream, theirs, 0, 16, &pattern, 4), "device");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_read_buffer(stream, theirs, 0, host, 16),
                     "device");
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_write_buffer(stream, theirs, 0, host, 16),
-                    "device");
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE,
+                    udal_stream_write_buffer(stream, theirs, 0, host, 16), "device");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_record_event(stream, other_event),
                     "device");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_wait_event(stream, other_event),
@@ -336,5 +339,5 @@ TEST(TwoDevices, ObjectsOfAnotherDeviceAreInvalidHandles) {
                     "device");
 }
 
-}  // namespace
-}  // namespace udal::opencl::test
+} // namespace
+} // namespace udal::opencl::test

@@ -22,7 +22,8 @@ TEST_F(TransferTest, FillMatchesTheReferenceAtEveryOffsetAndSizeForEveryPatternS
         UDAL_ASSERT_OK(udal_stream_fill_buffer(io_stream_.get(), buffer.get(), offset, size,
                                                pattern, pattern_size));
         std::vector<uint8_t> expected = zeros;
-        for (uint64_t i = 0; i < size; ++i) expected[offset + i] = pattern[i % pattern_size];
+        for (uint64_t i = 0; i < size; ++i)
+          expected[offset + i] = pattern[i % pattern_size];
         ASSERT_EQ(read(buffer.get(), 0, kSize), expected)
             << "pattern " << pattern_size << " offset " << offset << " size " << size;
       }
@@ -61,7 +62,7 @@ TEST_F(TransferTest, RangesPastTheEndAreOutOfRange) {
                     udal_stream_read_buffer(io_stream_.get(), b.get(), 0, host, 51), "50");
   UDAL_EXPECT_FAILS(UDAL_ERROR_OUT_OF_RANGE,
                     udal_stream_read_buffer(io_stream_.get(), b.get(), UINT64_MAX, host, 1));
-  UDAL_ASSERT_OK(udal_stream_synchronize(io_stream_.get(), kWaitNs));  // the stream still works
+  UDAL_ASSERT_OK(udal_stream_synchronize(io_stream_.get(), kWaitNs)); // the stream still works
 }
 
 TEST_F(TransferTest, BadArgumentsAreRefused) {
@@ -103,5 +104,5 @@ TEST_F(TransferTest, EnqueuesReturnBeforeTheWorkRuns) {
   EXPECT_EQ(read_as<uint32_t>(buffer.get(), 4), (std::vector<uint32_t>{1, 2, 30, 4}));
 }
 
-}  // namespace
-}  // namespace udal::opencl::test
+} // namespace
+} // namespace udal::opencl::test
