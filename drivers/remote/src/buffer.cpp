@@ -53,13 +53,15 @@ udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_
     ReplyData reply;
     if (udal_result_t r = connection.call(kFn, request, make_frame(builder), reply)) return r;
     buffer->device_address = reply.device_address;
-    *out_buffer = udal::sdk::to_handle<udal_buffer_t>(buffer.release());
+    *out_buffer = udal::sdk::to_handle<udal_buffer_t>(device->live->adopt(std::move(buffer)));
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t buffer_destroy(udal_buffer_t handle) {
-  std::unique_ptr<Buffer> buffer(to<Buffer>(handle));
+  Buffer* raw = to<Buffer>(handle);
+  std::unique_ptr<Buffer> buffer = raw->device->live->release(raw);
+  if (!buffer) return UDAL_SUCCESS;  // already freed by a destroy: undefined, not a crash
   return udal::sdk::guard("udal_buffer_destroy", [&]() -> udal_result_t {
     // Work enqueued before keeps the server's memory until it has run (udal.h), and the
     // server's session frees everything when the client goes: nothing to wait for here.

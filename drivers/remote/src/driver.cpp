@@ -76,6 +76,7 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
     }
     auto driver = std::make_unique<Driver>();
     driver->dispatch = dispatch;
+    driver->live = std::make_unique<LiveObjects>();
     if (!config.insecure) {
       driver->tls = make_client_tls(config.tls, why);
       if (!driver->tls) return fail(UDAL_ERROR_INVALID_ARGUMENT, "remote driver: TLS: {}", why);
@@ -110,6 +111,7 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
         auto device = std::make_unique<Device>();
         device->dispatch = dispatch;
         device->connection = connection.get();
+        device->live = driver->live.get();
         device->index = i;
         device->info = describe(devices[i], connection->address(), name);
         driver->devices.push_back(std::move(device));
@@ -132,6 +134,8 @@ udal_result_t driver_destroy(udal_driver_t handle) {
     }
     connection->shut_down();
   }
+  // What the application left: freed here, the server's session frees its side.
+  driver->live->clear();
   return UDAL_SUCCESS;
 }
 

@@ -52,13 +52,15 @@ udal_result_t event_create(udal_device_t device_handle, const udal_event_desc_t*
       connection.remove_event(event->state->id);
       return r;
     }
-    *out_event = udal::sdk::to_handle<udal_event_t>(event.release());
+    *out_event = udal::sdk::to_handle<udal_event_t>(device->live->adopt(std::move(event)));
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t event_destroy(udal_event_t handle) {
-  std::unique_ptr<Event> event(to<Event>(handle));
+  Event* raw = to<Event>(handle);
+  std::unique_ptr<Event> event = raw->device->live->release(raw);
+  if (!event) return UDAL_SUCCESS;
   return udal::sdk::guard("udal_event_destroy", [&]() -> udal_result_t {
     Connection& connection = *event->device->connection;
     connection.remove_event(event->state->id);

@@ -104,13 +104,15 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
     frame.bulk = data;
     ReplyData reply;
     if (udal_result_t r = connection.call(kFn, request, std::move(frame), reply)) return r;
-    *out_module = udal::sdk::to_handle<udal_module_t>(module.release());
+    *out_module = udal::sdk::to_handle<udal_module_t>(device->live->adopt(std::move(module)));
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t module_destroy(udal_module_t handle) {
-  std::unique_ptr<Module> module(to<Module>(handle));
+  Module* raw = to<Module>(handle);
+  std::unique_ptr<Module> module = raw->device->live->release(raw);
+  if (!module) return UDAL_SUCCESS;
   return udal::sdk::guard("udal_module_destroy", [&]() -> udal_result_t {
     Connection& connection = *module->device->connection;
     if (!connection.lost()) {
@@ -154,13 +156,15 @@ udal_result_t kernel_create(udal_module_t module_handle, const char* name,
     ReplyData reply;
     if (udal_result_t r = connection.call(kFn, request, make_frame(builder), reply)) return r;
     kernel->info = std::move(reply.kernel);
-    *out_kernel = udal::sdk::to_handle<udal_kernel_t>(kernel.release());
+    *out_kernel = udal::sdk::to_handle<udal_kernel_t>(module->device->live->adopt(std::move(kernel)));
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t kernel_destroy(udal_kernel_t handle) {
-  std::unique_ptr<Kernel> kernel(to<Kernel>(handle));
+  Kernel* raw = to<Kernel>(handle);
+  std::unique_ptr<Kernel> kernel = raw->device->live->release(raw);
+  if (!kernel) return UDAL_SUCCESS;
   return udal::sdk::guard("udal_kernel_destroy", [&]() -> udal_result_t {
     Connection& connection = *kernel->device->connection;
     if (!connection.lost()) {

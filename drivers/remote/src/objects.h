@@ -7,6 +7,8 @@
 #define UDAL_REMOTE_OBJECTS_H_
 
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -16,9 +18,12 @@
 
 namespace udal::remote {
 
+struct LiveObjects;
+
 struct Device {
   const udal_driver_table_t* dispatch;
   Connection* connection;
+  LiveObjects* live;  // the driver's objects, freed by driver_destroy if the user did not
   uint32_t index;  // the device's index on its server
   udal_device_info_t info;  // as this driver reports it
 };
@@ -26,6 +31,7 @@ UDAL_SDK_DISPATCHABLE(Device);
 
 struct Driver {
   const udal_driver_table_t* dispatch;
+  std::unique_ptr<LiveObjects> live;
   std::unique_ptr<ssl::context> tls;
   std::vector<std::unique_ptr<Connection>> connections;
   std::vector<std::unique_ptr<Device>> devices;
@@ -75,6 +81,50 @@ struct Kernel {
   KernelInfoData info;
 };
 UDAL_SDK_DISPATCHABLE(Kernel);
+
+// Every object a handle stands for, owned here until its destroy entry (or driver_destroy,
+// for those an application never destroyed: udal_instance_release frees everything).
+struct LiveObjects {
+  std::mutex mutex;
+  std::unordered_map<Buffer*, std::unique_ptr<Buffer>> buffers;
+  std::unordered_map<Event*, std::unique_ptr<Event>> events;
+  std::unordered_map<Stream*, std::unique_ptr<Stream>> streams;
+  std::unordered_map<Module*, std::unique_ptr<Module>> modules;
+  std::unordered_map<Kernel*, std::unique_ptr<Kernel>> kernels;
+
+  auto& of(Buffer*) { return buffers; }
+  auto& of(Event*) { return events; }
+  auto& of(Stream*) { return streams; }
+  auto& of(Module*) { return modules; }
+  auto& of(Kernel*) { return kernels; }
+
+  template <typename T>
+  T* adopt(std::unique_ptr<T> object) {
+    std::lock_guard lock(mutex);
+    T* raw = object.get();
+    of(raw).emplace(raw, std::move(object));
+    return raw;
+  }
+  template <typename T>
+  std::unique_ptr<T> release(T* raw) {
+    std::lock_guard lock(mutex);
+    auto& map = of(raw);
+    const auto found = map.find(raw);
+    if (found == map.end()) return nullptr;
+    std::unique_ptr<T> owned = std::move(found->second);
+    map.erase(found);
+    return owned;
+  }
+  // Streams first (their host-function threads), buffers last.
+  void clear() {
+    std::lock_guard lock(mutex);
+    streams.clear();
+    events.clear();
+    kernels.clear();
+    modules.clear();
+    buffers.clear();
+  }
+};
 
 template <typename T, typename H>
 T* to(H handle) {

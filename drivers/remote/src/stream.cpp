@@ -173,14 +173,16 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
       connection.remove_stream(stream->state->id);
       return r;
     }
-    *out_stream = udal::sdk::to_handle<udal_stream_t>(stream.release());
+    *out_stream = udal::sdk::to_handle<udal_stream_t>(device->live->adopt(std::move(stream)));
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t stream_destroy(udal_stream_t handle) {
   constexpr const char* kFn = "udal_stream_destroy";
-  std::unique_ptr<Stream> stream(to<Stream>(handle));
+  Stream* raw = to<Stream>(handle);
+  std::unique_ptr<Stream> stream = raw->device->live->release(raw);
+  if (!stream) return UDAL_SUCCESS;
   Connection& connection = *stream->device->connection;
   udal_result_t result = wait_stream(connection, *stream->state, UDAL_TIMEOUT_INFINITE, kFn);
   {
