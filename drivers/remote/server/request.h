@@ -22,15 +22,22 @@ namespace udal::remote::server {
 // Bytes received for a request (a write's data, a module image), counted against the
 // client's in-flight limit while they exist.
 struct Staging {
-  std::vector<uint8_t> bytes;
-  std::shared_ptr<std::atomic<uint64_t>> account;  // the session's in-flight bytes
   Staging(uint64_t size, std::shared_ptr<std::atomic<uint64_t>> in_flight)
-      : bytes(size), account(std::move(in_flight)) {
+      : storage(std::make_unique_for_overwrite<uint8_t[]>(size)),  // not zeroed: overwritten
+        length(size),
+        account(std::move(in_flight)) {
     account->fetch_add(size);
   }
-  ~Staging() { account->fetch_sub(bytes.size()); }
+  ~Staging() { account->fetch_sub(length); }
   Staging(const Staging&) = delete;
   Staging& operator=(const Staging&) = delete;
+  uint8_t* data() { return storage.get(); }
+  uint64_t size() const { return length; }
+
+ private:
+  std::unique_ptr<uint8_t[]> storage;
+  uint64_t length;
+  std::shared_ptr<std::atomic<uint64_t>> account;  // the session's in-flight bytes
 };
 
 struct HelloRequest { uint16_t major; uint16_t minor; std::string client; };

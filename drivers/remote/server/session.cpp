@@ -51,8 +51,8 @@ struct Notify {
         break;
       case wire::Body::ReadData: {
         finish_message(builder, wire::CreateReadData(builder, self->a, self->b));
-        frame = make_frame(builder, self->staging->bytes.size());
-        frame.bulk = self->staging->bytes.data();
+        frame = make_frame(builder, self->staging->size());
+        frame.bulk = self->staging->data();
         // Sent from where the device wrote it; in flight until the channel has sent it.
         frame.bulk_owner = self->staging;
         break;
@@ -123,10 +123,10 @@ uint8_t* Session::on_message(const wire::Message& message, uint64_t bulk_bytes) 
   if (auto* data = std::get_if<WriteDataRequest>(&request)) {
     const auto found = deferred_staging_.find({data->stream, data->seq});
     if (found == deferred_staging_.end()) return nullptr;  // the write was refused: dropped
-    if (found->second->bytes.size() != data->bytes) {
+    if (found->second->size() != data->bytes) {
       const std::string mismatch = fmt::format(
           "a WriteData of {} bytes for a deferred write of {}", data->bytes,
-          found->second->bytes.size());
+          found->second->size());
       server_.log().write(Level::kWarning, "{}: {}; closing the session", name_, mismatch);
       channel_->say_goodbye_and_close(fmt::format("udal-server: {}", mismatch));
       return nullptr;
@@ -135,7 +135,7 @@ uint8_t* Session::on_message(const wire::Message& message, uint64_t bulk_bytes) 
     pending_staging_ = std::move(found->second);
     pending_refusal_.clear();
     deferred_staging_.erase(found);
-    return pending_staging_->bytes.data();
+    return pending_staging_->data();
   }
   const uint64_t bulk = request_bulk_bytes(request);
   if (bulk == 0) {
@@ -148,7 +148,7 @@ uint8_t* Session::on_message(const wire::Message& message, uint64_t bulk_bytes) 
   pending_ = std::move(request);
   pending_refusal_.clear();
   pending_staging_ = stage(bulk, pending_refusal_);
-  return pending_staging_ ? pending_staging_->bytes.data() : nullptr;
+  return pending_staging_ ? pending_staging_->data() : nullptr;
 }
 
 std::shared_ptr<Staging> Session::stage(uint64_t bytes, std::string& refusal) {
@@ -458,8 +458,8 @@ void Session::handle(ModuleCreateRequest& r, const std::shared_ptr<Staging>& ima
   udal_device_t device = device_or_reply(r.device, r.request);
   if (device == nullptr || !object_fits_or_reply(r.request, r.id, "module")) return;
   udal_module_image_t module_image = UDAL_MODULE_IMAGE_INIT;
-  module_image.data = image->bytes.data();
-  module_image.size = image->bytes.size();
+  module_image.data = image->data();
+  module_image.size = image->size();
   module_image.format = static_cast<udal_module_format_t>(r.format);
   std::vector<udal_specialization_constant_t> constants;
   for (const SpecConstant& c : r.constants) {
@@ -684,7 +684,7 @@ void Session::handle(WriteRequest& r, const std::shared_ptr<Staging>& data,
     deferred_gates_[{r.stream, r.seq}] = gate;
   }
   udal_result_t result = udal_stream_write_buffer(stream->handle, dst->handle, r.offset,
-                                                  data->bytes.data(), r.size);
+                                                  data->data(), r.size);
   if (result < 0) {
     stream_error(r.stream, r.seq, result, last_message());
     return;
@@ -718,7 +718,7 @@ void Session::handle(ReadRequest& r) {
   }
   auto staging = std::make_shared<Staging>(r.size, in_flight_);
   udal_result_t result = udal_stream_read_buffer(stream->handle, src->handle, r.offset,
-                                                 staging->bytes.data(), r.size);
+                                                 staging->data(), r.size);
   if (result < 0) {
     stream_error(r.stream, r.seq, result, last_message());
     return;
