@@ -299,6 +299,35 @@ TEST(RemoteProtocol, AnotherMajorVersionIsRefusedWithAMessage) {
   EXPECT_FALSE(again.receive(2s)) << "the server closes after the refusal";
 }
 
+TEST(RemoteProtocol, AServerOfAnotherMajorVersionIsRefusedByTheClient) {
+  // A fake server that answers every Hello with a Welcome of the next major version.
+  Listener listener;
+  ASSERT_NE(listener.port, 0);
+  std::thread fake([&] {
+    const int fd = listener.accept_one(10s);
+    if (fd < 0) return;
+    RawClient peer(fd);
+    if (!peer.receive()) return;  // the Hello
+    flatbuffers::FlatBufferBuilder builder;
+    const auto name = builder.CreateString("udal-server from the future");
+    const auto who = builder.CreateString("insecure");
+    const auto none = builder.CreateVector(std::vector<flatbuffers::Offset<wire::DeviceInfo>>{});
+    finish_message(builder, wire::CreateWelcome(builder, kProtocolMajor + 1, 0, name, who, none,
+                                                1000));
+    peer.send(builder);
+    peer.receive(5s);  // until the client closes
+  });
+  Instance instance = open_remote(insecure_client(fmt::format("127.0.0.1:{}", listener.port)));
+  fake.join();
+  ASSERT_TRUE(instance);
+  const udal_driver_status_t status = remote_status(instance.get());
+  EXPECT_EQ(status.state, UDAL_DRIVER_STATE_FAILED);
+  EXPECT_NE(std::string(status.reason).find(fmt::format("the server speaks remote protocol {}.0",
+                                                        kProtocolMajor + 1)),
+            std::string::npos)
+      << status.reason;
+}
+
 TEST(RemoteProtocol, ANewerMinorVersionIsWelcomed) {
   ServerProcess server(insecure_server());
   ASSERT_TRUE(server.started());

@@ -325,6 +325,35 @@ Module load_test_kernels(udal_device_t device) {
 }
 
 // ==========================================================================================
+// Listener
+// ==========================================================================================
+
+Listener::Listener() {
+  fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = 0;
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  socklen_t size = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 || listen(fd, 4) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    ADD_FAILURE() << "cannot listen on 127.0.0.1: " << std::strerror(errno);
+    return;
+  }
+  port = ntohs(address.sin_port);
+}
+
+Listener::~Listener() {
+  if (fd >= 0) close(fd);
+}
+
+int Listener::accept_one(std::chrono::milliseconds timeout) {
+  pollfd pfd{fd, POLLIN, 0};
+  if (poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) return -1;
+  return accept(fd, nullptr, nullptr);
+}
+
+// ==========================================================================================
 // RawClient
 // ==========================================================================================
 

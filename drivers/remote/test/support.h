@@ -161,6 +161,8 @@ Module load_test_kernels(udal_device_t device);
 class RawClient {
  public:
   RawClient(const std::string& host, uint16_t port);
+  // The other end of an accepted connection (a fake server), taking |fd|.
+  explicit RawClient(int fd) : fd_(fd) {}
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
@@ -181,6 +183,18 @@ class RawClient {
   bool read_exact(void* data, std::size_t size, std::chrono::steady_clock::time_point limit);
   int fd_ = -1;
   std::vector<uint64_t> storage_;
+};
+
+// A listening socket on 127.0.0.1 (port chosen by the system).
+struct Listener {
+  Listener();
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  // The next connection, or -1 after |timeout|.
+  int accept_one(std::chrono::milliseconds timeout);
+  int fd = -1;
+  uint16_t port = 0;
 };
 
 }  // namespace udal::remote::test
