@@ -189,10 +189,11 @@ TEST_F(Ze, BadHandlesAreRefusedWithTheirCodes) {
   EXPECT_EQ(ZE_RESULT_ERROR_INVALID_ARGUMENT,
             zeContextGetStatus(reinterpret_cast<ze_context_handle_t>(device_)));
   uint32_t count = 0;
+  void* address = nullptr;
   EXPECT_EQ(ZE_RESULT_ERROR_INVALID_NULL_POINTER, zeDeviceGet(driver_, nullptr, nullptr));
   EXPECT_EQ(ZE_RESULT_ERROR_INVALID_NULL_HANDLE, zeDeviceGet(nullptr, &count, nullptr));
   EXPECT_EQ(ZE_RESULT_ERROR_INVALID_ARGUMENT,
-            zeDriverGetExtensionFunctionAddress(driver_, "zeNoSuchFunction", reinterpret_cast<void**>(&count)));
+            zeDriverGetExtensionFunctionAddress(driver_, "zeNoSuchFunction", &address));
   ze_device_mem_alloc_desc_t d{ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC, nullptr, 0, 0};
   void* ptr = nullptr;
   EXPECT_EQ(ZE_RESULT_ERROR_INVALID_NULL_HANDLE, zeMemAllocDevice(context_, &d, 64, 0, nullptr, &ptr));
