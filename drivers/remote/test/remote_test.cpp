@@ -629,7 +629,7 @@ TEST(RemoteFaults, ASilentServerIsDetectedByTheKeepAlive) {
   udal_device_t dev = device(instance.get(), 0);
   Stream stream = make_stream(dev);
   Buffer buffer = make_buffer(dev, 64);
-  server.signal(SIGSTOP);  // alive, connected, and silent
+  ASSERT_TRUE(server.stop());  // alive, connected, and silent
   const uint32_t value = 1;
   UDAL_ASSERT_OK(udal_stream_fill_buffer(stream.get(), buffer.get(), 0, 64, &value, 4));
   auto waiter = std::async(std::launch::async, [&] {

@@ -198,6 +198,13 @@ void ServerProcess::signal(int signal) const {
   if (pid_ > 0 && !reaped_) kill(pid_, signal);
 }
 
+bool ServerProcess::stop() {
+  if (pid_ <= 0 || reaped_) return false;
+  kill(pid_, SIGSTOP);
+  int status = 0;
+  return waitpid(pid_, &status, WUNTRACED) == pid_ && WIFSTOPPED(status);
+}
+
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;
   while (!reaped_) {

@@ -94,6 +94,8 @@ class ServerProcess {
   // What it wrote to stderr so far.
   std::string log() const;
   void signal(int signal) const;
+  // SIGSTOP, returning once the process has stopped (kill() returns before it does).
+  bool stop();
   // Waits (at most |limit|) for the process to exit; its exit status, or nullopt.
   std::optional<int> wait_exit(std::chrono::milliseconds limit);
 
