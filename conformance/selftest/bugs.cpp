@@ -493,13 +493,16 @@ udal_result_t unmap_of_stale_view(udal_buffer_t buffer) {
   return real.buffer_unmap(buffer);
 }
 
+// The view goes with the buffer only: a destroy the driver refuses (the buffer is still
+// mapped) leaves the mapped view in the caller's hands.
 udal_result_t destroy_buffer_of_stale_view(udal_buffer_t buffer) {
-  {
+  udal_result_t result = real.buffer_destroy(buffer);
+  if (result == UDAL_SUCCESS) {
     std::lock_guard lock(stale_mutex);
     stale_views.erase(buffer);
     stale_real.erase(buffer);
   }
-  return real.buffer_destroy(buffer);
+  return result;
 }
 
 // The memory is given up at destroy although work that uses it is pending: whoever gets it

@@ -1,8 +1,13 @@
 // The entry point and the table of the Vulkan driver.
 #include "driver.h"
 
+#include <dlfcn.h>
+#include <link.h>
+
 #include <cerrno>
 #include <cstdlib>
+#include <set>
+#include <string>
 
 #include "buffer.h"
 #include "event.h"
@@ -64,6 +69,34 @@ udal_result_t device_copies(uint32_t* copies) {
   return UDAL_SUCCESS;
 }
 
+namespace {
+
+std::set<std::string> loaded_libraries() {
+  std::set<std::string> names;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        if (info->dlpi_name != nullptr && info->dlpi_name[0] != '\0') {
+          static_cast<std::set<std::string>*>(data)->insert(info->dlpi_name);
+        }
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+// The Vulkan runtime the instance loaded (the loader, the ICDs and what they pulled in)
+// stays mapped for the life of the process, as the OpenCL driver keeps its ICD loader:
+// Mesa's drivers keep threads and exit handlers that must not outlive their code, a
+// leak or crash they report later still names its library, and the next instance does
+// not load them again. Only libraries that vkCreateInstance loaded are pinned.
+void pin_libraries_loaded_since(const std::set<std::string>& before) {
+  for (const std::string& name : loaded_libraries()) {
+    if (before.count(name) == 0) dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+  }
+}
+
+}  // namespace
+
 udal_result_t driver_create(const udal_driver_table_t* dispatch,
                             const udal_driver_create_desc_t* desc_in, udal_driver_t* out_driver) {
   if (out_driver == nullptr) {
@@ -89,7 +122,9 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
     VkInstanceCreateInfo instance_info{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
     instance_info.pApplicationInfo = &app;
     VkInstance vk_instance = VK_NULL_HANDLE;
+    const std::set<std::string> before = loaded_libraries();
     const VkResult created = vkCreateInstance(&instance_info, nullptr, &vk_instance);
+    pin_libraries_loaded_since(before);
     if (created != VK_SUCCESS) {
       return fail(UDAL_ERROR_UNSUPPORTED,
                   "vulkan driver: vkCreateInstance failed with {} (no Vulkan implementation "
