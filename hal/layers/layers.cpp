@@ -71,16 +71,20 @@ Settings settings_for(udal_instance_flags_t flags, const Environment& environmen
                       const Logger& logger) {
   Settings s;
   s.validation = (flags & UDAL_INSTANCE_FLAG_VALIDATION) != 0;
+  s.validation_from_flag = s.validation;
   if (std::optional<std::string> v = environment.override_variable("UDAL_VALIDATION", logger)) {
+    s.validation_variable = *v;
     const char* text = v->c_str();
     if (strcasecmp(text, "0") == 0 || strcasecmp(text, "off") == 0 ||
         strcasecmp(text, "false") == 0 || strcasecmp(text, "no") == 0) {
       // Off, unless the instance flag asks for it.
     } else if (strcasecmp(text, "backtrace") == 0) {
       s.validation = true;
+      s.validation_from_environment = true;
       s.backtraces = true;
     } else {
       s.validation = true;
+      s.validation_from_environment = true;
       if (strcasecmp(text, "1") != 0 && strcasecmp(text, "on") != 0 &&
           strcasecmp(text, "true") != 0 && strcasecmp(text, "yes") != 0)
         logger.log(UDAL_LOG_LEVEL_WARNING,
@@ -90,6 +94,66 @@ Settings settings_for(udal_instance_flags_t flags, const Environment& environmen
   if (std::optional<std::string> path = environment.override_variable("UDAL_TRACE", logger))
     s.trace_path = *path;
   return s;
+}
+
+/* ==========================================================================================
+ * An instance's layers, and what udal_instance_get_layer_status says of them
+ * ======================================================================================= */
+
+InstanceLayers::InstanceLayers() = default;
+InstanceLayers::~InstanceLayers() = default;
+InstanceLayers::InstanceLayers(InstanceLayers&&) noexcept = default;
+InstanceLayers& InstanceLayers::operator=(InstanceLayers&&) noexcept = default;
+
+InstanceLayers open_layers(udal_instance_flags_t flags, const Environment& environment,
+                           const Logger& logger) {
+  InstanceLayers layers;
+  layers.settings = settings_for(flags, environment, logger);
+  if (!layers.settings.trace_path.empty()) {
+    layers.trace_output_path = TraceWriter::expand_path(layers.settings.trace_path);
+    layers.trace_writer =
+        TraceWriter::open(layers.settings.trace_path, logger, &layers.trace_failure);
+    if (layers.trace_writer)
+      layers.trace_output_path = layers.trace_writer->path();
+  }
+  return layers;
+}
+
+uint32_t layer_count() noexcept {
+  return 2; // UDAL_LAYER_VALIDATION, UDAL_LAYER_TRACE
+}
+
+bool describe_layer(const InstanceLayers& layers, uint32_t index,
+                    udal_layer_status_t& out) noexcept {
+  const Settings& s = layers.settings;
+  switch (index) {
+  case UDAL_LAYER_VALIDATION:
+    out.layer = UDAL_LAYER_VALIDATION;
+    out.name = "validation";
+    out.environment_variable = "UDAL_VALIDATION";
+    out.environment_value = s.validation_variable.c_str();
+    if (s.validation) {
+      out.state = UDAL_LAYER_STATE_ON;
+      out.sources = (s.validation_from_flag ? UDAL_LAYER_SOURCE_INSTANCE_FLAG : 0) |
+                    (s.validation_from_environment ? UDAL_LAYER_SOURCE_ENVIRONMENT : 0);
+      out.flags = s.backtraces ? UDAL_LAYER_FLAG_BACKTRACES : 0;
+    }
+    return true;
+  case UDAL_LAYER_TRACE:
+    out.layer = UDAL_LAYER_TRACE;
+    out.name = "trace";
+    out.environment_variable = "UDAL_TRACE";
+    out.environment_value = s.trace_path.c_str();
+    if (!s.trace_path.empty()) {
+      out.state = layers.trace_writer ? UDAL_LAYER_STATE_ON : UDAL_LAYER_STATE_FAILED;
+      out.sources = UDAL_LAYER_SOURCE_ENVIRONMENT;
+      out.output_path = layers.trace_output_path.c_str();
+      out.reason = layers.trace_failure.c_str();
+    }
+    return true;
+  default:
+    return false;
+  }
 }
 
 /* ==========================================================================================
@@ -116,17 +180,15 @@ void copy_entries(udal_driver_table_t& to, const udal_driver_table_t& from) {
 
 } // namespace
 
-void insert(Driver& driver, const Settings& settings) {
-  if (!settings.any() || !driver.slot)
+void insert(Driver& driver, const InstanceLayers& layers) {
+  const Settings& settings = layers.settings;
+  const std::shared_ptr<TraceWriter>& writer = layers.trace_writer;
+  if ((!settings.validation && !writer) || !driver.slot)
     return;
   auto stack = std::make_unique<Stack>();
   stack->driver = &driver;
   udal_driver_table_t& table = driver.slot->table;
   stack->driver_table = table;
-
-  std::shared_ptr<TraceWriter> writer;
-  if (!settings.trace_path.empty())
-    writer = TraceWriter::open(settings.trace_path, stack->logger());
 
   // Built from the driver up: each layer's table starts as the one below it, and the layer
   // replaces the entries it handles.
@@ -148,9 +210,6 @@ void insert(Driver& driver, const Settings& settings) {
     Trace::fill_calls(below);
     below.last_error_message = layer_message;
   }
-  if (!writer && !settings.validation)
-    return; // the trace file could not be opened, and nothing else is on
-
   if (stack->trace)
     stack->trace->add_devices(driver.devices);
   std::vector<udal_device_t> devices = driver.devices;

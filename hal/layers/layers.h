@@ -35,6 +35,12 @@ struct Settings {
   bool backtraces = false; // UDAL_VALIDATION=backtrace: full stacks in findings and leaks
   std::string trace_path;  // UDAL_TRACE; "" when the trace is off
 
+  // What asked for validation, and UDAL_VALIDATION as read ("" when unset or not read), for
+  // udal_instance_get_layer_status.
+  bool validation_from_flag = false;
+  bool validation_from_environment = false;
+  std::string validation_variable;
+
   bool any() const { return validation || !trace_path.empty(); }
 };
 
@@ -46,6 +52,34 @@ Settings settings_for(udal_instance_flags_t flags, const Environment& environmen
 
 class Validation;
 class Trace;
+class TraceWriter;
+
+// The layers of one instance: what it asked for and what it got. The trace file is opened
+// here, once per instance, so whether the trace is on does not depend on a driver loading,
+// and udal_instance_get_layer_status says what the instance really runs.
+struct InstanceLayers {
+  Settings settings;
+  std::shared_ptr<TraceWriter> trace_writer; // nullptr when the trace is off or failed
+  std::string trace_output_path;             // the file ("%p" replaced); "" when off
+  std::string trace_failure;                 // why the file could not be created; ""
+
+  InstanceLayers();
+  ~InstanceLayers();
+  InstanceLayers(InstanceLayers&&) noexcept;
+  InstanceLayers& operator=(InstanceLayers&&) noexcept;
+};
+
+// Reads the settings (settings_for) and opens the trace file when one is asked for. A file
+// that cannot be created leaves the trace off (a warning through |logger|, the reason kept).
+InstanceLayers open_layers(udal_instance_flags_t flags, const Environment& environment,
+                           const Logger& logger);
+
+// The layers udal_instance_get_layer_status lists, and layer |index| of |layers| into
+// |out| (type and struct_size already checked: at least udal_layer_status_t's first size).
+// The strings point into |layers|. Returns false when |index| is past the end.
+uint32_t layer_count() noexcept;
+bool describe_layer(const InstanceLayers& layers, uint32_t index,
+                    udal_layer_status_t& out) noexcept;
 
 // The layers of one loaded driver, owned by its Driver record (Driver::layers).
 struct Stack {
@@ -66,10 +100,10 @@ struct Stack {
   const Logger& logger() const;
 };
 
-// Rewrites |driver|'s table for |settings| (nothing when no layer is on) and, with
+// Rewrites |driver|'s table for |layers| (nothing when no layer is on) and, with
 // validation, replaces its device handles by validation's. Call after load_driver()
 // succeeded, before the devices are listed. Throws std::bad_alloc.
-void insert(Driver& driver, const Settings& settings);
+void insert(Driver& driver, const InstanceLayers& layers);
 
 // The layers of the driver that |handle| (any handle whose table is a layered one) belongs to.
 inline Stack& stack_of(const void* handle) noexcept {

@@ -20,19 +20,6 @@ constexpr uint64_t kFlushIntervalNs = 100'000'000;
 // Device pseudo-processes get pids no real process has (pid_max is at most 2^22).
 constexpr int kFirstDevicePid = 10'000'000;
 
-std::string expand_path(const std::string& path) {
-  std::string out;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '%' && i + 1 < path.size() && path[i + 1] == 'p') {
-      out += std::to_string(getpid());
-      ++i;
-    } else {
-      out += path[i];
-    }
-  }
-  return out;
-}
-
 std::string program_name() {
   char buffer[4096];
   ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
@@ -75,13 +62,27 @@ struct TraceWriter::Private {
   }
 };
 
+std::string TraceWriter::expand_path(const std::string& path) {
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 1 < path.size() && path[i + 1] == 'p') {
+      out += std::to_string(getpid());
+      ++i;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
+}
+
 uint64_t TraceWriter::now_ns() noexcept {
   timespec t{};
   clock_gettime(CLOCK_MONOTONIC, &t);
   return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(t.tv_nsec);
 }
 
-std::shared_ptr<TraceWriter> TraceWriter::open(const std::string& requested, const Logger& logger) {
+std::shared_ptr<TraceWriter> TraceWriter::open(const std::string& requested, const Logger& logger,
+                                               std::string* failure) {
   static const int atfork = pthread_atfork(Private::prepare, Private::parent, Private::child);
   (void)atfork;
   std::string path = expand_path(requested);
@@ -109,8 +110,11 @@ std::shared_ptr<TraceWriter> TraceWriter::open(const std::string& requested, con
   if (fd < 0)
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    logger.log(UDAL_LOG_LEVEL_WARNING, "trace: cannot create UDAL_TRACE file '{}': {}; tracing is off",
-               path, std::strerror(errno));
+    std::string why =
+        fmt::format("cannot create UDAL_TRACE file '{}': {}", path, std::strerror(errno));
+    logger.log(UDAL_LOG_LEVEL_WARNING, "trace: {}; tracing is off", why);
+    if (failure != nullptr)
+      *failure = std::move(why);
     return nullptr;
   }
   auto writer = std::make_shared<TraceWriter>(Key{}, path, fd, epoch, logger);

@@ -31,10 +31,13 @@ struct Micros {
 class TraceWriter {
 public:
   // The writer of |path| (each "%p" replaced by the process id), shared by every instance
-  // that traces to it in this process; nullptr, with a warning through |logger|, when the
-  // file cannot be created. A path closed earlier in this process is continued, not
-  // truncated.
-  static std::shared_ptr<TraceWriter> open(const std::string& path, const Logger& logger);
+  // that traces to it in this process; nullptr, with a warning through |logger| and the
+  // reason in |failure| (when given), when the file cannot be created. A path closed
+  // earlier in this process is continued, not truncated.
+  static std::shared_ptr<TraceWriter> open(const std::string& path, const Logger& logger,
+                                           std::string* failure = nullptr);
+  // |path| with each "%p" replaced by the process id: the file open() writes.
+  static std::string expand_path(const std::string& path);
 
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;

@@ -143,8 +143,7 @@ udal_result_t create_instance(const udal_instance_desc_t* desc, udal_instance_t*
   }
   const Logger& logger = instance->logger;
   // The validation and trace layers (hal/layers), inserted into each driver that loads.
-  const layers::Settings layer_settings =
-      layers::settings_for(desc ? desc->flags : 0, environment, logger);
+  instance->instance_layers = layers::open_layers(desc ? desc->flags : 0, environment, logger);
 
   std::vector<std::string> explicit_paths;
   if (desc)
@@ -213,7 +212,7 @@ udal_result_t create_instance(const udal_instance_desc_t* desc, udal_instance_t*
     logger.log(UDAL_LOG_LEVEL_DEBUG, "loading driver '{}' from '{}'", d.name, d.library_path);
     load_driver(d);
     if (d.state == UDAL_DRIVER_STATE_LOADED) {
-      layers::insert(d, layer_settings);
+      layers::insert(d, instance->instance_layers);
       logger.log(UDAL_LOG_LEVEL_INFO, "driver '{}' {}.{} loaded: {} device(s)", d.name,
                  UDAL_VERSION_MAJOR(d.driver_version), UDAL_VERSION_MINOR(d.driver_version),
                  d.devices.size());
@@ -357,6 +356,56 @@ UDAL_API udal_result_t udal_instance_get_driver_status(udal_instance_t instance,
   out_status->abi_version = d.abi_version;
   out_status->driver_version = d.driver_version;
   out_status->device_count = static_cast<uint32_t>(d.devices.size());
+  return UDAL_SUCCESS;
+}
+
+UDAL_API udal_result_t udal_instance_get_layer_count(udal_instance_t instance,
+                                                     uint32_t* out_count) {
+  constexpr const char* fn = "udal_instance_get_layer_count";
+  if (out_count)
+    *out_count = 0;
+  udal_result_t r = UDAL_SUCCESS;
+  udal_instance_s* self = udal::hal::checked_instance(fn, instance, r);
+  if (!self)
+    return r;
+  if (!out_count)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_count is NULL", fn);
+  *out_count = udal::hal::layers::layer_count();
+  return UDAL_SUCCESS;
+}
+
+UDAL_API udal_result_t udal_instance_get_layer_status(udal_instance_t instance, uint32_t index,
+                                                      udal_layer_status_t* out_status) {
+  constexpr const char* fn = "udal_instance_get_layer_status";
+  udal_result_t r = UDAL_SUCCESS;
+  udal_instance_s* self = udal::hal::checked_instance(fn, instance, r);
+  if (!self)
+    return r;
+  if (!out_status)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_status is NULL", fn);
+  if (udal_result_t c = udal::hal::check_struct(fn, "out_status", out_status); c != UDAL_SUCCESS)
+    return c;
+  // libudal answers this itself: no driver sees the struct, so a vendor extension chained on
+  // it would be ignored, which the ABI never does (check_struct refused core types already).
+  if (out_status->next != nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT,
+                "{}: out_status->next is not NULL: libudal answers this call itself and knows "
+                "no extension of udal_layer_status_t (chain link 0 has type {:#x})",
+                fn,
+                udal::hal::raw_enum(static_cast<const udal_base_out_t*>(out_status->next)->type));
+  // Everything after the header, inside the caller's struct_size (at least the first size of
+  // the struct: every field written below is inside it).
+  udal::hal::clear_output(out_status);
+  out_status->layer = UDAL_LAYER_VALIDATION;
+  out_status->state = UDAL_LAYER_STATE_OFF;
+  out_status->name = "";
+  out_status->environment_variable = "";
+  out_status->environment_value = "";
+  out_status->output_path = "";
+  out_status->reason = "";
+  if (!udal::hal::layers::describe_layer(self->instance_layers, index, *out_status))
+    return fail(UDAL_ERROR_NOT_FOUND, "{}: index {} is not below the layer count {}", fn, index,
+                udal::hal::layers::layer_count());
   return UDAL_SUCCESS;
 }
 

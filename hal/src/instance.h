@@ -3,6 +3,7 @@
 #pragma once
 
 #include "driver.h"
+#include "layers.h"
 #include "log.h"
 
 #include <udal/udal.h>
@@ -21,6 +22,10 @@ struct Instance {
   uint64_t magic = kMagic;
   std::atomic<uint32_t> references{1};
   Logger logger;
+  // The validation and trace layers this instance runs in each driver it loads (hal/layers),
+  // for udal_instance_get_layer_status. Declared before |drivers|, so the trace file it holds
+  // is closed after the drivers' layers wrote their last events.
+  layers::InstanceLayers instance_layers;
   // Declared after |logger|: drivers log through it while they are destroyed.
   std::vector<std::unique_ptr<Driver>> drivers;
   std::vector<udal_device_t> devices;

@@ -48,6 +48,8 @@ UDAL_HAL_FROZEN_STRUCT(udal_launch_desc_t, UDAL_STRUCTURE_TYPE_LAUNCH_DESC, 64);
 UDAL_HAL_FROZEN_STRUCT(udal_stream_desc_t, UDAL_STRUCTURE_TYPE_STREAM_DESC, 24);
 UDAL_HAL_FROZEN_STRUCT(udal_driver_table_t, UDAL_STRUCTURE_TYPE_DRIVER_TABLE, 320);
 UDAL_HAL_FROZEN_STRUCT(udal_driver_create_desc_t, UDAL_STRUCTURE_TYPE_DRIVER_CREATE_DESC, 56);
+// Appended after the 1.0 freeze: |size| is the size it was added with.
+UDAL_HAL_FROZEN_STRUCT(udal_layer_status_t, UDAL_STRUCTURE_TYPE_LAYER_STATUS, 80);
 #undef UDAL_HAL_FROZEN_STRUCT
 
 // Array elements have no header: their layout is frozen for all of major version 1.

@@ -140,10 +140,10 @@ TEST_F(StructTest, ChainedCoreTypeIsRefusedNamingTheTypeAndTheStruct) {
                     "(UDAL_STRUCTURE_TYPE_EVENT_DESC), which is not an extension of "
                     "udal_buffer_desc_t");
   EXPECT_EQ(out, nullptr);
-  udal_base_in_t future = link(UDAL_STRUCTURE_TYPE_DRIVER_CREATE_DESC + 1);
+  udal_base_in_t future = link(UDAL_STRUCTURE_TYPE_LAYER_STATUS + 1);
   desc.next = &future;
   EXPECT_FAILS_WITH(udal_buffer_create(device, &desc, &out), UDAL_ERROR_INVALID_ARGUMENT,
-                    "link 0 has type 17 (not a udal_structure_type_t)");
+                    "link 0 has type 18 (not a udal_structure_type_t)");
 
   // The same on an output struct and on the instance's own structs.
   udal_base_out_t out_link = {UDAL_STRUCTURE_TYPE_MEMORY_USAGE, sizeof(udal_base_out_t), nullptr};

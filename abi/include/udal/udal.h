@@ -130,6 +130,8 @@ typedef enum udal_structure_type_t {
   /* udal_driver.h */
   UDAL_STRUCTURE_TYPE_DRIVER_TABLE = 15,
   UDAL_STRUCTURE_TYPE_DRIVER_CREATE_DESC = 16,
+  /* Appended after the 1.0 freeze. */
+  UDAL_STRUCTURE_TYPE_LAYER_STATUS = 17,
   UDAL_STRUCTURE_TYPE_VENDOR_BEGIN = 0x10000, /* one vendor's types: 0x10000 … 0x7ffffffe */
   UDAL_STRUCTURE_TYPE_FORCE_32BIT = 0x7fffffff
 } udal_structure_type_t;
@@ -266,6 +268,78 @@ UDAL_API udal_result_t udal_instance_get_device_count(udal_instance_t instance,
  * UDAL_ERROR_NOT_FOUND. */
 UDAL_API udal_result_t udal_instance_get_device(udal_instance_t instance, uint32_t index,
                                                 udal_device_t* out_device);
+
+/* ---- Layers: what libudal puts between the application and the drivers ---------------------
+ * Appended after the 1.0 freeze. libudal has layers (docs/layers.md) that an instance runs
+ * in every driver it loads: validation (UDAL_VALIDATION or UDAL_INSTANCE_FLAG_VALIDATION)
+ * and trace (UDAL_TRACE). These say, for one instance, which are on, what turned each on and
+ * where its output goes: what the instance actually runs, so a tool need not (and should
+ * not) re-read the environment. Like Vulkan's vkEnumerateInstanceLayerProperties, every
+ * layer this libudal has is listed, on or off. */
+
+typedef enum udal_layer_t {
+  UDAL_LAYER_VALIDATION = 0, /* checks the application's use of the API */
+  UDAL_LAYER_TRACE = 1,      /* writes every call and device operation to a trace file */
+  UDAL_LAYER_FORCE_32BIT = 0x7fffffff
+} udal_layer_t;
+
+typedef enum udal_layer_state_t {
+  UDAL_LAYER_STATE_OFF = 0,    /* not asked for */
+  UDAL_LAYER_STATE_ON = 1,     /* asked for, and in every driver the instance loaded */
+  UDAL_LAYER_STATE_FAILED = 2, /* asked for but could not be turned on; `reason` says why */
+  UDAL_LAYER_STATE_FORCE_32BIT = 0x7fffffff
+} udal_layer_state_t;
+
+/* What asked for a layer (several may have). */
+typedef uint64_t udal_layer_sources_t;
+/* The layer's environment variable (udal_layer_status_t::environment_variable). */
+#define UDAL_LAYER_SOURCE_ENVIRONMENT ((udal_layer_sources_t)1u << 0)
+/* A flag of udal_instance_desc_t::flags (UDAL_INSTANCE_FLAG_VALIDATION). */
+#define UDAL_LAYER_SOURCE_INSTANCE_FLAG ((udal_layer_sources_t)1u << 1)
+
+typedef uint64_t udal_layer_flags_t;
+/* Validation: each finding and leak carries the whole stack (UDAL_VALIDATION=backtrace). */
+#define UDAL_LAYER_FLAG_BACKTRACES ((udal_layer_flags_t)1u << 0)
+
+typedef struct udal_layer_status_t {
+  udal_structure_type_t type; /* UDAL_STRUCTURE_TYPE_LAYER_STATUS */
+  uint32_t struct_size;
+  void* next;
+  udal_layer_t layer;
+  udal_layer_state_t state;
+  udal_layer_sources_t sources; /* UDAL_LAYER_SOURCE_*: what asked for it; 0 when OFF */
+  udal_layer_flags_t flags;     /* UDAL_LAYER_FLAG_*, when ON */
+  /* The strings below are owned by the instance and live as long as it does; none is
+   * NULL ("" when there is nothing to say). */
+  const char* name;                 /* "validation", "trace" */
+  const char* environment_variable; /* the variable that turns it on: "UDAL_VALIDATION" */
+  const char* environment_value;    /* its value as this instance read it; "" when unset or
+                                       not read (UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT, a
+                                       setuid/setgid process) */
+  const char* output_path;          /* trace: the file it writes ("%p" replaced), also when
+                                       FAILED; "" otherwise */
+  const char* reason;               /* FAILED: why (e.g. the file cannot be created); "" */
+} udal_layer_status_t;
+
+#define UDAL_LAYER_STATUS_INIT                                                                 \
+  {UDAL_STRUCT_HEADER_INIT(udal_layer_status_t, UDAL_STRUCTURE_TYPE_LAYER_STATUS),            \
+   UDAL_LAYER_VALIDATION, UDAL_LAYER_STATE_OFF, 0, 0, NULL, NULL, NULL, NULL, NULL}
+
+/* Number of layers this libudal has, on or off.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT. */
+UDAL_API udal_result_t udal_instance_get_layer_count(udal_instance_t instance,
+                                                     uint32_t* out_count);
+
+/* Status of layer |index| (0 ≤ index < layer count) for |instance|. Layers are listed in the
+ * order of udal_layer_t; a later libudal may list layers this header does not name (tell
+ * them by `name`).
+ *   out_status  [in,out] type and struct_size set by the caller; the rest is written, only
+ *               inside struct_size.
+ * Returns UDAL_SUCCESS, UDAL_ERROR_INVALID_HANDLE, UDAL_ERROR_INVALID_ARGUMENT (NULL,
+ * wrong type or struct_size too small, a chained struct), UDAL_ERROR_NOT_FOUND (index out of
+ * range). */
+UDAL_API udal_result_t udal_instance_get_layer_status(udal_instance_t instance, uint32_t index,
+                                                      udal_layer_status_t* out_status);
 
 /* ==========================================================================================
  * Devices
