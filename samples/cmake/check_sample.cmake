@@ -14,6 +14,12 @@
 #   -DMODE=broken_driver   -DMANIFEST=<manifest> -DMISSING_FILE=<library file name>:
 #                          with --driver MANIFEST the driver is failed, its reason names
 #                          MISSING_FILE, there are no devices and the text says why
+#   -DMODE=layers          -DTRACE_DIR=<scratch directory>: udal-info shows what libudal
+#                          says of its layers, in text and JSON, with each layer off, on
+#                          through UDAL_VALIDATION / UDAL_TRACE, on through --validation (the
+#                          instance flag), with backtraces, and a trace whose file cannot be
+#                          created; the trace file it names exists and parses
+#   (text and cpu_loaded, run with neither variable set, also check that both layers are off)
 #   -DMODE=expect_failure  -DCOMMAND=<program;args> -DEXPECT=<regex>: the program exits
 #                          non-zero and its output matches EXPECT (a failure must be
 #                          explained, not just signalled)
@@ -46,6 +52,35 @@ function(find_driver json name prefix)
     endforeach()
   endif()
   set(${prefix}_found ${found} PARENT_SCOPE)
+endfunction()
+
+# Checks that layer |index| of udal-info's --json output |json| is |name| in |state|, with
+# |sources| and |flags| (JSON arrays as text, e.g. [] or ["environment"]).
+function(check_layer_json json index name state sources flags)
+  string(JSON layer ERROR_VARIABLE err GET "${json}" layers ${index})
+  if(err)
+    message(FATAL_ERROR "no layer ${index} in 'layers': ${err}\n${json}")
+  endif()
+  string(JSON got_name GET "${layer}" name)
+  string(JSON got_state GET "${layer}" state)
+  if(NOT got_name STREQUAL name OR NOT got_state STREQUAL state)
+    message(FATAL_ERROR "layer ${index} is '${got_name}' '${got_state}', expected '${name}' '${state}':\n${layer}")
+  endif()
+  foreach(field sources flags)
+    string(JSON got GET "${layer}" ${field})
+    string(JSON same ERROR_VARIABLE err EQUAL "${got}" "${${field}}")
+    if(err OR NOT same)
+      message(FATAL_ERROR "layer '${name}': ${field} is ${got}, expected ${${field}}:\n${layer}")
+    endif()
+  endforeach()
+endfunction()
+
+# Checks that the text output |text| shows layer |name| as |expected| (a regex of the rest
+# of its line).
+function(check_layer_text text name expected)
+  if(NOT text MATCHES "\nLayers:\n(  [a-z]+ +[^\n]+\n)*  ${name} +${expected}\n")
+    message(FATAL_ERROR "the text does not show layer '${name}' as '${expected}':\n${text}")
+  endif()
 endfunction()
 
 # Checks the device at |index| of |json| (a CPU driver device) has sane tuning fields and
@@ -127,6 +162,9 @@ if(MODE STREQUAL "cpu_loaded")
   if(NOT cpu_devices EQUAL device_count)
     message(FATAL_ERROR "driver 'cpu' reports ${device_count} devices, ${cpu_devices} are listed")
   endif()
+  # Run with neither UDAL_VALIDATION nor UDAL_TRACE: libudal says both layers are off.
+  check_layer_json("${json}" 0 validation off "[]" "[]")
+  check_layer_json("${json}" 1 trace off "[]" "[]")
   message(STATUS "ok: ABI ${abi}; driver 'cpu' loaded with ${device_count} device(s)")
 
 elseif(MODE STREQUAL "cpu_devices")
@@ -178,6 +216,8 @@ elseif(MODE STREQUAL "text")
       message(FATAL_ERROR "the device lacks a line matching '${line}':\n${text}")
     endif()
   endforeach()
+  check_layer_text("${text}" validation "off")
+  check_layer_text("${text}" trace "off")
   message(STATUS "ok:\n${text}")
 
 elseif(MODE STREQUAL "broken_driver")
@@ -204,6 +244,89 @@ elseif(MODE STREQUAL "broken_driver")
     endif()
   endforeach()
   message(STATUS "ok: broken_sample failed: ${reason}")
+
+elseif(MODE STREQUAL "layers")
+  # Only the CPU driver: the layers are the instance's, whatever drivers it loads.
+  set(ENV{UDAL_DRIVERS_SELECT} cpu)
+  file(REMOVE_RECURSE "${TRACE_DIR}")
+  file(MAKE_DIRECTORY "${TRACE_DIR}")
+
+  # Off: neither variable.
+  unset(ENV{UDAL_VALIDATION})
+  unset(ENV{UDAL_TRACE})
+  run_udal_info(text)
+  check_layer_text("${text}" validation "off")
+  check_layer_text("${text}" trace "off")
+  run_udal_info(json --json)
+  check_layer_json("${json}" 0 validation off "[]" "[]")
+  check_layer_json("${json}" 1 trace off "[]" "[]")
+  string(JSON path_type TYPE "${json}" layers 1 output_path)
+  if(NOT path_type STREQUAL "NULL")
+    message(FATAL_ERROR "the trace is off but its output_path is ${path_type}, not null")
+  endif()
+
+  # On through the variables; "%p" becomes udal-info's pid.
+  set(ENV{UDAL_VALIDATION} 1)
+  set(ENV{UDAL_TRACE} "${TRACE_DIR}/udal-info-%p.json")
+  run_udal_info(text)
+  check_layer_text("${text}" validation "on, turned on by UDAL_VALIDATION=1")
+  check_layer_text("${text}" trace "on, writes [^\n]+/udal-info-[0-9]+\\.json, turned on by UDAL_TRACE=[^\n]+/udal-info-%p\\.json")
+  run_udal_info(json --json)
+  check_layer_json("${json}" 0 validation on "[\"environment\"]" "[]")
+  check_layer_json("${json}" 1 trace on "[\"environment\"]" "[]")
+  string(JSON value GET "${json}" layers 0 environment_value)
+  if(NOT value STREQUAL "1")
+    message(FATAL_ERROR "validation's environment_value is '${value}', expected '1'")
+  endif()
+  string(JSON path GET "${json}" layers 1 output_path)
+  string(LENGTH "${TRACE_DIR}/" prefix_length)
+  string(SUBSTRING "${path}" 0 ${prefix_length} prefix)
+  string(SUBSTRING "${path}" ${prefix_length} -1 file_name)
+  if(NOT prefix STREQUAL "${TRACE_DIR}/" OR NOT file_name MATCHES "^udal-info-[0-9]+\\.json$")
+    message(FATAL_ERROR "the trace's output_path '${path}' is not ${TRACE_DIR}/udal-info-<pid>.json")
+  endif()
+  # The file libudal named is the one it wrote: it exists, parses and holds udal-info's calls.
+  if(NOT EXISTS "${path}")
+    message(FATAL_ERROR "the trace file '${path}' that udal-info names does not exist")
+  endif()
+  file(READ "${path}" trace)
+  string(JSON events ERROR_VARIABLE err LENGTH "${trace}")
+  if(err OR events LESS 1)
+    message(FATAL_ERROR "the trace file '${path}' does not parse as a JSON array: ${err}")
+  endif()
+  string(FIND "${trace}" "\"udal_device_get_info\"" at)
+  if(at LESS 0)
+    message(FATAL_ERROR "the trace file '${path}' has no udal_device_get_info call")
+  endif()
+
+  # On through the instance flag (--validation), alone and with backtraces from the variable.
+  unset(ENV{UDAL_TRACE})
+  set(ENV{UDAL_VALIDATION} 0)
+  run_udal_info(text --validation)
+  check_layer_text("${text}" validation
+                   "on, turned on by the instance flag UDAL_INSTANCE_FLAG_VALIDATION")
+  run_udal_info(json --json --validation)
+  check_layer_json("${json}" 0 validation on "[\"instance_flag\"]" "[]")
+  set(ENV{UDAL_VALIDATION} backtrace)
+  run_udal_info(text --validation)
+  check_layer_text("${text}" validation "on with backtraces, turned on by UDAL_VALIDATION=backtrace and the instance flag UDAL_INSTANCE_FLAG_VALIDATION")
+  run_udal_info(json --json --validation)
+  check_layer_json("${json}" 0 validation on "[\"environment\",\"instance_flag\"]"
+                   "[\"BACKTRACES\"]")
+  check_layer_json("${json}" 1 trace off "[]" "[]")
+
+  # A trace file that cannot be created: failed, with libudal's reason.
+  unset(ENV{UDAL_VALIDATION})
+  set(ENV{UDAL_TRACE} "${TRACE_DIR}/no/such/directory/t.json")
+  run_udal_info(text)
+  check_layer_text("${text}" trace "failed: cannot create UDAL_TRACE file '[^\n]+/no/such/directory/t\\.json': No such file or directory \\(UDAL_TRACE=[^\n]+\\)")
+  run_udal_info(json --json)
+  check_layer_json("${json}" 1 trace failed "[\"environment\"]" "[]")
+  string(JSON reason GET "${json}" layers 1 reason)
+  if(NOT reason MATCHES "^cannot create UDAL_TRACE file ")
+    message(FATAL_ERROR "the failed trace's reason is '${reason}'")
+  endif()
+  message(STATUS "ok: udal-info shows each layer off, on and failed as libudal reports it")
 
 elseif(MODE STREQUAL "expect_failure")
   execute_process(COMMAND ${COMMAND} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)

@@ -16,6 +16,22 @@ bool collect(udal_instance_t instance, Inventory& out, QueryError& error) {
   };
 
   out.libudal_abi_version = udal_get_abi_version();
+  // The header promises non-NULL strings; a NULL would be a libudal bug, and a tool
+  // meant for diagnosing broken setups should not crash on one.
+  auto str = [](const char* s) { return std::string(s ? s : ""); };
+
+  uint32_t layer_count = 0;
+  if (udal_result_t r = udal_instance_get_layer_count(instance, &layer_count); r != UDAL_SUCCESS)
+    return fail("udal_instance_get_layer_count", r);
+  for (uint32_t i = 0; i < layer_count; ++i) {
+    udal_layer_status_t status = UDAL_LAYER_STATUS_INIT;
+    if (udal_result_t r = udal_instance_get_layer_status(instance, i, &status); r != UDAL_SUCCESS)
+      return fail("udal_instance_get_layer_status", r);
+    out.layers.push_back(LayerEntry{status.layer, status.state, status.sources, status.flags,
+                                    str(status.name), str(status.environment_variable),
+                                    str(status.environment_value), str(status.output_path),
+                                    str(status.reason)});
+  }
 
   uint32_t driver_count = 0;
   if (udal_result_t r = udal_instance_get_driver_count(instance, &driver_count); r != UDAL_SUCCESS)
@@ -24,9 +40,6 @@ bool collect(udal_instance_t instance, Inventory& out, QueryError& error) {
     udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
     if (udal_result_t r = udal_instance_get_driver_status(instance, i, &status); r != UDAL_SUCCESS)
       return fail("udal_instance_get_driver_status", r);
-    // The header promises non-NULL strings; a NULL would be a libudal bug, and a tool
-    // meant for diagnosing broken setups should not crash on one.
-    auto str = [](const char* s) { return std::string(s ? s : ""); };
     out.drivers.push_back(DriverEntry{status.state, status.result, str(status.name),
                                       str(status.manifest_path), str(status.library_path),
                                       str(status.reason), status.abi_version, status.driver_version,
@@ -110,6 +123,57 @@ const char* driver_state_name(udal_driver_state_t state) {
   default:
     return "unknown";
   }
+}
+
+std::string layer_state_name(udal_layer_state_t state) {
+  switch (state) {
+  case UDAL_LAYER_STATE_OFF:
+    return "off";
+  case UDAL_LAYER_STATE_ON:
+    return "on";
+  case UDAL_LAYER_STATE_FAILED:
+    return "failed";
+  default:
+    return fmt::format("unknown({})", static_cast<int>(state));
+  }
+}
+
+namespace {
+
+// Names of the bits of |bits| that |known| names, then "BITn" for the rest: this tool may be
+// older than libudal.
+template <size_t N>
+std::vector<std::string> bit_names(uint64_t bits,
+                                   const std::array<std::pair<uint64_t, const char*>, N>& known) {
+  std::vector<std::string> names;
+  for (const auto& [bit, name] : known) {
+    if (bits & bit) {
+      names.emplace_back(name);
+      bits &= ~bit;
+    }
+  }
+  for (int bit = 0; bit < 64; ++bit) {
+    if (bits & (uint64_t{1} << bit))
+      names.push_back(fmt::format("BIT{}", bit));
+  }
+  return names;
+}
+
+} // namespace
+
+std::vector<std::string> layer_source_names(udal_layer_sources_t sources) {
+  static constexpr std::array<std::pair<uint64_t, const char*>, 2> kKnown{{
+      {UDAL_LAYER_SOURCE_ENVIRONMENT, "environment"},
+      {UDAL_LAYER_SOURCE_INSTANCE_FLAG, "instance_flag"},
+  }};
+  return bit_names(sources, kKnown);
+}
+
+std::vector<std::string> layer_flag_names(udal_layer_flags_t flags) {
+  static constexpr std::array<std::pair<uint64_t, const char*>, 1> kKnown{{
+      {UDAL_LAYER_FLAG_BACKTRACES, "BACKTRACES"},
+  }};
+  return bit_names(flags, kKnown);
 }
 
 std::string device_type_name(udal_device_type_t type) {

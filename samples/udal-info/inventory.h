@@ -44,8 +44,23 @@ struct DeviceEntry {
   udal_memory_usage_t memory_usage = UDAL_MEMORY_USAGE_INIT;
 };
 
+// One layer of libudal (validation, trace) as the instance runs it: what libudal says, never
+// what this tool guesses from the environment.
+struct LayerEntry {
+  udal_layer_t layer = UDAL_LAYER_VALIDATION;
+  udal_layer_state_t state = UDAL_LAYER_STATE_OFF;
+  udal_layer_sources_t sources = 0;
+  udal_layer_flags_t flags = 0;
+  std::string name;
+  std::string environment_variable;
+  std::string environment_value;
+  std::string output_path;
+  std::string reason;
+};
+
 struct Inventory {
   uint32_t libudal_abi_version = 0;
+  std::vector<LayerEntry> layers;
   std::vector<DriverEntry> drivers;
   std::vector<DeviceEntry> devices;
   // UDAL_* variables that steer the driver search, as set in this process: half of every
@@ -69,6 +84,10 @@ std::vector<std::string> explain_no_devices(const Inventory& inventory);
 // ---- names shared by both renderers ----------------------------------------------------
 std::string version_string(uint32_t version); // "1.0"; "unknown" for 0
 const char* driver_state_name(udal_driver_state_t state);
+std::string layer_state_name(udal_layer_state_t state); // "on", "off", "failed"
+// What turned a layer on: "environment", "instance_flag", "BITn" for newer sources.
+std::vector<std::string> layer_source_names(udal_layer_sources_t sources);
+std::vector<std::string> layer_flag_names(udal_layer_flags_t flags); // "BACKTRACES", "BITn"
 std::string device_type_name(udal_device_type_t type);
 std::string module_format_name(udal_module_format_t format);
 std::vector<std::string> feature_names(udal_device_features_t features);

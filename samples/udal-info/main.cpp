@@ -12,8 +12,12 @@
 int main(int argc, char** argv) {
   CLI::App app{"Lists UDAL drivers (with the reason when one is not loaded) and devices."};
   bool as_json = false;
+  bool validation = false;
   std::vector<std::string> driver_paths;
   app.add_flag("--json", as_json, "Print one JSON object instead of text");
+  app.add_flag("--validation", validation,
+               "Create the instance with UDAL_INSTANCE_FLAG_VALIDATION (the validation layer on, "
+               "whatever UDAL_VALIDATION says)");
   app.add_option("--driver", driver_paths,
                  "Driver manifest (.json) or library (.so) to load instead of the search; "
                  "repeatable")
@@ -28,6 +32,8 @@ int main(int argc, char** argv) {
   for (const auto& path : driver_paths)
     path_pointers.push_back(path.c_str());
   udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
+  if (validation)
+    desc.flags |= UDAL_INSTANCE_FLAG_VALIDATION;
   desc.driver_paths = path_pointers.empty() ? nullptr : path_pointers.data();
   desc.driver_path_count = static_cast<uint32_t>(path_pointers.size());
 

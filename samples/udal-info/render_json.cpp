@@ -34,6 +34,21 @@ json driver_json(const DriverEntry& d) {
   };
 }
 
+// Field names follow udal_layer_status_t; "" strings are null, so a script tests for null.
+json layer_json(const LayerEntry& layer) {
+  auto or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  return json{
+      {"name", layer.name},
+      {"state", layer_state_name(layer.state)},
+      {"sources", layer_source_names(layer.sources)},
+      {"flags", layer_flag_names(layer.flags)},
+      {"environment_variable", layer.environment_variable},
+      {"environment_value", or_null(layer.environment_value)},
+      {"output_path", or_null(layer.output_path)},
+      {"reason", layer.reason},
+  };
+}
+
 // null when the device does not offer UDAL_DEVICE_FEATURE_MEMORY_USAGE.
 json memory_usage_json(const DeviceEntry& dev) {
   if (!dev.has_memory_usage)
@@ -99,6 +114,9 @@ json device_json(const DeviceEntry& dev) {
 } // namespace
 
 std::string render_json(const Inventory& inv) {
+  json layers = json::array();
+  for (const auto& layer : inv.layers)
+    layers.push_back(layer_json(layer));
   json drivers = json::array();
   for (const auto& d : inv.drivers)
     drivers.push_back(driver_json(d));
@@ -112,6 +130,7 @@ std::string render_json(const Inventory& inv) {
   json root{
       {"abi_version", version_string(inv.libudal_abi_version)},
       {"environment", environment},
+      {"layers", layers},
       {"drivers", drivers},
       {"devices", devices},
   };

@@ -66,6 +66,53 @@ std::string short_version(uint32_t version) {
   return version ? version_string(version) : "-";
 }
 
+// "on with backtraces, turned on by UDAL_VALIDATION=backtrace"; "off"; "on, writes
+// /tmp/t.json, turned on by UDAL_TRACE=/tmp/t.json"; "failed: <why> (UDAL_TRACE=...)".
+std::string layer_description(const LayerEntry& layer) {
+  const std::string setting =
+      layer.environment_value.empty()
+          ? std::string()
+          : fmt::format("{}={}", layer.environment_variable, layer.environment_value);
+  switch (layer.state) {
+  case UDAL_LAYER_STATE_OFF:
+    return setting.empty() ? "off" : fmt::format("off ({})", setting);
+  case UDAL_LAYER_STATE_FAILED:
+    return fmt::format("failed: {}{}", layer.reason.empty() ? "no reason given" : layer.reason,
+                       setting.empty() ? "" : fmt::format(" ({})", setting));
+  default:
+    break;
+  }
+  std::string text = layer_state_name(layer.state);
+  if (layer.flags & UDAL_LAYER_FLAG_BACKTRACES)
+    text += " with backtraces";
+  for (const std::string& flag : layer_flag_names(layer.flags & ~UDAL_LAYER_FLAG_BACKTRACES))
+    text += ", flag " + flag;
+  if (!layer.output_path.empty())
+    text += ", writes " + layer.output_path;
+  std::vector<std::string> by;
+  for (const std::string& source : layer_source_names(layer.sources)) {
+    if (source == "environment")
+      by.push_back(setting.empty() ? layer.environment_variable : setting);
+    else if (source == "instance_flag")
+      by.push_back(layer.layer == UDAL_LAYER_VALIDATION
+                       ? "the instance flag UDAL_INSTANCE_FLAG_VALIDATION"
+                       : "an instance flag");
+    else
+      by.push_back("source " + source);
+  }
+  if (!by.empty())
+    text += ", turned on by " + join(by, " and ");
+  return text;
+}
+
+void append_layers(std::string& out, const Inventory& inv) {
+  out += "Layers:\n";
+  Fields fields;
+  for (const LayerEntry& layer : inv.layers)
+    fields.push_back({layer.name, layer_description(layer)});
+  append_fields(out, fields, "  ");
+}
+
 void append_drivers(std::string& out, const Inventory& inv) {
   size_t loaded = 0, failed = 0, filtered = 0;
   for (const auto& d : inv.drivers) {
@@ -189,6 +236,7 @@ std::string render_text(const Inventory& inv) {
     out += "Environment:\n";
     append_fields(out, Fields(inv.environment.begin(), inv.environment.end()), "  ");
   }
+  append_layers(out, inv);
   out += '\n';
   append_drivers(out, inv);
 
