@@ -1,5 +1,6 @@
 // opencl_peer.cpp — the same workloads through the OpenCL ICD loader (PoCL here), with
-// kernels built at run time from OpenCL C by clBuildProgram, as an OpenCL program would.
+// kernels built at run time from OpenCL C by clBuildProgram, as an OpenCL program would: the
+// text of kernels/bench_kernels.cl, which the UDAL OpenCL driver builds as the OPENCL_C image.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -15,16 +16,14 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 
+#include "bench_kernels_cl.h"
+
 namespace udal_bench {
 namespace {
 
-const char* kSource = R"CL(
-kernel void empty(void) {}
-kernel void saxpy(global const float* x, global float* y, float a, uint n) {
-  uint i = get_global_id(0);
-  if (i < n) y[i] = a * x[i] + y[i];
-}
-)CL";
+// The same text udal-bench's OPENCL_C image carries (kernels/bench_kernels.cl).
+const char* kSource =
+    kBenchKernelsOpenClC; // a variable: clCreateProgramWithSource takes const char**
 
 #define CL_CHECK(state, call)                                                                      \
   do {                                                                                             \

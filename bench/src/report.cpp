@@ -134,6 +134,8 @@ public:
         medians_.insert(*key);
       if (key->backend.rfind("udal:", 0) == 0)
         udal_.insert(key->backend);
+      if (key->backend.rfind("udal+", 0) == 0)
+        layered_.insert(key->backend);
       if (key->backend.rfind("opencl:", 0) == 0 || key->backend == "vulkan-raw") {
         peers_.insert(key->backend);
       }
@@ -161,12 +163,18 @@ public:
   }
 
   std::string markdown() const;
+  // |others| against |base| on every workload both ran: values, ratios, and what each adds
+  // per call or operation.
+  std::string comparison(const std::string& base, const std::vector<std::string>& others) const;
+  std::string layers_section() const;
+  std::string chain_section() const;
   void write_plot_data(const std::filesystem::path& dir) const;
 
 private:
   std::map<Key, Entry> entries_;
   std::set<Key> medians_; // keys whose entry is a median aggregate
   std::set<std::string> udal_;
+  std::set<std::string> layered_; // "udal+<layer>:<driver>": a driver with a layer on
   std::set<std::string> peers_;
   std::set<uint64_t> sizes_;
   json context_;
@@ -228,6 +236,7 @@ std::string Report::markdown() const {
 
     const bool cpu = b == "udal:cpu";
     const bool vulkan = b == "udal:vulkan";
+    const bool opencl = b == "udal:opencl";
     const std::string driver = b.substr(5);
     const auto row = [&](const std::string& workload, const std::string& label, uint64_t size,
                          const std::string& unit, double (*value)(const Entry&),
@@ -275,6 +284,12 @@ std::string Report::markdown() const {
                                   : fmt::format("≤ 1.1× raw Vulkan ({:.2f}×): {}", v / pv,
                                                 verdict(v / pv <= 1.1));
           }
+        : opencl ? +[](const Report& r, const std::string&, double v, double, uint64_t) {
+            const double pv = r.get("launch_latency", "opencl:pocl", 0, median);
+            return std::isnan(pv) ? std::string()
+                                  : fmt::format("≤ 1.1× opencl:pocl ({:.2f}×): {}", v / pv,
+                                                verdict(v / pv <= 1.1));
+          }
         : nullptr);
     row("launch_latency", "launch latency, p99", 0, "µs", p99, "", "", 0, nullptr);
     row("launch_throughput", "launch throughput", 0, "launches/s", rate, "", "", 0,
@@ -287,11 +302,23 @@ std::string Report::markdown() const {
                                   : fmt::format("≥ 0.95× raw Vulkan ({:.2f}×): {}", v / pv,
                                                 verdict(v / pv >= 0.95));
           }
+        : opencl ? +[](const Report& r, const std::string&, double v, double, uint64_t) {
+            const double pv = r.get("launch_throughput", "opencl:pocl", 0, rate);
+            return std::isnan(pv) ? std::string()
+                                  : fmt::format("≥ 0.95× opencl:pocl ({:.2f}×): {}", v / pv,
+                                                verdict(v / pv >= 0.95));
+          }
         : nullptr);
     row("saxpy", "saxpy", 0, "GB/s", gbps, "saxpy", "limit", 0,
         cpu ? +[](const Report&, const std::string&, double v, double lim,
                   uint64_t) { return fmt::format("≥ 90 % of limit: {}", verdict(v / lim >= 0.9)); }
-            : nullptr);
+        : opencl ? +[](const Report& r, const std::string&, double v, double, uint64_t) {
+            const double pv = r.get("saxpy", "opencl:pocl", 0, gbps);
+            return std::isnan(pv) ? std::string()
+                                  : fmt::format("≥ 0.95× opencl:pocl ({:.2f}×): {}", v / pv,
+                                                verdict(v / pv >= 0.95));
+          }
+        : nullptr);
     const auto bandwidth_target = [](const Report& r, const std::string&, double v, double lim,
                                      uint64_t size) {
       const uint64_t largest = r.sizes().empty() ? 0 : *r.sizes().rbegin();
@@ -314,8 +341,122 @@ std::string Report::markdown() const {
         nullptr);
     row("sync_idle", "synchronize idle stream, median", 0, "µs", median, "", "", 0, nullptr);
   }
+  out += chain_section();
+  out += layers_section();
   if (udal_.empty())
     out += "\nNo UDAL device ran: no ratios.\n";
+  return out;
+}
+
+std::string Report::comparison(const std::string& base,
+                               const std::vector<std::string>& others) const {
+  struct Row {
+    const char* workload;
+    const char* label;
+    uint64_t size;
+    const char* unit;
+    double (*value)(const Entry&);
+  };
+  std::vector<Row> rows = {
+      {"loader_hop", "loader hop (event_query)", 0, "ns", ns},
+      {"launch_latency", "launch latency, median", 0, "µs", median},
+      {"launch_latency", "launch latency, p99", 0, "µs", p99},
+      {"launch_throughput", "launch throughput", 0, "launches/s", rate},
+      {"saxpy", "saxpy", 0, "GB/s", gbps},
+  };
+  for (const auto& [workload, label] :
+       {std::pair{"copy", "copy"}, std::pair{"fill", "fill"}, std::pair{"host_write", "host write"},
+        std::pair{"host_read", "host read"}}) {
+    for (uint64_t s : sizes_)
+      rows.push_back({workload, label, s, "GB/s", gbps});
+  }
+  rows.push_back({"event_round_trip", "event record + wait, median", 0, "µs", median});
+  rows.push_back({"sync_idle", "synchronize idle stream, median", 0, "µs", median});
+
+  std::string out = fmt::format("| workload | size | unit | {} |", base);
+  std::string rule = "|---|---|---|---|";
+  for (const auto& o : others) {
+    out += fmt::format(" {} | {} / {} | added per call |", o, o, base);
+    rule += "---|---|---|";
+  }
+  out += "\n" + rule + "\n";
+  for (const Row& row : rows) {
+    const double v = get(row.workload, base, row.size, row.value);
+    bool any = false;
+    for (const auto& o : others)
+      any = any || !std::isnan(get(row.workload, o, row.size, row.value));
+    if (std::isnan(v) || !any)
+      continue;
+    // A fill or copy of one size is timed per operation: its real time is the added cost.
+    const bool per_op = row.size != 0 && row.size <= (uint64_t{64} << 10);
+    out += fmt::format("| {} | {} | {} | {} |", row.label, row.size != 0 ? size_text(row.size) : "",
+                       row.unit, fmt_value(v));
+    for (const auto& o : others) {
+      const double ov = get(row.workload, o, row.size, row.value);
+      std::string added = "—";
+      if (!std::isnan(ov)) {
+        if (std::string_view(row.unit) == "ns") {
+          added = fmt::format("{:+.1f} ns", ov - v);
+        } else if (std::string_view(row.unit) == "µs") {
+          added = fmt::format("{:+.2f} µs", ov - v);
+        } else if (std::string_view(row.unit) == "launches/s") {
+          added = fmt::format("{:+.0f} ns a launch", 1e9 / ov - 1e9 / v);
+        } else if (per_op) {
+          const double base_ns = get(row.workload, base, row.size, ns);
+          const double other_ns = get(row.workload, o, row.size, ns);
+          added = fmt::format("{:+.2f} µs an operation", (other_ns - base_ns) / 1e3);
+        }
+      }
+      out += fmt::format(" {} | {} | {} |", fmt_value(ov), fmt_ratio(ov / v), added);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// The Level Zero chain (libudal → Level Zero driver → loader → libze_udal → its libudal →
+// OpenCL driver → PoCL) against the OpenCL driver alone on the same device, and both
+// against raw OpenCL: what each hop costs.
+std::string Report::chain_section() const {
+  if (!udal_.contains("udal:level_zero") || !udal_.contains("udal:opencl"))
+    return {};
+  std::string out =
+      "\n## Level Zero chain: udal:level_zero against udal:opencl\n\n"
+      "udal:level_zero is libudal → UDAL's Level Zero driver → the Level Zero loader → "
+      "libze_udal → its own libudal → the OpenCL driver → PoCL; udal:opencl is libudal → the "
+      "OpenCL driver → PoCL, the same device. What udal:level_zero adds over udal:opencl is "
+      "the cost of the hops between them; what udal:opencl adds over opencl:pocl is the "
+      "OpenCL driver's.\n\n";
+  std::vector<std::string> others = {"udal:level_zero"};
+  out += comparison("udal:opencl", others);
+  if (peers_.contains("opencl:pocl")) {
+    out += "\nAll three against raw OpenCL:\n\n";
+    out += comparison("opencl:pocl", {"udal:opencl", "udal:level_zero"});
+  }
+  return out;
+}
+
+// Each layer's cost per call on the CPU driver, and the proof that off is no layer.
+std::string Report::layers_section() const {
+  if (layered_.empty() || !udal_.contains("udal:cpu"))
+    return {};
+  std::string out =
+      "\n## Layers: udal+<layer>:cpu against udal:cpu\n\n"
+      "The CPU driver in an instance of its own with one layer on (validation: "
+      "UDAL_INSTANCE_FLAG_VALIDATION; trace: UDAL_TRACE, a file in the temporary directory, "
+      "with a fixed number of iterations per workload), against udal:cpu (no layer on). "
+      "\"added per call\" is the layer's cost per call, or per operation for launches and "
+      "small fills.\n\n";
+  const double off = get("loader_hop", "udal:cpu", 0, ns);
+  const double direct = get("loader_hop", "udal-direct:cpu", 0, ns);
+  if (!std::isnan(off) && !std::isnan(direct)) {
+    out += fmt::format(
+        "Off is no layer: loader hop through libudal {} ns, through the CPU driver's own "
+        "table (udal-direct:cpu) {} ns, a difference of {:+.2f} ns: with no layer on, the "
+        "table a handle points at is the driver's.\n\n",
+        fmt_value(off), fmt_value(direct), off - direct);
+  }
+  out += comparison("udal:cpu", std::vector<std::string>(layered_.begin(), layered_.end()));
   return out;
 }
 
@@ -324,10 +465,13 @@ std::string Report::markdown() const {
 void Report::write_plot_data(const std::filesystem::path& dir) const {
   std::vector<std::string> backends(udal_.begin(), udal_.end());
   backends.insert(backends.end(), peers_.begin(), peers_.end());
+  // Bar charts also show the layers; the bandwidth sweeps do not (one size only).
+  std::vector<std::string> bars = backends;
+  bars.insert(bars.end(), layered_.begin(), layered_.end());
   {
     std::ofstream f(dir / "latency.dat");
     f << "backend launch_median launch_p99 event_median sync_median\n";
-    for (const auto& b : backends) {
+    for (const auto& b : bars) {
       f << b << ' ' << get("launch_latency", b, 0, median) << ' '
         << get("launch_latency", b, 0, p99) << ' ' << get("event_round_trip", b, 0, median) << ' '
         << get("sync_idle", b, 0, median) << '\n';
@@ -336,7 +480,7 @@ void Report::write_plot_data(const std::filesystem::path& dir) const {
   {
     std::ofstream f(dir / "rates.dat");
     f << "backend launches_per_s saxpy_gbps\n";
-    std::vector<std::string> with_limit = backends;
+    std::vector<std::string> with_limit = bars;
     with_limit.push_back("limit");
     for (const auto& b : with_limit) {
       f << b << ' ' << get("launch_throughput", b, 0, rate) << ' ' << get("saxpy", b, 0, gbps)

@@ -1,13 +1,20 @@
-// udal_bench.cpp — every workload on every device of every driver libudal loads.
+// udal_bench.cpp — every workload on every device of every driver libudal loads, and the
+// per-call workloads on the CPU driver again with each of libudal's layers on.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
+#include "bench_kernels_cl.h"
 #include "common.h"
 #include "udal/udal.h"
 #include "udal/udal_driver.h"
@@ -56,6 +63,7 @@ struct Event {
 struct Device {
   std::string backend;
   std::string driver;
+  udal_instance_t instance = nullptr; // not owned
   udal_device_t device = nullptr;
   udal_device_info_t info = UDAL_DEVICE_INFO_INIT;
   udal_stream_t stream = nullptr;
@@ -63,44 +71,73 @@ struct Device {
   udal_module_t saxpy_module = nullptr;
   udal_kernel_t empty = nullptr;
   udal_kernel_t saxpy = nullptr;
-  std::string kernel_error; // why there are no kernels
+  udal_module_format_t kernel_format = UDAL_MODULE_FORMAT_NONE; // the image the device took
+  std::string kernel_error;                                     // why there are no kernels
 
   uint32_t group_size() const {
     return std::min({1024u, info.max_group_size[0], info.max_group_invocations});
   }
 };
 
-udal_instance_t g_instance = nullptr;
+// The instance every driver is loaded into, then one per layer (CPU driver only).
+std::vector<udal_instance_t> g_instances;
 std::vector<std::unique_ptr<Device>> g_devices;
+std::string g_trace_path; // the trace layer's file, removed at release_udal
 
-// A module from every image udal-bench has for |kernel|: the HOST_NATIVE shared object
-// and the SPIR-V of the same kernel; the device takes the first it accepts.
+const char* format_name(udal_module_format_t format) {
+  switch (format) {
+  case UDAL_MODULE_FORMAT_HOST_NATIVE:
+    return "HOST_NATIVE";
+  case UDAL_MODULE_FORMAT_SPIRV_COMPUTE:
+    return "SPIRV_COMPUTE";
+  case UDAL_MODULE_FORMAT_SPIRV_KERNEL:
+    return "SPIRV_KERNEL";
+  case UDAL_MODULE_FORMAT_OPENCL_C:
+    return "OPENCL_C";
+  default:
+    return "another format";
+  }
+}
+
+// A module from every image udal-bench has for |kernel|: the HOST_NATIVE shared object, the
+// SPIR-V compute shader, the OpenCL C text the OpenCL peer builds and its SPIR-V kernel; the
+// device takes the first it accepts (so an OpenCL device builds the very text the peer
+// does, and the Level Zero driver takes the SPIR-V made from it). |out_format| is the one
+// taken.
 udal_result_t make_kernel(Device& d, const char* kernel, udal_module_t* out_module,
-                          udal_kernel_t* out_kernel) {
+                          udal_kernel_t* out_kernel, udal_module_format_t* out_format) {
   const std::filesystem::path dir = config().kernel_dir;
   const std::string host_path = (dir / "bench_kernels.so").string();
   const std::string spv_path = (dir / fmt::format("{}.spv", kernel)).string();
+  const std::string kernel_spv_path = (dir / "bench_kernels.spirv-kernel.spv").string();
   std::vector<udal_module_image_t> images;
-  if (std::filesystem::exists(host_path)) {
+  const auto add_file = [&](udal_module_format_t format, const std::string& path) {
+    if (!std::filesystem::exists(path))
+      return;
     udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
-    image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
-    image.path = host_path.c_str();
+    image.format = format;
+    image.path = path.c_str();
+    images.push_back(image);
+  };
+  add_file(UDAL_MODULE_FORMAT_HOST_NATIVE, host_path);
+  add_file(UDAL_MODULE_FORMAT_SPIRV_COMPUTE, spv_path);
+  {
+    udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
+    image.format = UDAL_MODULE_FORMAT_OPENCL_C;
+    image.data = kBenchKernelsOpenClC;
+    image.size = sizeof kBenchKernelsOpenClC - 1; // the text, without the terminating NUL
     images.push_back(image);
   }
-  if (std::filesystem::exists(spv_path)) {
-    udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
-    image.format = UDAL_MODULE_FORMAT_SPIRV_COMPUTE;
-    image.path = spv_path.c_str();
-    images.push_back(image);
-  }
-  if (images.empty())
-    return UDAL_ERROR_NOT_FOUND;
+  add_file(UDAL_MODULE_FORMAT_SPIRV_KERNEL, kernel_spv_path);
   udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
   desc.images = images.data();
   desc.image_count = static_cast<uint32_t>(images.size());
   udal_result_t r = udal_module_create(d.device, &desc, out_module);
   if (r != UDAL_SUCCESS)
     return r;
+  udal_module_info_t info = UDAL_MODULE_INFO_INIT;
+  if (udal_module_get_info(*out_module, &info) == UDAL_SUCCESS && info.image_index < images.size())
+    *out_format = images[info.image_index].format;
   return udal_kernel_create(*out_module, kernel, out_kernel);
 }
 
@@ -297,9 +334,9 @@ void bm_host_function(benchmark::State& state, Device* d) {
     samples.stop();
   }
   if (calls != static_cast<uint64_t>(state.iterations())) {
-    state.SkipWithError(fmt::format("the host function ran {} times in {} iterations", calls,
-                                    state.iterations())
-                            .c_str());
+    state.SkipWithError(
+        fmt::format("the host function ran {} times in {} iterations", calls, state.iterations())
+            .c_str());
     return;
   }
   samples.report(state);
@@ -318,16 +355,17 @@ void bm_sync_idle(benchmark::State& state, Device* d) {
 
 // Names as common.h describes: "<workload>/<backend>[/<bytes>]".
 template <typename Fn, typename... Args>
-void add(const char* workload, const std::string& backend, Fn fn, Args... args) {
-  benchmark::RegisterBenchmark(fmt::format("{}/{}", workload, backend).c_str(), fn, args...)
+benchmark::internal::Benchmark* add(const char* workload, const std::string& backend, Fn fn,
+                                    Args... args) {
+  return benchmark::RegisterBenchmark(fmt::format("{}/{}", workload, backend).c_str(), fn, args...)
       ->UseRealTime();
 }
 
 template <typename Fn, typename Object>
-void add_sized(const char* workload, const std::string& backend, uint64_t bytes, Fn fn,
-               Object* object) {
-  benchmark::RegisterBenchmark(fmt::format("{}/{}/{}", workload, backend, bytes).c_str(), fn,
-                               object, bytes)
+benchmark::internal::Benchmark* add_sized(const char* workload, const std::string& backend,
+                                          uint64_t bytes, Fn fn, Object* object) {
+  return benchmark::RegisterBenchmark(fmt::format("{}/{}/{}", workload, backend, bytes).c_str(), fn,
+                                      object, bytes)
       ->UseRealTime();
 }
 
@@ -341,10 +379,6 @@ void register_device(Device* d) {
   }
   if (d->saxpy != nullptr)
     add("saxpy", b, bm_saxpy, d);
-  if (d->empty == nullptr || d->saxpy == nullptr) {
-    std::fprintf(stderr, "udal-bench: %s: kernel workloads skipped: %s\n", b.c_str(),
-                 d->kernel_error.c_str());
-  }
   for (uint64_t bytes : config().sizes) {
     if (bytes > d->info.max_allocation_bytes)
       continue;
@@ -360,20 +394,199 @@ void register_device(Device* d) {
   add("sync_idle", b, bm_sync_idle, d);
 }
 
+// With a layer on: the workloads whose time is mostly the calls themselves, so the layer's
+// cost per call shows — a call (loader_hop), an enqueue (launches, the smallest fill), a
+// wait (event round trip, idle synchronize). The trace layer writes a line per call and
+// several per operation, so its runs have a fixed number of iterations (|bounded|) to keep
+// the file to some tens of MiB; the others run as long as Google Benchmark decides.
+void register_layered_device(Device* d, bool bounded) {
+  const std::string& b = d->backend;
+  const bool smoke = config().smoke;
+  const auto bound = [&](benchmark::internal::Benchmark* bm, int64_t iterations) {
+    if (bounded)
+      bm->Iterations(smoke ? std::min<int64_t>(iterations, 100) : iterations);
+  };
+  bound(add("loader_hop", b, bm_hop_udal, d), 100000);
+  if (d->empty != nullptr) {
+    bound(add("launch_latency", b, bm_launch_latency, d), 20000);
+    bound(add("launch_throughput", b, bm_launch_throughput, d), 3);
+  }
+  if (!config().sizes.empty())
+    bound(add_sized("fill", b, config().sizes.front(), bm_fill, d), 20000);
+  bound(add("event_round_trip", b, bm_event_round_trip, d, udal_event_flags_t{0}), 20000);
+  bound(add("sync_idle", b, bm_sync_idle, d), 20000);
+}
+
+// Sets (|value|) or unsets (nullptr) an environment variable for as long as it lives: libudal
+// reads its layer variables when an instance is created.
+class ScopedEnv {
+public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name))
+      old_ = old;
+    if (value != nullptr)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_)
+      setenv(name_, old_->c_str(), 1);
+    else
+      unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+udal_layer_status_t layer_status(udal_instance_t instance, udal_layer_t layer) {
+  udal_layer_status_t status = UDAL_LAYER_STATUS_INIT;
+  if (udal_instance_get_layer_status(instance, static_cast<uint32_t>(layer), &status) !=
+      UDAL_SUCCESS) {
+    status.state = UDAL_LAYER_STATE_FAILED;
+    status.reason = udal_last_error_message();
+  }
+  return status;
+}
+
+// Opens every device of |instance| as "<prefix>:<driver>[:<n>]", makes its stream and
+// kernels, and registers its workloads with |register_fn|.
+int open_devices(udal_instance_t instance, const std::string& prefix,
+                 const std::function<void(Device*)>& register_fn) {
+  int opened = 0;
+  uint32_t device_count = 0;
+  udal_instance_get_device_count(instance, &device_count);
+  for (uint32_t i = 0; i < device_count; ++i) {
+    auto d = std::make_unique<Device>();
+    d->instance = instance;
+    if (udal_instance_get_device(instance, i, &d->device) != UDAL_SUCCESS)
+      continue;
+    if (udal_device_get_info(d->device, &d->info) != UDAL_SUCCESS)
+      continue;
+    d->driver = d->info.driver_name;
+    // ":<n>" for a driver's second and later devices.
+    int same = 0;
+    for (const auto& other : g_devices)
+      same += other->instance == instance && other->driver == d->driver ? 1 : 0;
+    d->backend = same > 0 ? fmt::format("{}:{}:{}", prefix, d->driver, same)
+                          : fmt::format("{}:{}", prefix, d->driver);
+    udal_result_t r = udal_stream_create(d->device, nullptr, &d->stream);
+    if (r != UDAL_SUCCESS) {
+      std::fprintf(stderr, "udal-bench: %s skipped: %s\n", d->backend.c_str(),
+                   failure("udal_stream_create", r).c_str());
+      continue;
+    }
+    r = make_kernel(*d, "empty", &d->empty_module, &d->empty, &d->kernel_format);
+    if (r == UDAL_SUCCESS)
+      r = make_kernel(*d, "saxpy", &d->saxpy_module, &d->saxpy, &d->kernel_format);
+    if (r != UDAL_SUCCESS)
+      d->kernel_error = failure("make_kernel", r);
+    std::fprintf(stderr, "udal-bench: %s: %s (%s)", d->backend.c_str(), d->info.name,
+                 d->info.vendor);
+    if (d->empty != nullptr && d->saxpy != nullptr)
+      std::fprintf(stderr, ", kernels from the %s image\n", format_name(d->kernel_format));
+    else
+      std::fprintf(stderr, "; kernel workloads skipped: %s\n", d->kernel_error.c_str());
+    register_fn(d.get());
+    g_devices.push_back(std::move(d));
+    ++opened;
+  }
+  return opened;
+}
+
+// The CPU driver's manifest (or library) as |instance| found it: the layered instances load
+// that driver only. Empty when the CPU driver is not loaded.
+std::string cpu_driver_path(udal_instance_t instance) {
+  uint32_t driver_count = 0;
+  udal_instance_get_driver_count(instance, &driver_count);
+  for (uint32_t i = 0; i < driver_count; ++i) {
+    udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
+    if (udal_instance_get_driver_status(instance, i, &status) != UDAL_SUCCESS ||
+        status.state != UDAL_DRIVER_STATE_LOADED || std::strcmp(status.name, "cpu") != 0) {
+      continue;
+    }
+    return status.manifest_path[0] != '\0' ? status.manifest_path : status.library_path;
+  }
+  return {};
+}
+
+// A second instance on the CPU driver with |layer| on and the other layer off, whatever the
+// environment says: validation through UDAL_INSTANCE_FLAG_VALIDATION, trace through
+// UDAL_TRACE (the only switch it has) set while the instance is created. Its devices are
+// "udal+<layer>:cpu".
+void open_layered(udal_layer_t layer, const std::string& cpu_path) {
+  const char* name = layer == UDAL_LAYER_VALIDATION ? "validation" : "trace";
+  const std::string backend_prefix = fmt::format("udal+{}", name);
+  const char* path = cpu_path.c_str();
+  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
+  desc.driver_paths = &path;
+  desc.driver_path_count = 1;
+  udal_instance_t instance = nullptr;
+  udal_result_t r = UDAL_SUCCESS;
+  if (layer == UDAL_LAYER_VALIDATION) {
+    desc.flags = UDAL_INSTANCE_FLAG_VALIDATION;
+    const ScopedEnv no_trace("UDAL_TRACE", nullptr);
+    r = udal_instance_create(&desc, &instance);
+  } else {
+    g_trace_path =
+        (std::filesystem::temp_directory_path() / fmt::format("udal-bench-trace-{}.json", getpid()))
+            .string();
+    const ScopedEnv trace("UDAL_TRACE", g_trace_path.c_str());
+    const ScopedEnv no_validation("UDAL_VALIDATION", nullptr);
+    r = udal_instance_create(&desc, &instance);
+  }
+  if (r != UDAL_SUCCESS) {
+    std::fprintf(stderr, "udal-bench: no %s:cpu: %s\n", backend_prefix.c_str(),
+                 failure("udal_instance_create", r).c_str());
+    return;
+  }
+  g_instances.push_back(instance);
+  const udal_layer_status_t status = layer_status(instance, layer);
+  if (status.state != UDAL_LAYER_STATE_ON) {
+    std::fprintf(stderr, "udal-bench: no %s:cpu: the %s layer is not on: %s\n",
+                 backend_prefix.c_str(), name, status.reason);
+    return;
+  }
+  const bool bounded = layer == UDAL_LAYER_TRACE;
+  const int opened = open_devices(instance, backend_prefix,
+                                  [bounded](Device* d) { register_layered_device(d, bounded); });
+  if (opened == 0)
+    std::fprintf(stderr, "udal-bench: no %s:cpu: the CPU driver has no device\n",
+                 backend_prefix.c_str());
+  else if (bounded)
+    std::fprintf(stderr, "udal-bench: %s:cpu writes %s (removed at the end)\n",
+                 backend_prefix.c_str(), g_trace_path.c_str());
+}
+
 } // namespace
 
 int register_udal_benchmarks() {
-  udal_result_t r = udal_instance_create(nullptr, &g_instance);
+  udal_instance_t instance = nullptr;
+  udal_result_t r = udal_instance_create(nullptr, &instance);
   if (r != UDAL_SUCCESS) {
     std::fprintf(stderr, "udal-bench: no UDAL run: %s\n",
                  failure("udal_instance_create", r).c_str());
     return 0;
   }
+  g_instances.push_back(instance);
+  for (udal_layer_t layer : {UDAL_LAYER_VALIDATION, UDAL_LAYER_TRACE}) {
+    const udal_layer_status_t status = layer_status(instance, layer);
+    if (status.state == UDAL_LAYER_STATE_ON) {
+      std::fprintf(stderr,
+                   "udal-bench: note: the %s layer is on for every udal:* backend (%s=%s): "
+                   "their figures include it\n",
+                   status.name, status.environment_variable, status.environment_value);
+    }
+  }
   uint32_t driver_count = 0;
-  udal_instance_get_driver_count(g_instance, &driver_count);
+  udal_instance_get_driver_count(instance, &driver_count);
   for (uint32_t i = 0; i < driver_count; ++i) {
     udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
-    if (udal_instance_get_driver_status(g_instance, i, &status) != UDAL_SUCCESS)
+    if (udal_instance_get_driver_status(instance, i, &status) != UDAL_SUCCESS)
       continue;
     if (status.state != UDAL_DRIVER_STATE_LOADED) {
       std::fprintf(stderr, "udal-bench: driver %s not loaded: %s\n", status.name, status.reason);
@@ -381,38 +594,16 @@ int register_udal_benchmarks() {
       std::fprintf(stderr, "udal-bench: driver %s has no device\n", status.name);
     }
   }
-  uint32_t device_count = 0;
-  udal_instance_get_device_count(g_instance, &device_count);
-  for (uint32_t i = 0; i < device_count; ++i) {
-    auto d = std::make_unique<Device>();
-    if (udal_instance_get_device(g_instance, i, &d->device) != UDAL_SUCCESS)
-      continue;
-    if (udal_device_get_info(d->device, &d->info) != UDAL_SUCCESS)
-      continue;
-    d->driver = d->info.driver_name;
-    // "udal:<driver>", and ":<n>" for a driver's second and later devices.
-    int same = 0;
-    for (const auto& other : g_devices)
-      same += other->driver == d->driver ? 1 : 0;
-    d->backend =
-        same > 0 ? fmt::format("udal:{}:{}", d->driver, same) : fmt::format("udal:{}", d->driver);
-    r = udal_stream_create(d->device, nullptr, &d->stream);
-    if (r != UDAL_SUCCESS) {
-      std::fprintf(stderr, "udal-bench: %s skipped: %s\n", d->backend.c_str(),
-                   failure("udal_stream_create", r).c_str());
-      continue;
-    }
-    r = make_kernel(*d, "empty", &d->empty_module, &d->empty);
-    if (r == UDAL_SUCCESS)
-      r = make_kernel(*d, "saxpy", &d->saxpy_module, &d->saxpy);
-    if (r != UDAL_SUCCESS)
-      d->kernel_error = failure("make_kernel", r);
-    std::fprintf(stderr, "udal-bench: %s: %s (%s)\n", d->backend.c_str(), d->info.name,
-                 d->info.vendor);
-    register_device(d.get());
-    g_devices.push_back(std::move(d));
+  const int opened = open_devices(instance, "udal", register_device);
+  // Each layer's cost per call: the same CPU driver in an instance of its own with the layer
+  // on, beside udal:cpu (off, which loader_hop's udal-direct:cpu shows to be no layer).
+  if (const std::string cpu = cpu_driver_path(instance); !cpu.empty()) {
+    open_layered(UDAL_LAYER_VALIDATION, cpu);
+    open_layered(UDAL_LAYER_TRACE, cpu);
+  } else {
+    std::fprintf(stderr, "udal-bench: no layer rows: the CPU driver is not loaded\n");
   }
-  return static_cast<int>(g_devices.size());
+  return opened;
 }
 
 void release_udal() {
@@ -429,9 +620,19 @@ void release_udal() {
       udal_module_destroy(d->saxpy_module);
   }
   g_devices.clear();
-  if (g_instance != nullptr)
-    udal_instance_release(g_instance);
-  g_instance = nullptr;
+  for (udal_instance_t instance : g_instances)
+    udal_instance_release(instance);
+  g_instances.clear();
+  if (!g_trace_path.empty()) {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(g_trace_path, ec);
+    if (!ec) {
+      std::fprintf(stderr, "udal-bench: the trace layer wrote %.1f MiB; %s removed\n",
+                   static_cast<double>(bytes) / (1 << 20), g_trace_path.c_str());
+    }
+    std::filesystem::remove(g_trace_path, ec);
+    g_trace_path.clear();
+  }
 }
 
 } // namespace udal_bench
