@@ -1,5 +1,9 @@
 #include "device.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <cstring>
 #include <string_view>
@@ -66,8 +70,9 @@ uint32_t vector_lanes() {
 // Halves in host kernels: _Float16 with hardware conversions (x86 F16C; every AArch64).
 bool has_float16() {
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("f16c");
+  // CPUID leaf 1, ECX bit 29 (clang 14's __builtin_cpu_supports does not know "f16c").
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 #elif defined(__aarch64__)
   return true;
 #else

@@ -1,19 +1,16 @@
 #include "module.h"
 
 #include <dlfcn.h>
-#include <elf.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
-#include <vector>
 
 #include "driver.h"
+#include "udal/sdk/file_check.h"
 #include "udal/udal_host_kernel.h"
 
 namespace udal::cpu {
@@ -44,58 +41,6 @@ std::string dl_error() {
   return error ? error : "unknown dlopen error";
 }
 
-#if UINTPTR_MAX > 0xffffffffu
-using ElfHeader = Elf64_Ehdr;
-using ElfSegment = Elf64_Phdr;
-#else
-using ElfHeader = Elf32_Ehdr;
-using ElfSegment = Elf32_Phdr;
-#endif
-
-// Why an ELF image of this machine's class is truncated, or "" when it is not (or is not
-// such an ELF at all: dlopen then says what is wrong). Needed because dlopen maps the
-// segments a header names: a segment past the end of the file maps pages that do not
-// exist, and the first touch kills the process with SIGBUS instead of failing.
-std::string truncation(const unsigned char* data, std::size_t size) {
-  if (size < EI_NIDENT || std::memcmp(data, ELFMAG, SELFMAG) != 0) return {};
-  if (data[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32)) return {};
-  if (size < sizeof(ElfHeader)) {
-    return fmt::format("truncated ELF: {} bytes, fewer than its header's {}", size,
-                       sizeof(ElfHeader));
-  }
-  ElfHeader header;
-  std::memcpy(&header, data, sizeof(header));
-  if (header.e_phnum == 0) return {};
-  if (header.e_phentsize != sizeof(ElfSegment)) {
-    return fmt::format("corrupt ELF: program header entries of {} bytes, expected {}",
-                       header.e_phentsize, sizeof(ElfSegment));
-  }
-  const uint64_t table_end = uint64_t{header.e_phoff} + uint64_t{header.e_phnum} * sizeof(ElfSegment);
-  if (header.e_phoff > size || table_end > size) {
-    return fmt::format("truncated ELF: its program headers end at byte {} but the image has {}",
-                       table_end, size);
-  }
-  // dlopen does not read section headers, but a linker always writes them inside the
-  // file (usually last): a table past the end means the image was cut short.
-  if (header.e_shoff != 0) {
-    const uint64_t sections_end =
-        uint64_t{header.e_shoff} + uint64_t{header.e_shnum} * header.e_shentsize;
-    if (header.e_shoff > size || sections_end > size) {
-      return fmt::format("truncated ELF: its section headers end at byte {} but the image has {}",
-                         sections_end, size);
-    }
-  }
-  for (uint32_t i = 0; i < header.e_phnum; ++i) {
-    ElfSegment segment;
-    std::memcpy(&segment, data + header.e_phoff + i * sizeof(ElfSegment), sizeof(segment));
-    if (segment.p_offset > size || segment.p_filesz > size - segment.p_offset) {
-      return fmt::format("truncated ELF: segment {} needs bytes up to {} but the image has {}",
-                         i, uint64_t{segment.p_offset} + segment.p_filesz, size);
-    }
-  }
-  return {};
-}
-
 // Writes |size| bytes into an anonymous memory file and returns its fd, or -1 with |error|.
 int make_memfd(const void* data, std::size_t size, std::string& error) {
   int fd = memfd_create("udal-host-module", MFD_CLOEXEC);
@@ -119,8 +64,17 @@ int make_memfd(const void* data, std::size_t size, std::string& error) {
 }
 
 // Loads image |index| of |desc| into |out|; a result and message on failure.
+//
+// Before dlopen, an image passes the checks libudal makes on driver libraries
+// (udal/sdk/file_check.h): a file is a regular file (never a FIFO, device or directory,
+// which would block or read for ever) of at most 1 GiB, opened without blocking; bytes are
+// at most 1 GiB; both are an ELF shared object of this process's class, byte order and
+// machine whose headers, segments and sections lie inside it. dlopen maps what the headers
+// name, so a truncated image would otherwise be a SIGBUS at first touch, and its messages
+// for a foreign or non-ELF file are misleading ("No such file or directory").
 udal_result_t load_image(const udal_module_image_t& image, uint32_t index,
                          std::shared_ptr<Library>& out) {
+  namespace fc = udal::file_check;
   int memfd = -1;
   std::string where;
   void* handle = nullptr;
@@ -129,10 +83,15 @@ udal_result_t load_image(const udal_module_image_t& image, uint32_t index,
       return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_module_create: images[{}] has data but size 0",
                   index);
     }
-    std::string problem = truncation(static_cast<const unsigned char*>(image.data), image.size);
-    if (!problem.empty()) {
+    if (image.size > fc::kMaxLibraryBytes) {
+      return fail(UDAL_ERROR_INVALID_MODULE,
+                  "udal_module_create: images[{}] (HOST_NATIVE) has size {} bytes, more than the "
+                  "{} a host module may have",
+                  index, image.size, fc::kMaxLibraryBytes);
+    }
+    if (fc::Problem problem = fc::check_elf_bytes(image.data, image.size)) {
       return fail(UDAL_ERROR_INVALID_MODULE, "udal_module_create: images[{}] (HOST_NATIVE, {} "
-                  "bytes) is not a loadable shared object: {}", index, image.size, problem);
+                  "bytes) is not a loadable shared object: {}", index, image.size, problem.text);
     }
     std::string error;
     memfd = make_memfd(image.data, image.size, error);
@@ -146,15 +105,11 @@ udal_result_t load_image(const udal_module_image_t& image, uint32_t index,
     std::error_code ec;
     std::filesystem::path path = std::filesystem::absolute(image.path, ec);
     where = ec ? std::string(image.path) : path.string();
-    std::ifstream file(where, std::ios::binary);
-    if (file) {
-      const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(file)),
-                                             std::istreambuf_iterator<char>());
-      std::string problem = truncation(bytes.data(), bytes.size());
-      if (!problem.empty()) {
-        return fail(UDAL_ERROR_INVALID_MODULE, "udal_module_create: images[{}] (HOST_NATIVE at "
-                    "{}) is not a loadable shared object: {}", index, where, problem);
-      }
+    // The file dlopen opens is the one checked unless it is replaced in between, as for
+    // libudal's driver libraries (a process that lets others rewrite its modules has lost).
+    if (fc::Problem problem = fc::check_shared_object_file(where.c_str(), fc::kMaxLibraryBytes)) {
+      return fail(UDAL_ERROR_INVALID_MODULE, "udal_module_create: images[{}] (HOST_NATIVE at "
+                  "{}) is not a loadable shared object: {}", index, where, problem.text);
     }
     handle = dlopen(where.c_str(), RTLD_NOW | RTLD_LOCAL);
   } else {

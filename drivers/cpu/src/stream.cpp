@@ -59,7 +59,7 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
     stream->dispatch = device->dispatch;
     stream->device = device;
     try {
-      stream->executor = std::make_unique<Executor>(*device);
+      stream->executor = std::make_shared<Executor>(*device);
     } catch (const std::system_error& e) {
       return fail(UDAL_ERROR_OUT_OF_HOST_MEMORY,
                   "udal_stream_create: could not start the stream's thread: {}", e.what());

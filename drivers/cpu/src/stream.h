@@ -15,7 +15,9 @@ namespace udal::cpu {
 struct Stream {
   const udal_driver_table_t* dispatch;
   Device* device;
-  std::unique_ptr<Executor> executor;
+  // Owned by the stream alone; shared_ptr only because libstdc++'s unique_ptr is not
+  // standard-layout under clang (its tuple's empty deleter), and a handle's object must be.
+  std::shared_ptr<Executor> executor;
 };
 UDAL_SDK_DISPATCHABLE(Stream);
 

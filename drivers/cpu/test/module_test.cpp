@@ -1,5 +1,13 @@
 // Modules and kernels: loading HOST_NATIVE images, format choice, corrupt images, names.
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +22,54 @@ udal_module_image_t bytes_image(udal_module_format_t format, const std::vector<s
   image.data = bytes.data();
   image.size = bytes.size();
   return image;
+}
+
+udal_module_image_t path_image(const std::string& path) {
+  udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
+  image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
+  image.path = path.c_str();
+  return image;
+}
+
+// A directory of its own under the temporary directory, removed with what it holds.
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "udal-cpu-module-XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+  const std::string& path() const { return path_; }
+  std::string write(const std::string& name, const std::vector<std::byte>& bytes) const {
+    const std::string file = path_ + "/" + name;
+    std::ofstream(file, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+#if defined(__aarch64__)
+constexpr uint16_t kForeignMachine = EM_X86_64;
+constexpr const char* kForeignMachineName = "x86-64";
+#else
+constexpr uint16_t kForeignMachine = EM_AARCH64;
+constexpr const char* kForeignMachineName = "AArch64";
+#endif
+
+// The test kernels with their ELF header's machine (e_machine, at byte 18 in host byte
+// order) changed: an image of another machine, well formed otherwise.
+std::vector<std::byte> foreign_kernels() {
+  auto bytes = read_file(UDAL_CPU_TEST_KERNELS);
+  if (bytes.size() >= 20) std::memcpy(bytes.data() + 18, &kForeignMachine, sizeof kForeignMachine);
+  return bytes;
 }
 
 class ModuleTest : public CpuDriverTest {
@@ -120,6 +176,80 @@ TEST_F(ModuleTest, SharedObjectsThatAreNotHostModulesAreRefused) {
   missing.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
   missing.path = "/nonexistent/udal/module.so";
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create({missing}, &raw), "/nonexistent/udal/module.so");
+}
+
+// A HOST_NATIVE path passes libudal's checks for driver libraries before anything opens or
+// maps it (udal/sdk/file_check.h): each refusal is INVALID_MODULE naming the file and the
+// check that failed. Before them a FIFO blocked for ever, a directory was INTERNAL
+// "basic_filebuf::underflow", /dev/zero read until memory ran out.
+TEST_F(ModuleTest, HostNativeFilesAreCheckedBeforeTheyAreOpenedSayingWhichCheckFailed) {
+  ScratchDirectory dir;
+  ASSERT_FALSE(dir.path().empty());
+  udal_module_t raw = nullptr;
+  auto expect_refused = [&](const std::string& path, const char* check, const char* found) {
+    SCOPED_TRACE(path);
+    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create({path_image(path)}, &raw), path.c_str(),
+                      check, found);
+    EXPECT_EQ(raw, nullptr);
+  };
+  const std::string fifo = dir.path() + "/fifo.so";  // nobody writes: a read blocks for ever
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expect_refused(fifo, "file type", "a FIFO");
+  expect_refused(dir.path(), "file type", "a directory");
+  expect_refused("/dev/zero", "file type", "a character device");
+
+  // 1 GiB and a byte, sparse: the limit is checked on the size, nothing is read.
+  const std::string big = dir.path() + "/big.so";
+  {
+    const int fd = open(big.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(ftruncate(fd, (off_t{1} << 30) + 1), 0);
+    close(fd);
+  }
+  expect_refused(big, "size", "1073741825 bytes");
+
+  const std::string text_bytes = "#!/bin/sh\necho not a shared object\n";
+  std::vector<std::byte> text(text_bytes.size());
+  std::memcpy(text.data(), text_bytes.data(), text.size());
+  expect_refused(dir.write("script.so", text), "ELF magic", "23 21 2f 62");
+
+  auto truncated = read_file(UDAL_CPU_TEST_KERNELS);
+  truncated.resize(truncated.size() / 2);
+  expect_refused(dir.write("truncated.so", truncated), "truncated", "past the end");
+
+  expect_refused(dir.write("foreign.so", foreign_kernels()), "ELF machine", kForeignMachineName);
+
+  const std::string link = dir.path() + "/loop.so";  // a symlink to itself
+  ASSERT_EQ(symlink(link.c_str(), link.c_str()), 0);
+  expect_refused(link, "stat", "symlink loop");
+
+  // The checks pass a good file (and the refusals above left nothing behind).
+  UDAL_ASSERT_OK(create({path_image(UDAL_CPU_OTHER_KERNELS)}, &raw));
+  Module module(raw);
+  EXPECT_EQ(identify(raw), 7u);
+}
+
+// Bytes get the same ELF checks, and a size past 1 GiB is refused before a byte is read
+// (before, the size alone was believed: OUT_OF_HOST_MEMORY "Bad address", or a crash).
+TEST_F(ModuleTest, HostNativeBytesAreCheckedBeforeTheyAreRead) {
+  auto image = read_file(UDAL_CPU_TEST_KERNELS);
+  udal_module_t raw = nullptr;
+  for (const size_t size : {(size_t{1} << 30) + 1, SIZE_MAX}) {
+    udal_module_image_t oversized = bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, image);
+    oversized.size = size;  // far more than |image| holds: reading it would be a crash
+    const std::string size_text = std::to_string(size);
+    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create({oversized}, &raw), "images[0]",
+                      size_text.c_str(), "1073741824");
+  }
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
+                    create({bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, foreign_kernels())}, &raw),
+                    "ELF machine", kForeignMachineName);
+  auto other_class = image;
+  other_class[EI_CLASS] = std::byte{sizeof(void*) == 8 ? ELFCLASS32 : ELFCLASS64};
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
+                    create({bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, other_class)}, &raw),
+                    "ELF class");
+  EXPECT_EQ(raw, nullptr);
 }
 
 TEST_F(ModuleTest, BadModuleDescriptionsAreRejected) {
