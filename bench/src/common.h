@@ -3,6 +3,7 @@
 //
 // Benchmark names are "<workload>/<backend>" or "<workload>/<backend>/<bytes>":
 //   backend "udal:<driver>[:<n>]"  a device through libudal
+//           "udal+<layer>:<driver>" the same with one of libudal's layers on (validation, trace)
 //           "udal-direct:<driver>" the same driver's table called without libudal
 //           "opencl:<name>"        an OpenCL peer through the ICD loader
 //           "vulkan-raw"           hand-written Vulkan
@@ -21,7 +22,7 @@ namespace udal_bench {
 
 struct Config {
   bool smoke = false;
-  std::string kernel_dir;      // bench_kernels.so, empty.spv, saxpy.spv
+  std::string kernel_dir;      // bench_kernels.so, empty.spv, saxpy.spv, *.spirv-kernel.spv
   std::vector<uint64_t> sizes; // copy / fill / host transfer sizes in bytes
   uint32_t saxpy_elements = 0;
   uint32_t throughput_launches = 0; // launches per iteration of launch_throughput

@@ -8,7 +8,8 @@
 //                is produced; its numbers mean nothing.
 // --report DIR   also writes DIR/udal-bench.json, DIR/ratios.md and DIR/performance.svg
 //                (gnuplot, run by this step).
-// --kernels DIR  where bench_kernels.so, empty.spv and saxpy.spv are (default: the build's).
+// --kernels DIR  where bench_kernels.so, empty.spv, saxpy.spv and bench_kernels.spirv-kernel.spv
+//                are (default: the build's; the OpenCL C text is built into udal-bench).
 // --report-only  with --report DIR: run nothing, remake the table and plot from the JSON there.
 // --no-peers     UDAL and the limits only (sanitizer builds: the peers' runtimes are not
 //                built for them).
@@ -37,7 +38,8 @@ void usage() {
       "  --smoke        tiny sizes and run times (CI: the JSON is produced; numbers mean "
       "nothing)\n"
       "  --report DIR   write DIR/udal-bench.json, DIR/ratios.md, DIR/performance.svg\n"
-      "  --kernels DIR  directory of bench_kernels.so, empty.spv, saxpy.spv\n"
+      "  --kernels DIR  directory of bench_kernels.so, empty.spv, saxpy.spv,\n"
+      "                 bench_kernels.spirv-kernel.spv\n"
       "  --no-peers     UDAL and the host limits only (no OpenCL, no raw Vulkan)\n"
       "  --report-only  with --report DIR: remake the table and plot from DIR/udal-bench.json\n"
       "Google Benchmark's own flags follow (--benchmark_filter=REGEX, ...).\n");
