@@ -47,6 +47,11 @@ std::optional<Key> parse_name(std::string name) {
   constexpr std::string_view kSuffix = "/real_time";
   if (name.ends_with(kSuffix))
     name.resize(name.size() - kSuffix.size());
+  // Nor is the "/iterations:N" of a benchmark run a fixed number of times (the trace rows).
+  if (const auto it = name.find("/iterations:"); it != std::string::npos) {
+    const auto end = name.find('/', it + 1);
+    name.erase(it, end == std::string::npos ? std::string::npos : end - it);
+  }
   const auto slash = name.find('/');
   if (slash == std::string::npos)
     return std::nullopt;

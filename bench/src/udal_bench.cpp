@@ -397,8 +397,9 @@ void register_device(Device* d) {
 // With a layer on: the workloads whose time is mostly the calls themselves, so the layer's
 // cost per call shows — a call (loader_hop), an enqueue (launches, the smallest fill), a
 // wait (event round trip, idle synchronize). The trace layer writes a line per call and
-// several per operation, so its runs have a fixed number of iterations (|bounded|) to keep
-// the file to some tens of MiB; the others run as long as Google Benchmark decides.
+// several per operation (about 150 bytes each), so its runs have a fixed number of
+// iterations (|bounded|): some 25 MiB of file a repetition. The others run as long as Google
+// Benchmark decides.
 void register_layered_device(Device* d, bool bounded) {
   const std::string& b = d->backend;
   const bool smoke = config().smoke;
@@ -406,15 +407,15 @@ void register_layered_device(Device* d, bool bounded) {
     if (bounded)
       bm->Iterations(smoke ? std::min<int64_t>(iterations, 100) : iterations);
   };
-  bound(add("loader_hop", b, bm_hop_udal, d), 100000);
+  bound(add("loader_hop", b, bm_hop_udal, d), 30000);
   if (d->empty != nullptr) {
-    bound(add("launch_latency", b, bm_launch_latency, d), 20000);
-    bound(add("launch_throughput", b, bm_launch_throughput, d), 3);
+    bound(add("launch_latency", b, bm_launch_latency, d), 5000);
+    bound(add("launch_throughput", b, bm_launch_throughput, d), 1);
   }
   if (!config().sizes.empty())
-    bound(add_sized("fill", b, config().sizes.front(), bm_fill, d), 20000);
-  bound(add("event_round_trip", b, bm_event_round_trip, d, udal_event_flags_t{0}), 20000);
-  bound(add("sync_idle", b, bm_sync_idle, d), 20000);
+    bound(add_sized("fill", b, config().sizes.front(), bm_fill, d), 5000);
+  bound(add("event_round_trip", b, bm_event_round_trip, d, udal_event_flags_t{0}), 5000);
+  bound(add("sync_idle", b, bm_sync_idle, d), 10000);
 }
 
 // Sets (|value|) or unsets (nullptr) an environment variable for as long as it lives: libudal
