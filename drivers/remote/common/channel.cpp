@@ -1,6 +1,10 @@
 #include "channel.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include <boost/asio/bind_executor.hpp>
@@ -19,6 +23,8 @@ namespace {
 constexpr std::size_t kRxBytes = 256 * 1024;
 constexpr std::size_t kDirectMin = 64 * 1024;
 constexpr std::size_t kDirectStep = 4u << 20;
+// An urgent frame at most this large is written by the sending thread itself.
+constexpr std::size_t kWriteNowMax = 64 * 1024;
 
 using clock = std::chrono::steady_clock;
 
@@ -50,6 +56,7 @@ void Channel::start(Handler* handler) {
     {
       std::lock_guard lock(self->send_mutex_);
       if (!self->writing_ && !self->queue_.empty()) start_writer = self->writing_ = true;
+      self->direct_ok_ = self->plain_ != nullptr && !self->closed_;
     }
     if (start_writer) self->do_write();
   });
@@ -183,12 +190,17 @@ void Channel::resume_reading() {
 // Writing
 // ==========================================================================================
 
-void Channel::send(OutFrame frame) {
+void Channel::send(OutFrame frame, bool urgent) {
   if (closed_flag_.load(std::memory_order_acquire)) return;
   bool start_writer = false;
   {
     std::lock_guard lock(send_mutex_);
     if (closing_) return;
+    if (urgent && direct_ok_ && !writing_ && queue_.empty() &&
+        frame.head.size() + frame.bulk_bytes <= kWriteNowMax) {
+      write_now_locked(frame);
+      if (frame.head.empty() && frame.bulk_bytes == 0) return;
+    }
     queue_.push_back(std::move(frame));
     if (!writing_) start_writer = writing_ = true;
   }
@@ -202,6 +214,25 @@ void Channel::send(OutFrame frame) {
       }
     });
   }
+}
+
+void Channel::write_now_locked(OutFrame& frame) {
+  // The socket is non-blocking underneath Asio, and is closed only under send_mutex_, so
+  // its descriptor is valid here; no Asio state is touched.
+  iovec parts[2] = {{frame.head.data(), frame.head.size()},
+                    {const_cast<uint8_t*>(frame.bulk), static_cast<std::size_t>(frame.bulk_bytes)}};
+  msghdr message{};
+  message.msg_iov = parts;
+  message.msg_iovlen = frame.bulk_bytes > 0 ? 2 : 1;
+  const ssize_t sent = ::sendmsg(plain_->native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent <= 0) return;  // EAGAIN or an error: the queue's writer sees it
+  auto n = static_cast<std::size_t>(sent);
+  const std::size_t from_head = std::min(n, frame.head.size());
+  frame.head.erase(frame.head.begin(), frame.head.begin() + static_cast<std::ptrdiff_t>(from_head));
+  n -= from_head;
+  frame.bulk += n;
+  frame.bulk_bytes -= n;
+  if (frame.head.empty() && frame.bulk_bytes == 0) frame.bulk_owner.reset();
 }
 
 void Channel::do_write() {
@@ -339,10 +370,12 @@ void Channel::do_close(const std::string& reason) {
   boost::system::error_code ignored;
   keepalive_timer_.cancel();
   goodbye_timer_.cancel();
-  socket().shutdown(tcp::socket::shutdown_both, ignored);
-  socket().close(ignored);
   {
+    // Under send_mutex_: a sending thread may be writing to the descriptor (write_now_locked).
     std::lock_guard lock(send_mutex_);
+    direct_ok_ = false;
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
     queue_.clear();
   }
   Handler* handler = handler_;

@@ -63,8 +63,12 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Starts reading and the keep-alive. |handler| must outlive the channel's on_closed call.
   void start(Handler* handler);
 
-  // Queues a frame (any thread). Dropped when the channel is closed.
-  void send(OutFrame frame);
+  // Queues a frame (any thread). Dropped when the channel is closed. |urgent|: someone
+  // waits for what the frame starts (a round trip, a record, a mark), so on plain TCP with
+  // nothing queued or being written the calling thread writes it itself, without waking
+  // the executor's thread (what the socket does not take at once still goes through the
+  // queue, in order). Not urgent, a burst of frames (pipelined launches) leaves in batches.
+  void send(OutFrame frame, bool urgent = false);
 
   // Closes now (any thread); the handler's on_closed gets |reason|.
   void close(std::string reason);
@@ -100,6 +104,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void process();
   void do_write();
+  // Writes |frame| on the calling thread without blocking; the rest of it, if any, is queued.
+  // Under |send_mutex_|, with nothing queued or in flight.
+  void write_now_locked(OutFrame& frame);
   void on_written(const boost::system::error_code& ec);
   void arm_keepalive();
   void on_keepalive();
@@ -135,6 +142,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::mutex send_mutex_;
   std::deque<OutFrame> queue_;
   bool writing_ = false;
+  bool direct_ok_ = false;  // plain TCP, started, not closed: send() may write itself
   bool closing_ = false;  // after say_goodbye_and_close: close once the queue drains
   std::string closing_reason_;
   std::vector<OutFrame> in_flight_;

@@ -216,7 +216,7 @@ void Connection::fail_connect(const std::string& why) {
   if (socket_) socket_->close(ignored);
   if (tls_socket_) tls_socket_->next_layer().close(ignored);
   if (channel_) channel_->close(why);
-  changed_.notify_all();
+  wake();
 }
 
 bool Connection::wait_connected(std::string& why) {
@@ -257,7 +257,7 @@ void Connection::on_welcome(const wire::Welcome& welcome) {
   }
   boost::system::error_code ignored;
   deadline_.cancel();
-  changed_.notify_all();
+  wake();
 }
 
 void Connection::shut_down() {
@@ -316,7 +316,7 @@ udal_result_t Connection::call(const char* function, uint64_t request, OutFrame 
   }
   calls_[request] = &pending;
   lock.unlock();
-  send(std::move(frame));
+  send(std::move(frame), /*urgent=*/true);
   lock.lock();
   wait(lock, UDAL_TIMEOUT_INFINITE, [&] { return pending.done; });
   calls_.erase(request);
@@ -452,7 +452,7 @@ void Connection::on_reply(const wire::Reply& in) {
         kernel->argument_info_message() ? kernel->argument_info_message()->str() : std::string();
   }
   found->second->done = true;
-  changed_.notify_all();
+  wake();
 }
 
 uint8_t* Connection::on_message(const wire::Message& message, uint64_t bulk_bytes) {
@@ -480,7 +480,7 @@ uint8_t* Connection::on_message(const wire::Message& message, uint64_t bulk_byte
       std::lock_guard lock(mutex_);
       if (auto found = streams_.find(m->stream()); found != streams_.end()) {
         found->second->done_seq = std::max(found->second->done_seq, m->seq());
-        changed_.notify_all();
+        wake();
       }
       return nullptr;
     }
@@ -501,7 +501,7 @@ uint8_t* Connection::on_message(const wire::Message& message, uint64_t bulk_byte
           stream.error_message = m->message() ? m->message()->str() : std::string();
           stream.error_seq = m->seq();
         }
-        changed_.notify_all();
+        wake();
       }
       return nullptr;
     }
@@ -517,7 +517,7 @@ uint8_t* Connection::on_message(const wire::Message& message, uint64_t bulk_byte
           event.error = event.record_stream->error;
           event.error_message = event.record_stream->error_message;
         }
-        changed_.notify_all();
+        wake();
       }
       return nullptr;
     }
@@ -571,9 +571,9 @@ void Connection::run_host_function(const std::shared_ptr<StreamState>& stream, u
     std::lock_guard lock(mutex_);
     // The writes that waited for this function go first: their memory is final now.
     finish_ticket_locked(call.ticket);
-    send(make_frame(builder));
+    send(make_frame(builder), /*urgent=*/true);
     --stream->host_calls_running;
-    changed_.notify_all();
+    wake();
   });
 }
 
@@ -592,7 +592,7 @@ void Connection::on_closed(const std::string& reason) {
       pending_tickets_.clear();
     }
   }
-  changed_.notify_all();
+  wake();
   if (was_connected) {
     logger_.write(UDAL_LOG_LEVEL_WARNING,
                   fmt::format("remote driver: lost udal-server {}: {}", address_, why));

@@ -138,7 +138,8 @@ class Connection final : public Channel::Handler {
   const std::string& server_description() const { return server_description_; }
 
   uint64_t new_id() { return next_id_.fetch_add(1) + 1; }
-  void send(OutFrame frame) { channel_->send(std::move(frame)); }
+  // |urgent|: the caller (or a waiter) is about to wait for what the frame starts.
+  void send(OutFrame frame, bool urgent = false) { channel_->send(std::move(frame), urgent); }
 
   // Sends |frame|, request number |request| (from new_id()), and waits for its Reply. A
   // result other than UDAL_SUCCESS comes with the message set: the server's, or why the
@@ -174,6 +175,7 @@ class Connection final : public Channel::Handler {
   template <typename Done>
   bool wait(std::unique_lock<std::mutex>& lock, uint64_t timeout_ns, Done done) {
     auto ready = [&] { return done() || lost(); };
+    if (timeout_ns != 0 && !ready()) spin(lock, ready);
     if (timeout_ns == UDAL_TIMEOUT_INFINITE) {
       changed_.wait(lock, ready);
     } else {
@@ -183,7 +185,7 @@ class Connection final : public Channel::Handler {
     }
     return done();
   }
-  void notify() { changed_.notify_all(); }
+  void notify() { wake(); }
 
   // Streams still registered (the driver drains them before shutting down).
   std::vector<std::shared_ptr<StreamState>> streams();
@@ -195,6 +197,37 @@ class Connection final : public Channel::Handler {
 
  private:
   enum class Phase { kIdle, kConnecting, kConnected, kFailed };
+
+  // How long a waiter watches for the io thread's next change before it sleeps: an answer
+  // on loopback or a LAN often comes within it, and a condition-variable sleep costs a
+  // futex wake-up (tens of µs on a busy machine) on top of the io thread's own. Yields
+  // between checks, because the io thread may be queued on this very core.
+  static constexpr std::chrono::microseconds kSpinTime{60};
+  template <typename Ready>
+  void spin(std::unique_lock<std::mutex>& lock, Ready& ready) {
+    const auto end = std::chrono::steady_clock::now() + kSpinTime;
+    uint64_t seen = changes_.load(std::memory_order_acquire);
+    lock.unlock();
+    for (uint32_t i = 1;; ++i) {
+      const uint64_t now_seen = changes_.load(std::memory_order_acquire);
+      if (now_seen != seen) {
+        seen = now_seen;
+        lock.lock();
+        if (ready()) return;
+        lock.unlock();
+      }
+      if (i % 16 == 0) {
+        if (std::chrono::steady_clock::now() >= end) break;
+        std::this_thread::yield();
+      }
+    }
+    lock.lock();
+  }
+  // Under mutex_ or not: tells spinning and sleeping waiters that something changed.
+  void wake() {
+    changes_.fetch_add(1, std::memory_order_release);
+    changed_.notify_all();
+  }
 
   void fail_connect(const std::string& why);
   void on_connected_socket(std::unique_ptr<tcp::socket> socket);
@@ -225,6 +258,7 @@ class Connection final : public Channel::Handler {
 
   std::mutex mutex_;
   std::condition_variable changed_;
+  std::atomic<uint64_t> changes_{0};
   Phase phase_ = Phase::kIdle;
   std::string failure_;
   std::string goodbye_;  // what the server said before closing

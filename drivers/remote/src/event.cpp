@@ -175,7 +175,7 @@ udal_result_t event_signal(udal_event_t handle) {
   return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     flatbuffers::FlatBufferBuilder builder(64);
     finish_message(builder, wire::CreateEventSignal(builder, event->state->id));
-    connection.send(make_frame(builder));
+    connection.send(make_frame(builder), /*urgent=*/true);
     return UDAL_SUCCESS;
   });
 }

@@ -123,7 +123,7 @@ udal_result_t wait_stream(Connection& connection, StreamState& stream, uint64_t 
     if (mark) {
       flatbuffers::FlatBufferBuilder builder(64);
       finish_message(builder, wire::CreateStreamMark(builder, stream.id, target));
-      connection.send(make_frame(builder));
+      connection.send(make_frame(builder), /*urgent=*/true);
     }
   }
   std::unique_lock lock(connection.mutex());
@@ -516,7 +516,8 @@ udal_result_t stream_record_event(udal_stream_t stream_handle, udal_event_t even
     flatbuffers::FlatBufferBuilder builder(64);
     finish_message(builder, wire::CreateRecordEvent(builder, state.id, seq, event.state->id,
                                                     generation));
-    connection.send(make_frame(builder));
+    // A record is usually waited for (or marks the end of a batch): sent at once.
+    connection.send(make_frame(builder), /*urgent=*/true);
   });
 }
 
