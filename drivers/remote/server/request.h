@@ -71,6 +71,8 @@ struct FillRequest {
 };
 struct WriteRequest {
   uint64_t stream; uint64_t seq; uint64_t dst; uint64_t offset; uint64_t size; bool deferred;
+  // Set by the session: the bytes were received straight into the buffer's memory.
+  bool in_place = false;
 };
 // The bytes of a deferred write (their size is the write's, known to the session).
 struct WriteDataRequest { uint64_t stream; uint64_t seq; uint64_t bytes; };

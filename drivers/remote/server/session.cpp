@@ -142,6 +142,15 @@ uint8_t* Session::on_message(const wire::Message& message, uint64_t bulk_bytes) 
     post(std::move(request), nullptr, {});
     return nullptr;
   }
+  if (auto* write = std::get_if<WriteRequest>(&request)) {
+    if (uint8_t* target = receive_in_place(*write)) {
+      write->in_place = true;
+      pending_ = std::move(request);
+      pending_staging_.reset();
+      pending_refusal_.clear();
+      return target;
+    }
+  }
   // Data for a write or a module image: received into staging memory, unless that would
   // take the client over its in-flight limit (then the bytes are read and dropped, and the
   // request fails with a message naming the limit).
@@ -167,6 +176,28 @@ std::shared_ptr<Staging> Session::stage(uint64_t bytes, std::string& refusal) {
     refusal = fmt::format("udal-server: out of host memory for {} bytes of data", bytes);
     return nullptr;
   }
+}
+
+uint8_t* Session::receive_in_place(const WriteRequest& write) {
+  // The tables belong to whichever side runs requests; with nothing queued for the work
+  // strand that is this one (as for the requests post() runs inline). An idle stream and
+  // no queued request mean nothing enqueued before the write is still to run, and nothing
+  // after it can be enqueued before its bytes are in (this strand reads them first): the
+  // bytes may land in the buffer as they arrive, as the write itself would store them.
+  if (!welcomed_ || queued_.load(std::memory_order_acquire) != 0) return nullptr;
+  const auto* stream = find(streams_, write.stream);
+  const auto* buffer = find(buffers_, write.dst);
+  if (stream == nullptr || buffer == nullptr || buffer->mapped == nullptr ||
+      buffer->device != stream->device || write.offset > buffer->size ||
+      write.size > buffer->size - write.offset || !idle(stream->handle)) {
+    return nullptr;
+  }
+  return buffer->mapped + write.offset;
+}
+
+void Session::destroy_buffer(const BufferEntry& buffer) {
+  if (buffer.mapped != nullptr) udal_buffer_unmap(buffer.handle);
+  udal_buffer_destroy(buffer.handle);
 }
 
 void Session::on_bulk_received() {
@@ -343,6 +374,10 @@ udal_result_t Session::notify_when_done(udal_stream_t stream, wire::Body kind, u
   return result;
 }
 
+bool Session::idle(udal_stream_t stream) {
+  return udal_stream_synchronize(stream, 0) == UDAL_SUCCESS;
+}
+
 void Session::handle(MemoryUsageRequest& r) {
   udal_device_t device = device_or_reply(r.device, r.request);
   if (device == nullptr) return;
@@ -351,6 +386,11 @@ void Session::handle(MemoryUsageRequest& r) {
   if (result != UDAL_SUCCESS) {
     reply(r.request, result, last_message());
     return;
+  }
+  // A CPU device's buffers are made SHARED here (handle(BufferCreateRequest&)): they are
+  // still device memory to the client.
+  if (server_.devices()[r.device].info.device_type == UDAL_DEVICE_TYPE_CPU) {
+    usage.device_allocated_bytes += usage.host_visible_allocated_bytes;
   }
   // The counts are the server's (every client's buffers: what competes for the device);
   // the budget is what this client may still reach under its own limit.
@@ -399,7 +439,26 @@ void Session::handle(BufferCreateRequest& r) {
   desc.flags = r.flags;
   desc.kind = static_cast<udal_buffer_kind_t>(r.kind);
   udal_buffer_t buffer = nullptr;
-  udal_result_t result = udal_buffer_create(device, &desc, &buffer);
+  uint8_t* mapped = nullptr;
+  // A CPU device's device memory is host memory: its buffers are made SHARED (the same
+  // pages) and mapped for their life, so a write's bytes can be received into them
+  // directly (receive_in_place) instead of through staging memory and a copy.
+  if (desc.kind == UDAL_BUFFER_KIND_DEVICE &&
+      server_.devices()[r.device].info.device_type == UDAL_DEVICE_TYPE_CPU) {
+    desc.kind = UDAL_BUFFER_KIND_SHARED;
+    if (udal_buffer_create(device, &desc, &buffer) == UDAL_SUCCESS) {
+      void* pointer = nullptr;
+      if (udal_buffer_map(buffer, 0, r.size, &pointer) == UDAL_SUCCESS) {
+        mapped = static_cast<uint8_t*>(pointer);
+      } else {
+        udal_buffer_destroy(buffer);
+        buffer = nullptr;
+      }
+    }
+    desc.kind = UDAL_BUFFER_KIND_DEVICE;
+  }
+  udal_result_t result = UDAL_SUCCESS;
+  if (buffer == nullptr) result = udal_buffer_create(device, &desc, &buffer);
   if (result != UDAL_SUCCESS) {
     reply(r.request, result, last_message());
     return;
@@ -409,12 +468,12 @@ void Session::handle(BufferCreateRequest& r) {
     result = udal_buffer_get_device_address(buffer, &address);
     if (result != UDAL_SUCCESS) {
       const std::string message = last_message();
-      udal_buffer_destroy(buffer);
+      destroy_buffer(BufferEntry{buffer, r.size, r.device, mapped});
       reply(r.request, result, message);
       return;
     }
   }
-  buffers_[r.id] = BufferEntry{buffer, r.size, r.device};
+  buffers_[r.id] = BufferEntry{buffer, r.size, r.device, mapped};
   device_bytes_ += r.size;
   flatbuffers::FlatBufferBuilder builder(128);
   const auto text = builder.CreateString("");
@@ -434,7 +493,7 @@ void Session::handle(EventCreateRequest& r) {
   desc.flags = r.flags;
   udal_event_t event = nullptr;
   const udal_result_t result = udal_event_create(device, &desc, &event);
-  if (result == UDAL_SUCCESS) events_[r.id] = {event, r.device};
+  if (result == UDAL_SUCCESS) events_[r.id] = {event, r.device, r.flags, false};
   reply(r.request, result, result == UDAL_SUCCESS ? std::string() : last_message());
 }
 
@@ -572,9 +631,15 @@ void Session::handle(DestroyRequest& r) {
   switch (r.kind) {
     case ObjectKind::kBuffer:
       if (auto* buffer = find(buffers_, r.id)) {
+        if (buffer->mapped != nullptr) udal_buffer_unmap(buffer->handle);
         if (udal_buffer_destroy(buffer->handle) == UDAL_SUCCESS) {
           device_bytes_ -= buffer->size;
           buffers_.erase(r.id);
+        } else if (buffer->mapped != nullptr) {
+          void* pointer = nullptr;
+          buffer->mapped = udal_buffer_map(buffer->handle, 0, buffer->size, &pointer) == UDAL_SUCCESS
+                               ? static_cast<uint8_t*>(pointer)
+                               : nullptr;
         }
       }
       break;
@@ -661,6 +726,7 @@ void Session::handle(FillRequest& r) {
 
 void Session::handle(WriteRequest& r, const std::shared_ptr<Staging>& data,
                      const std::string& refusal) {
+  if (r.in_place) return;  // the bytes are where the write would have put them
   UDAL_REMOTE_FIND_STREAM(r);
   if (!refusal.empty() || data == nullptr) {
     stream_error(r.stream, r.seq, UDAL_ERROR_OUT_OF_HOST_MEMORY, refusal);
@@ -773,6 +839,18 @@ void Session::handle(RecordEventRequest& r) {
                  fmt::format("udal-server: event id {} is not an event of this session", r.event));
     return;
   }
+  // On an idle stream the record is complete at once: the client hears so now, and the
+  // device is not involved at all (no thread of it woken for nothing); a wait on the event
+  // in this session then waits for nothing (handle(WaitEventRequest&)). Not for a timed
+  // event, whose timestamp only a real record gives.
+  if (!(event->flags & UDAL_EVENT_FLAG_TIMING) && idle(stream->handle)) {
+    event->complete = true;
+    flatbuffers::FlatBufferBuilder builder(64);
+    finish_message(builder, wire::CreateEventDone(builder, r.event, r.generation));
+    send(make_frame(builder));
+    return;
+  }
+  event->complete = false;
   udal_result_t result = udal_stream_record_event(stream->handle, event->handle);
   if (result == UDAL_SUCCESS) {
     result = notify_when_done(stream->handle, wire::Body::EventDone, r.event, r.generation, nullptr);
@@ -788,12 +866,19 @@ void Session::handle(WaitEventRequest& r) {
                  fmt::format("udal-server: event id {} is not an event of this session", r.event));
     return;
   }
+  if (event->complete) return;  // recorded on an idle stream: nothing to wait for
   const udal_result_t result = udal_stream_wait_event(stream->handle, event->handle);
   if (result < 0) stream_error(r.stream, r.seq, result, last_message());
 }
 
 void Session::handle(StreamMarkRequest& r) {
   UDAL_REMOTE_FIND_STREAM(r);
+  if (idle(stream->handle)) {
+    flatbuffers::FlatBufferBuilder builder(64);
+    finish_message(builder, wire::CreateStreamDone(builder, r.stream, r.seq));
+    send(make_frame(builder));
+    return;
+  }
   const udal_result_t result =
       notify_when_done(stream->handle, wire::Body::StreamDone, r.stream, r.seq, nullptr);
   if (result < 0) {
@@ -855,7 +940,7 @@ void Session::teardown(const std::string& reason) {
   kernels_.clear();
   for (auto& [id, module] : modules_) udal_module_destroy(module.handle);
   modules_.clear();
-  for (auto& [id, buffer] : buffers_) udal_buffer_destroy(buffer.handle);
+  for (auto& [id, buffer] : buffers_) destroy_buffer(buffer);
   buffers_.clear();
   device_bytes_ = 0;
   server_.log().write(Level::kInfo, "{}: ended ({}); freed {} buffers ({} bytes)", name_, reason,

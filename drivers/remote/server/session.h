@@ -41,19 +41,33 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   void on_bulk_received() override;
   void on_closed(const std::string& reason) override;
 
-  // Any thread (host functions run on the device's threads).
-  void send(OutFrame frame) { channel_->send(std::move(frame)); }
+  // Any thread (host functions run on the device's threads). A frame without bulk is an
+  // answer or a notification someone waits for: written at once when the channel is idle.
+  void send(OutFrame frame) {
+    const bool urgent = frame.bulk_bytes == 0;
+    channel_->send(std::move(frame), urgent);
+  }
   const std::string& name() const { return name_; }
 
  private:
-  struct BufferEntry { udal_buffer_t handle; uint64_t size; uint32_t device; };
+  // |mapped|: the whole buffer, mapped for its life (buffers of CPU devices, see
+  // handle(BufferCreateRequest&)), where a write on an idle stream is received directly.
+  struct BufferEntry { udal_buffer_t handle; uint64_t size; uint32_t device; uint8_t* mapped; };
   struct StreamEntry { udal_stream_t handle; uint32_t device; };
+  // |complete|: the latest record was answered at once on an idle stream, without being
+  // recorded on the device: the event counts as complete here (a wait on it waits for
+  // nothing) until it is recorded again.
+  struct EventEntry { udal_event_t handle; uint32_t device; uint64_t flags; bool complete; };
   template <typename T>
   struct Entry { T handle; uint32_t device; };
 
   void post(Request request, std::shared_ptr<Staging> staging, std::string refusal);
   // Staging memory for |bytes| received bytes, or null with the refusal (in-flight limit).
   std::shared_ptr<Staging> stage(uint64_t bytes, std::string& refusal);
+  // Where the bytes of |write| may be received directly (its buffer's mapped memory), or
+  // null. Channel strand, with nothing queued for the work strand.
+  uint8_t* receive_in_place(const WriteRequest& write);
+  static void destroy_buffer(const BufferEntry& buffer);
   void execute(Request& request, const std::shared_ptr<Staging>& staging,
                const std::string& refusal);
   void teardown(const std::string& reason);
@@ -93,6 +107,9 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   // Enqueues a host function sending |notify| once |stream|'s earlier work has completed.
   udal_result_t notify_when_done(udal_stream_t stream, wire::Body kind, uint64_t a, uint64_t b,
                                  std::shared_ptr<Staging> staging);
+  // Whether everything enqueued on |stream| so far has completed (then a record or a mark
+  // is answered at once, without a trip through the device's thread).
+  static bool idle(udal_stream_t stream);
 
   Server& server_;
   std::shared_ptr<Channel> channel_;
@@ -117,7 +134,7 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   bool ended_ = false;
   std::unordered_map<uint64_t, BufferEntry> buffers_;
   std::unordered_map<uint64_t, StreamEntry> streams_;
-  std::unordered_map<uint64_t, Entry<udal_event_t>> events_;
+  std::unordered_map<uint64_t, EventEntry> events_;
   std::unordered_map<uint64_t, Entry<udal_module_t>> modules_;
   std::unordered_map<uint64_t, Entry<udal_kernel_t>> kernels_;
   // Host functions the client runs: the host-signal event each stream waits on.

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <future>
@@ -505,8 +506,17 @@ TEST(RemotePipeline, AServerFailureSurfacesAtTheNextSynchronizeWithTheLimitNamed
   Stream stream = make_stream(dev);
   Buffer buffer = make_buffer(dev, 4 << 20);
   std::vector<uint8_t> data(4 << 20, 7);
+  // The stream is held, so the server must keep the write's bytes until it runs (a write
+  // on an idle stream of a CPU device goes straight into the buffer, holding nothing).
+  udal_event_desc_t gate_desc = UDAL_EVENT_DESC_INIT;
+  gate_desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
+  udal_event_t gate_handle = nullptr;
+  UDAL_ASSERT_OK(udal_event_create(dev, &gate_desc, &gate_handle));
+  Event gate(gate_handle);
+  UDAL_ASSERT_OK(udal_stream_wait_event(stream.get(), gate.get()));
   // Accepted at once (pipelined): the server refuses it, over its in-flight limit.
   UDAL_ASSERT_OK(udal_stream_write_buffer(stream.get(), buffer.get(), 0, data.data(), data.size()));
+  UDAL_ASSERT_OK(udal_event_signal(gate.get()));
   EXPECT_EQ(udal_stream_synchronize(stream.get(), UDAL_TIMEOUT_INFINITE),
             UDAL_ERROR_OUT_OF_HOST_MEMORY);
   EXPECT_NE(std::string(udal_last_error_message()).find("in_flight_bytes"), std::string::npos)
@@ -514,6 +524,47 @@ TEST(RemotePipeline, AServerFailureSurfacesAtTheNextSynchronizeWithTheLimitNamed
   // Reported once; the stream goes on.
   UDAL_ASSERT_OK(udal_stream_write_buffer(stream.get(), buffer.get(), 0, data.data(), 1024));
   UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), UDAL_TIMEOUT_INFINITE));
+}
+
+// The server receives a write on an idle stream straight into the buffer: a write behind
+// work that has not run must still wait for it, seen from another stream meanwhile.
+TEST(RemotePipeline, AWriteBehindPendingWorkWaitsForIt) {
+  ServerProcess server(insecure_server());
+  ASSERT_TRUE(server.started());
+  Instance instance = open_remote(insecure_client(server.address()));
+  ASSERT_TRUE(instance);
+  udal_device_t dev = device(instance.get(), 0);
+  Stream held = make_stream(dev);
+  Stream other = make_stream(dev);
+  constexpr std::size_t kBytes = std::size_t{3} << 20;
+  Buffer buffer = make_buffer(dev, kBytes);
+  const uint32_t before = 0x11111111;
+  UDAL_ASSERT_OK(udal_stream_fill_buffer(other.get(), buffer.get(), 0, kBytes, &before, 4));
+  UDAL_ASSERT_OK(udal_stream_synchronize(other.get(), UDAL_TIMEOUT_INFINITE));
+  udal_event_desc_t gate_desc = UDAL_EVENT_DESC_INIT;
+  gate_desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
+  udal_event_t gate_handle = nullptr;
+  UDAL_ASSERT_OK(udal_event_create(dev, &gate_desc, &gate_handle));
+  Event gate(gate_handle);
+  UDAL_ASSERT_OK(udal_stream_wait_event(held.get(), gate.get()));
+  const std::vector<uint32_t> after(kBytes / 4, 0x22222222);
+  UDAL_ASSERT_OK(udal_stream_write_buffer(held.get(), buffer.get(), 0, after.data(), kBytes));
+  // Not run yet: the other stream still reads what was there.
+  std::vector<uint32_t> seen(kBytes / 4, 0);
+  UDAL_ASSERT_OK(udal_stream_read_buffer(other.get(), buffer.get(), 0, seen.data(), kBytes));
+  UDAL_ASSERT_OK(udal_stream_synchronize(other.get(), UDAL_TIMEOUT_INFINITE));
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), before), static_cast<long>(kBytes / 4));
+  UDAL_ASSERT_OK(udal_event_signal(gate.get()));
+  UDAL_ASSERT_OK(udal_stream_synchronize(held.get(), UDAL_TIMEOUT_INFINITE));
+  UDAL_ASSERT_OK(udal_stream_read_buffer(other.get(), buffer.get(), 0, seen.data(), kBytes));
+  UDAL_ASSERT_OK(udal_stream_synchronize(other.get(), UDAL_TIMEOUT_INFINITE));
+  EXPECT_EQ(seen, after);
+  // On the idle stream now: the bytes land as they arrive, and a read after sees them.
+  const std::vector<uint32_t> last(kBytes / 4, 0x33333333);
+  UDAL_ASSERT_OK(udal_stream_write_buffer(held.get(), buffer.get(), 0, last.data(), kBytes));
+  UDAL_ASSERT_OK(udal_stream_read_buffer(held.get(), buffer.get(), 0, seen.data(), kBytes));
+  UDAL_ASSERT_OK(udal_stream_synchronize(held.get(), UDAL_TIMEOUT_INFINITE));
+  EXPECT_EQ(seen, last);
 }
 
 TEST(RemoteLimits, DeviceMemoryAndObjectLimitsAreNamed) {
