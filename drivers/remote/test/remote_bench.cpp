@@ -1,12 +1,13 @@
 // udal_remote_bench — the remote driver's figures on loopback beside raw TCP through Asio,
 // measured in one run (reported, never asserted):
-//   raw TCP round trip (64 bytes) and bulk throughput (256 MiB),
+//   raw TCP round trip (64 bytes, median) and bulk throughput (256 MiB, best of 3),
 //   remote → cpu, plain TCP and TLS 1.3: event record + wait, pipelined launches per
-//   second, host write and read of 256 MiB.
+//   second, host write and read of 256 MiB (best of 3).
 // Run from the build tree: bin/udal_remote_bench [rounds]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,10 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 namespace asio = boost::asio;
+
+// Throughputs are the best of this many transfers: the machine is shared, and the best
+// run is the one least disturbed by the rest of it.
+constexpr int kBulkRuns = 3;
 
 double median_us(std::vector<double>& samples) {
   std::sort(samples.begin(), samples.end());
@@ -43,9 +48,11 @@ void raw_tcp(int rounds, double& rtt_us, double& bulk_gbs) {
       asio::write(peer, asio::buffer(bytes));
     }
     std::vector<char> sink(1 << 20);
-    std::size_t got = 0;
-    while (got < kBulk) got += peer.read_some(asio::buffer(sink));
-    asio::write(peer, asio::buffer(bytes, 1));
+    for (int run = 0; run < kBulkRuns; ++run) {
+      std::size_t got = 0;
+      while (got < kBulk) got += peer.read_some(asio::buffer(sink));
+      asio::write(peer, asio::buffer(bytes, 1));
+    }
   });
   asio::ip::tcp::socket socket(io);
   socket.connect({asio::ip::make_address("127.0.0.1"), port});
@@ -60,10 +67,14 @@ void raw_tcp(int rounds, double& rtt_us, double& bulk_gbs) {
   }
   rtt_us = median_us(samples);
   std::vector<char> data(kBulk, 1);
-  const auto start = clock_type::now();
-  asio::write(socket, asio::buffer(data));
-  asio::read(socket, asio::buffer(bytes, 1));
-  bulk_gbs = kBulk / std::chrono::duration<double>(clock_type::now() - start).count() / 1e9;
+  bulk_gbs = 0;
+  for (int i = 0; i < kBulkRuns; ++i) {
+    const auto start = clock_type::now();
+    asio::write(socket, asio::buffer(data));
+    asio::read(socket, asio::buffer(bytes, 1));
+    bulk_gbs = std::max(
+        bulk_gbs, kBulk / std::chrono::duration<double>(clock_type::now() - start).count() / 1e9);
+  }
   echo.join();
 }
 
@@ -123,14 +134,20 @@ Figures measure(const ClientSettings* settings, int rounds) {
   // Once untimed: the first write into a new buffer pays its page faults on the server.
   udal_stream_write_buffer(stream, buffer, 0, host.data(), host.size());
   udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE);
-  start = clock_type::now();
-  udal_stream_write_buffer(stream, buffer, 0, host.data(), host.size());
-  udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE);
-  f.write_gbs = host.size() / std::chrono::duration<double>(clock_type::now() - start).count() / 1e9;
-  start = clock_type::now();
-  udal_stream_read_buffer(stream, buffer, 0, host.data(), host.size());
-  udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE);
-  f.read_gbs = host.size() / std::chrono::duration<double>(clock_type::now() - start).count() / 1e9;
+  for (int run = 0; run < kBulkRuns; ++run) {
+    start = clock_type::now();
+    udal_stream_write_buffer(stream, buffer, 0, host.data(), host.size());
+    udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE);
+    f.write_gbs = std::max(f.write_gbs, host.size() / std::chrono::duration<double>(
+                                                          clock_type::now() - start).count() / 1e9);
+  }
+  for (int run = 0; run < kBulkRuns; ++run) {
+    start = clock_type::now();
+    udal_stream_read_buffer(stream, buffer, 0, host.data(), host.size());
+    udal_stream_synchronize(stream, UDAL_TIMEOUT_INFINITE);
+    f.read_gbs = std::max(f.read_gbs, host.size() / std::chrono::duration<double>(
+                                                        clock_type::now() - start).count() / 1e9);
+  }
 
   udal_kernel_destroy(kernel);
   udal_buffer_destroy(buffer);
@@ -147,8 +164,13 @@ int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::max(10, std::atoi(argv[1])) : 2000;
   double rtt = 0, bulk = 0;
   raw_tcp(rounds, rtt, bulk);
-  ServerProcess plain(insecure_server());
-  ServerProcess tls(ServerProcess::Options{});
+  // UDAL_REMOTE_BENCH_SERVER_CONFIG: a udal-server config (JSON) for both servers, to compare
+  // settings (io_threads …).
+  const char* config = std::getenv("UDAL_REMOTE_BENCH_SERVER_CONFIG");
+  ServerProcess::Options tls_options;
+  if (config != nullptr) tls_options.config_json = config;
+  ServerProcess plain(insecure_server(tls_options.config_json));
+  ServerProcess tls(tls_options);
   if (!plain.started() || !tls.started()) return 1;
   const ClientSettings plain_settings = insecure_client(plain.address());
   const ClientSettings tls_settings = tls_client(tls.address());
