@@ -1,5 +1,8 @@
 #include "session.h"
 
+#include <chrono>
+#include <thread>
+
 #include <boost/asio/post.hpp>
 
 #include "convert.h"
@@ -187,17 +190,20 @@ uint8_t* Session::receive_in_place(const WriteRequest& write) {
   if (!welcomed_ || queued_.load(std::memory_order_acquire) != 0) return nullptr;
   const auto* stream = find(streams_, write.stream);
   const auto* buffer = find(buffers_, write.dst);
-  if (stream == nullptr || buffer == nullptr || buffer->mapped == nullptr ||
+  if (stream == nullptr || buffer == nullptr || !buffer->mapping ||
       buffer->device != stream->device || write.offset > buffer->size ||
       write.size > buffer->size - write.offset || !idle(stream->handle)) {
     return nullptr;
   }
-  return buffer->mapped + write.offset;
+  return buffer->mapping->data + write.offset;
 }
 
-void Session::destroy_buffer(const BufferEntry& buffer) {
-  if (buffer.mapped != nullptr) udal_buffer_unmap(buffer.handle);
-  udal_buffer_destroy(buffer.handle);
+void Session::destroy_buffer(BufferEntry& buffer) {
+  if (buffer.mapping) {
+    buffer.mapping.reset();  // the last frame sending from it destroys it
+  } else {
+    udal_buffer_destroy(buffer.handle);
+  }
 }
 
 void Session::on_bulk_received() {
@@ -439,7 +445,7 @@ void Session::handle(BufferCreateRequest& r) {
   desc.flags = r.flags;
   desc.kind = static_cast<udal_buffer_kind_t>(r.kind);
   udal_buffer_t buffer = nullptr;
-  uint8_t* mapped = nullptr;
+  std::shared_ptr<Mapping> mapping;
   // A CPU device's device memory is host memory: its buffers are made SHARED (the same
   // pages) and mapped for their life, so a write's bytes can be received into them
   // directly (receive_in_place) instead of through staging memory and a copy.
@@ -449,7 +455,8 @@ void Session::handle(BufferCreateRequest& r) {
     if (udal_buffer_create(device, &desc, &buffer) == UDAL_SUCCESS) {
       void* pointer = nullptr;
       if (udal_buffer_map(buffer, 0, r.size, &pointer) == UDAL_SUCCESS) {
-        mapped = static_cast<uint8_t*>(pointer);
+        // Constructed in place: a Mapping destroys its buffer when it goes.
+        mapping = std::make_shared<Mapping>(buffer, static_cast<uint8_t*>(pointer));
       } else {
         udal_buffer_destroy(buffer);
         buffer = nullptr;
@@ -468,12 +475,13 @@ void Session::handle(BufferCreateRequest& r) {
     result = udal_buffer_get_device_address(buffer, &address);
     if (result != UDAL_SUCCESS) {
       const std::string message = last_message();
-      destroy_buffer(BufferEntry{buffer, r.size, r.device, mapped});
+      BufferEntry failed{buffer, r.size, r.device, std::move(mapping)};
+      destroy_buffer(failed);
       reply(r.request, result, message);
       return;
     }
   }
-  buffers_[r.id] = BufferEntry{buffer, r.size, r.device, mapped};
+  buffers_[r.id] = BufferEntry{buffer, r.size, r.device, std::move(mapping)};
   device_bytes_ += r.size;
   flatbuffers::FlatBufferBuilder builder(128);
   const auto text = builder.CreateString("");
@@ -504,7 +512,7 @@ void Session::handle(StreamCreateRequest& r) {
   desc.flags = r.flags;
   udal_stream_t stream = nullptr;
   const udal_result_t result = udal_stream_create(device, &desc, &stream);
-  if (result == UDAL_SUCCESS) streams_[r.id] = StreamEntry{stream, r.device};
+  if (result == UDAL_SUCCESS) streams_[r.id] = StreamEntry{stream, r.device, false};
   reply(r.request, result, result == UDAL_SUCCESS ? std::string() : last_message());
 }
 
@@ -631,15 +639,13 @@ void Session::handle(DestroyRequest& r) {
   switch (r.kind) {
     case ObjectKind::kBuffer:
       if (auto* buffer = find(buffers_, r.id)) {
-        if (buffer->mapped != nullptr) udal_buffer_unmap(buffer->handle);
-        if (udal_buffer_destroy(buffer->handle) == UDAL_SUCCESS) {
+        if (buffer->mapping) {
+          device_bytes_ -= buffer->size;
+          destroy_buffer(*buffer);
+          buffers_.erase(r.id);
+        } else if (udal_buffer_destroy(buffer->handle) == UDAL_SUCCESS) {
           device_bytes_ -= buffer->size;
           buffers_.erase(r.id);
-        } else if (buffer->mapped != nullptr) {
-          void* pointer = nullptr;
-          buffer->mapped = udal_buffer_map(buffer->handle, 0, buffer->size, &pointer) == UDAL_SUCCESS
-                               ? static_cast<uint8_t*>(pointer)
-                               : nullptr;
         }
       }
       break;
@@ -696,7 +702,8 @@ void Session::handle(EventSignalRequest& r) {
                  fmt::format("udal-server: stream id {} is not a stream of this session",     \
                              (r).stream));                                                    \
     return;                                                                                   \
-  }
+  }                                                                                           \
+  stream->reads_only = false;
 
 #define UDAL_REMOTE_FIND_BUFFER(var, r, id, role)                                             \
   auto* var = find(buffers_, (id));                                                           \
@@ -771,9 +778,63 @@ void Session::handle(WriteDataRequest& r) {
   deferred_gates_.erase(found);
 }
 
+namespace {
+
+// A read sent from a mapped buffer: holds its stream (|gate|) and the buffer until the
+// channel has sent the bytes.
+struct ReadInPlace {
+  udal_event_t gate;
+  std::shared_ptr<void> buffer;
+  std::shared_ptr<std::atomic<uint64_t>> count;
+  ~ReadInPlace() {
+    udal_event_signal(gate);
+    udal_event_destroy(gate);
+    buffer.reset();
+    count->fetch_sub(1, std::memory_order_acq_rel);
+  }
+};
+
+}  // namespace
+
+bool Session::read_in_place(ReadRequest& r, StreamEntry& stream, const BufferEntry& buffer,
+                            bool reads_only) {
+  if (!buffer.mapping || buffer.device != stream.device ||
+      !(reads_only || idle(stream.handle))) {
+    return false;
+  }
+  // The bytes are final now (everything before the read has run) and stay so: the gate
+  // holds the stream's later work until the channel has sent them.
+  udal_event_desc_t desc = UDAL_EVENT_DESC_INIT;
+  desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
+  udal_event_t gate = nullptr;
+  if (udal_event_create(server_.devices()[stream.device].handle, &desc, &gate) != UDAL_SUCCESS) {
+    return false;
+  }
+  if (udal_stream_wait_event(stream.handle, gate) != UDAL_SUCCESS) {
+    udal_event_destroy(gate);
+    return false;
+  }
+  reads_in_place_->fetch_add(1, std::memory_order_acq_rel);
+  // Constructed in place: a ReadInPlace releases the stream when it goes.
+  auto hold = std::make_shared<ReadInPlace>(gate, buffer.mapping, reads_in_place_);
+  flatbuffers::FlatBufferBuilder builder(64);
+  finish_message(builder, wire::CreateReadData(builder, r.stream, r.seq));
+  OutFrame frame = make_frame(builder, r.size);
+  frame.bulk = buffer.mapping->data + r.offset;
+  frame.bulk_owner = std::move(hold);
+  send(std::move(frame));
+  stream.reads_only = true;
+  return true;
+}
+
 void Session::handle(ReadRequest& r) {
+  const bool reads_only = [&] {
+    auto* entry = find(streams_, r.stream);
+    return entry != nullptr && entry->reads_only;
+  }();
   UDAL_REMOTE_FIND_STREAM(r);
   UDAL_REMOTE_FIND_BUFFER(src, r, r.src, "source");
+  if (read_in_place(r, *stream, *src, reads_only)) return;
   const uint64_t held = in_flight_->load();
   if (limits_.in_flight_bytes != 0 && held + r.size > limits_.in_flight_bytes) {
     stream_error(r.stream, r.seq, UDAL_ERROR_OUT_OF_HOST_MEMORY,
@@ -936,6 +997,11 @@ void Session::teardown(const std::string& reason) {
   events_.clear();
   for (auto& [id, stream] : streams_) udal_stream_destroy(stream.handle);
   streams_.clear();
+  // Reads sent from mapped buffers hold them until the closed channel drops the frames.
+  for (int waited = 0; reads_in_place_->load(std::memory_order_acquire) != 0 && waited < 5000;
+       ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   for (auto& [id, kernel] : kernels_) udal_kernel_destroy(kernel.handle);
   kernels_.clear();
   for (auto& [id, module] : modules_) udal_module_destroy(module.handle);

@@ -50,10 +50,28 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   const std::string& name() const { return name_; }
 
  private:
-  // |mapped|: the whole buffer, mapped for its life (buffers of CPU devices, see
-  // handle(BufferCreateRequest&)), where a write on an idle stream is received directly.
-  struct BufferEntry { udal_buffer_t handle; uint64_t size; uint32_t device; uint8_t* mapped; };
-  struct StreamEntry { udal_stream_t handle; uint32_t device; };
+  // A buffer mapped for its life (buffers of CPU devices, see handle(BufferCreateRequest&)):
+  // a write on an idle stream is received into it directly, and a read on an idle stream
+  // is sent from it. Shared with the frames that send from it, so a buffer the client
+  // destroys meanwhile goes only once they are sent.
+  struct Mapping {
+    udal_buffer_t handle;
+    uint8_t* data;
+    ~Mapping() {
+      udal_buffer_unmap(handle);
+      udal_buffer_destroy(handle);
+    }
+  };
+  struct BufferEntry {
+    udal_buffer_t handle;
+    uint64_t size;
+    uint32_t device;
+    std::shared_ptr<Mapping> mapping;  // null: not mapped
+  };
+  // |reads_only|: since the stream was last idle, only reads sent from the mapped buffer
+  // were enqueued (each holding the stream until its bytes are sent): another such read
+  // may be sent at once too.
+  struct StreamEntry { udal_stream_t handle; uint32_t device; bool reads_only; };
   // |complete|: the latest record was answered at once on an idle stream, without being
   // recorded on the device: the event counts as complete here (a wait on it waits for
   // nothing) until it is recorded again.
@@ -67,7 +85,11 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   // Where the bytes of |write| may be received directly (its buffer's mapped memory), or
   // null. Channel strand, with nothing queued for the work strand.
   uint8_t* receive_in_place(const WriteRequest& write);
-  static void destroy_buffer(const BufferEntry& buffer);
+  static void destroy_buffer(BufferEntry& buffer);
+  // Sends read |r| from the mapped memory of |buffer| if |stream| allows (see StreamEntry).
+  // |reads_only|: the stream's flag before this request.
+  bool read_in_place(ReadRequest& r, StreamEntry& stream, const BufferEntry& buffer,
+                     bool reads_only);
   void execute(Request& request, const std::shared_ptr<Staging>& staging,
                const std::string& refusal);
   void teardown(const std::string& reason);
@@ -142,6 +164,8 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   // Deferred writes: the host-signal event each one waits on until its bytes arrive.
   std::map<std::pair<uint64_t, uint64_t>, udal_event_t> deferred_gates_;
   uint64_t device_bytes_ = 0;
+  // Reads sent from mapped buffers whose bytes are not sent yet (teardown waits for them).
+  std::shared_ptr<std::atomic<uint64_t>> reads_in_place_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 }  // namespace udal::remote::server

@@ -567,6 +567,31 @@ TEST(RemotePipeline, AWriteBehindPendingWorkWaitsForIt) {
   EXPECT_EQ(seen, last);
 }
 
+// The server sends a read on an idle stream straight from the buffer's memory: later work
+// on the stream, and the buffer's destroy, must wait until the bytes are sent.
+TEST(RemotePipeline, AReadIsNotChangedByLaterWorkOrTheBuffersDestroy) {
+  ServerProcess server(insecure_server());
+  ASSERT_TRUE(server.started());
+  Instance instance = open_remote(insecure_client(server.address()));
+  ASSERT_TRUE(instance);
+  udal_device_t dev = device(instance.get(), 0);
+  Stream stream = make_stream(dev);
+  constexpr std::size_t kBytes = std::size_t{24} << 20;  // three transfer pieces
+  udal_buffer_desc_t desc = UDAL_BUFFER_DESC_INIT;
+  desc.size = kBytes;
+  udal_buffer_t buffer = nullptr;
+  UDAL_ASSERT_OK(udal_buffer_create(dev, &desc, &buffer));
+  const uint32_t first = 0x5a5a5a5a, second = 0xa5a5a5a5;
+  UDAL_ASSERT_OK(udal_stream_fill_buffer(stream.get(), buffer, 0, kBytes, &first, 4));
+  UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), UDAL_TIMEOUT_INFINITE));
+  std::vector<uint32_t> seen(kBytes / 4, 0);
+  UDAL_ASSERT_OK(udal_stream_read_buffer(stream.get(), buffer, 0, seen.data(), kBytes));
+  UDAL_ASSERT_OK(udal_stream_fill_buffer(stream.get(), buffer, 0, kBytes, &second, 4));
+  UDAL_ASSERT_OK(udal_buffer_destroy(buffer));
+  UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), UDAL_TIMEOUT_INFINITE));
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), first), static_cast<long>(kBytes / 4));
+}
+
 TEST(RemoteLimits, DeviceMemoryAndObjectLimitsAreNamed) {
   ServerProcess server(insecure_server(R"({"limits": {"device_memory_bytes": 1048576, "objects": 6}})"));
   ASSERT_TRUE(server.started());
