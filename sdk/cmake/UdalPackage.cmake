@@ -1,4 +1,5 @@
-# The installed package: find_package(udal) gives udal::udal, udal::headers, udal::sdk and
+# The installed package: find_package(udal) gives udal::udal, udal::headers, udal::sdk,
+# udal::sdk_spirv (the SPIR-V reader, a static library) and
 # the functions of UdalDriver.cmake; udal.pc serves libudal users without CMake.
 include(CMakePackageConfigHelpers)
 
