@@ -1,7 +1,8 @@
 // spirv.h — what the driver reads of an OpenCL-flavoured SPIR-V module before handing it to
 // the platform: that it is well formed (so a truncated or corrupt image is refused here,
 // never fed to a translator), its Kernel entry points and their parameters, and its
-// specialization constants.
+// specialization constants. The SDK's reader (udal/sdk/spirv.h) does the reading; this
+// maps it onto the device's address width and UDAL's argument kinds.
 #ifndef UDAL_OPENCL_SPIRV_H_
 #define UDAL_OPENCL_SPIRV_H_
 

@@ -3,10 +3,10 @@
 // set 0, the push-constant block), whether it uses dynamic local memory and whether it
 // fixes its group size.
 //
-// The module is first validated with SPIRV-Tools' validator for the device's Vulkan
-// version, then parsed with SPIRV-Tools' binary parser, which knows every operand's kind:
-// an entry point's resources are the globals its static call tree references, so the
-// kernels of a linked module each get their own. Whatever the driver does not model
+// The module is first checked and reflected by the SDK's reader (udal/sdk/spirv.h), then
+// validated with SPIRV-Tools' validator for the device's Vulkan version: an entry point's
+// resources are the globals its static call tree references, so the kernels of a linked
+// module each get their own. Whatever the driver does not model
 // (descriptor sets other than 0, descriptor arrays, images, samplers, uniform buffers, a
 // push-constant block over the device's limit) is refused here, at module creation, so
 // nothing reaches vkCreateComputePipelines that could fail there or crash the

@@ -1,8 +1,10 @@
-// The SPIR-V reading of libze_udal: one pass over the instructions, then each entry point's
-// parameters are described from the types (see spirv.h).
+// libze_udal's view of a SPIR-V module: the SDK's reader (udal/sdk/spirv.h) checks the words
+// and reflects each Kernel entry point; parse() maps that onto Level Zero's argument kinds.
+// The rewriters below change a module's kernels so UDAL can launch them (see spirv.h).
 #include "spirv.h"
 
 #include <fmt/format.h>
+#include <udal/sdk/spirv.h>
 
 #include <algorithm>
 #include <map>
@@ -13,437 +15,124 @@ namespace udal::ze::spirv {
 
 namespace {
 
-constexpr uint32_t kMagic = 0x07230203u;
+namespace sdk = udal::sdk::spirv;
 
-enum Op : uint32_t {
-  kOpMemoryModel = 14,
-  kOpEntryPoint = 15,
-  kOpExecutionMode = 16,
-  kOpTypeVoid = 19,
-  kOpTypeBool = 20,
-  kOpTypeInt = 21,
-  kOpTypeFloat = 22,
-  kOpTypeVector = 23,
-  kOpTypeImage = 25,
-  kOpTypeSampler = 26,
-  kOpTypeSampledImage = 27,
-  kOpTypeArray = 28,
-  kOpTypeStruct = 30,
-  kOpTypeOpaque = 31,
-  kOpTypePointer = 32,
-  kOpTypeEvent = 34,
-  kOpConstant = 43,
-  kOpSpecConstantTrue = 48,
-  kOpSpecConstantFalse = 49,
-  kOpSpecConstant = 50,
-  kOpFunction = 54,
-  kOpFunctionParameter = 55,
-  kOpFunctionEnd = 56,
-  kOpVariable = 59,
-  kOpDecorate = 71,
-};
-
-constexpr uint32_t kExecutionModelKernel = 6;
-constexpr uint32_t kModeLocalSize = 17;
-constexpr uint32_t kModeLocalSizeHint = 18;
-constexpr uint32_t kModeVecTypeHint = 30;
-constexpr uint32_t kModeSubgroupSize = 35;
-constexpr uint32_t kDecorationBuiltIn = 11;
+constexpr uint32_t kOpEntryPoint = 15;
+constexpr uint32_t kOpTypeVoid = 19;
+constexpr uint32_t kOpTypeBool = 20;
+constexpr uint32_t kOpTypeInt = 21;
+constexpr uint32_t kOpTypeFloat = 22;
+constexpr uint32_t kOpTypePointer = 32;
+constexpr uint32_t kOpConstant = 43;
+constexpr uint32_t kOpSpecConstant = 50;
+constexpr uint32_t kOpFunction = 54;
+constexpr uint32_t kOpFunctionParameter = 55;
+constexpr uint32_t kOpFunctionEnd = 56;
+constexpr uint32_t kOpVariable = 59;
+constexpr uint32_t kOpDecorate = 71;
+constexpr uint32_t kExecutionModelKernel = sdk::kExecutionModelKernel;
 constexpr uint32_t kDecorationSpecId = 1;
-constexpr uint32_t kDecorationLinkageAttributes = 41;
-constexpr uint32_t kLinkageImport = 1;
-constexpr uint32_t kStorageUniformConstant = 0;
-constexpr uint32_t kStorageWorkgroup = 4;
-constexpr uint32_t kStorageCrossWorkgroup = 5;
-constexpr uint32_t kStorageFunction = 7;
-constexpr uint32_t kStorageGeneric = 8;
+constexpr uint32_t kStorageUniformConstant = sdk::kStorageUniformConstant;
+constexpr uint32_t kStorageWorkgroup = sdk::kStorageWorkgroup;
+constexpr uint32_t kStorageCrossWorkgroup = sdk::kStorageCrossWorkgroup;
+constexpr uint32_t kStorageGeneric = sdk::kStorageGeneric;
 
-struct Type {
-  uint32_t op = 0;
-  uint32_t width = 0;              // int/float bits
-  uint32_t element = 0;            // vector/array/pointer element
-  uint32_t count = 0;              // vector components; array length constant id
-  uint32_t storage = 0;            // pointer
-  std::vector<uint32_t> members;   // struct
-};
+// OpenCL's vec_type_hint operand: the low 16 bits name the scalar type, the high 16 bits
+// the component count.
+std::string vec_type_hint(uint32_t hint) {
+  static const char* const kTypes[] = {"char", "short", "int", "long", "half", "float", "double"};
+  const uint32_t type = hint & 0xffffu;
+  const uint32_t count = hint >> 16;
+  std::string name = type < 7 ? kTypes[type] : "int";
+  if (count > 1) name += std::to_string(count);
+  return "vec_type_hint(" + name + ")";
+}
 
-struct Layout {
-  uint64_t size = 0;
-  uint64_t align = 1;
-};
-
-struct Function {
-  uint32_t id = 0;
-  std::vector<uint32_t> param_types;
-  std::vector<uint32_t> param_ids;
-  int calls = 0;                   // OpFunctionCalls in its body
-  uint32_t callee = 0;             // the first one's callee
-  std::vector<uint32_t> call_args;  // and its arguments
-};
-
-constexpr uint32_t kDecorationFuncParamAttr = 38;
-constexpr uint32_t kParamAttrNoWrite = 6;
-constexpr uint32_t kParamAttrNoReadWrite = 7;
-
-class Parser {
- public:
-  Parser(const uint32_t* words, size_t count) : words_(words), count_(count) {}
-
-  std::string run(Info* out) {
-    if (count_ < 5) return fmt::format("{} words are fewer than the 5 of a SPIR-V header", count_);
-    if (words_[0] != kMagic) {
-      return words_[0] == 0x03022307u
-                 ? std::string("the module is byte-swapped SPIR-V")
-                 : fmt::format("the first word is {:#010x}, not the SPIR-V magic 0x07230203",
-                               words_[0]);
-    }
-    out->version = words_[1];
-    Function* current = nullptr;
-    for (size_t at = 5; at < count_;) {
-      const uint32_t n = words_[at] >> 16;
-      const uint32_t op = words_[at] & 0xffffu;
-      if (n == 0 || at + n > count_) {
-        return fmt::format("instruction at word {} (opcode {}) has length {}, past the end", at,
-                           op, n);
-      }
-      const uint32_t* w = words_ + at;
-      if (std::string e = instruction(op, w, n, &current, out); !e.empty()) {
-        return fmt::format("instruction at word {} (opcode {}): {}", at, op, e);
-      }
-      at += n;
-    }
-    for (const Entry& entry : entries_) {
-      Kernel kernel;
-      kernel.name = entry.name;
-      auto f = functions_.find(entry.function);
-      if (f == functions_.end()) {
-        return fmt::format("entry point '{}' names no function (%{})", entry.name,
-                           entry.function);
-      }
-      // Compilers wrap a kernel in an entry point that only calls the kernel's body with its
-      // own parameters; the body's parameters may carry the decorations.
-      const Function* body = nullptr;
-      if (f->second.calls == 1 && f->second.call_args == f->second.param_ids) {
-        auto callee = functions_.find(f->second.callee);
-        if (callee != functions_.end() && callee->second.param_ids.size() == f->second.param_ids.size()) {
-          body = &callee->second;
-        }
-      }
-      for (size_t i = 0; i < f->second.param_types.size(); ++i) {
-        Arg arg = describe(f->second.param_types[i]);
-        if (arg.kind == ArgKind::kGlobal) {
-          auto attr = [&](uint32_t a) {
-            return has_attr(f->second.param_ids[i], a) ||
-                   (body != nullptr && has_attr(body->param_ids[i], a));
-          };
-          arg.read_only = arg.read_only || attr(kParamAttrNoWrite) || attr(kParamAttrNoReadWrite);
-        }
-        kernel.args.push_back(std::move(arg));
-      }
-      auto mode = local_sizes_.find(entry.function);
-      if (mode != local_sizes_.end()) {
-        for (int i = 0; i < 3; ++i) kernel.required_group_size[i] = mode->second[i];
-      }
-      auto sub = subgroup_sizes_.find(entry.function);
-      if (sub != subgroup_sizes_.end()) kernel.required_subgroup_size = sub->second;
-      auto attributes = attributes_.find(entry.function);
-      if (attributes != attributes_.end()) kernel.attributes = attributes->second;
-      out->kernels.push_back(std::move(kernel));
-    }
-    for (const auto& [constant, type] : spec_types_) {
-      auto id = spec_ids_.find(constant);
-      if (id == spec_ids_.end()) continue;
-      SpecConstant c;
-      c.id = id->second;
-      auto t = types_.find(type);
-      if (t != types_.end() && t->second.op == kOpTypeBool) {
-        c.size = 1;
-      } else if (auto layout = layout_of(type, 0); layout && layout->size <= 8) {
-        c.size = static_cast<uint32_t>(layout->size);
-      } else {
-        continue;
-      }
-      out->spec_constants.push_back(c);
-    }
-    for (uint32_t target : imported_) {
-      if (builtins_.count(target) == 0) out->imports = true;
-    }
-    out->pointer_bytes = pointer_bytes_;
-    return {};
-  }
-
- private:
-  struct Entry {
-    uint32_t function;
-    std::string name;
-  };
-
-  void add_attribute(uint32_t function, const std::string& text) {
-    std::string& all = attributes_[function];
-    if (!all.empty()) all += " ";
-    all += text;
-  }
-
-  // OpenCL's vec_type_hint operand: the low 16 bits name the scalar type, the high 16 bits
-  // the component count.
-  static std::string vec_type_hint(uint32_t hint) {
-    static const char* const kTypes[] = {"char", "short", "int", "long", "half", "float", "double"};
-    const uint32_t type = hint & 0xffffu;
-    const uint32_t count = hint >> 16;
-    std::string name = type < 7 ? kTypes[type] : "int";
-    if (count > 1) name += std::to_string(count);
-    return "vec_type_hint(" + name + ")";
-  }
-
-  static std::optional<std::string> literal(const uint32_t* w, uint32_t n, uint32_t first) {
-    std::string s;
-    for (uint32_t i = first; i < n; ++i) {
-      for (int b = 0; b < 4; ++b) {
-        const char c = static_cast<char>((w[i] >> (8 * b)) & 0xffu);
-        if (c == '\0') return s;
-        s.push_back(c);
-      }
-    }
-    return std::nullopt;
-  }
-
-  std::string instruction(uint32_t op, const uint32_t* w, uint32_t n, Function** current,
-                          Info* out) {
-    auto need = [&](uint32_t words) -> bool { return n >= words; };
-    switch (op) {
-      case kOpMemoryModel:
-        if (!need(3)) return "too short";
-        pointer_bytes_ = w[1] == 1 ? 4 : 8;
-        break;
-      case kOpEntryPoint: {
-        if (!need(4)) return "too short";
-        if (w[1] != kExecutionModelKernel) break;
-        auto name = literal(w, n, 3);
-        if (!name) return "the entry point's name is not NUL-terminated";
-        entries_.push_back({w[2], std::move(*name)});
-        break;
-      }
-      case kOpExecutionMode:
-        if (!need(3)) return "too short";
-        if (w[2] == kModeLocalSize && n >= 6) {
-          local_sizes_[w[1]] = {w[3], w[4], w[5]};
-          add_attribute(w[1], fmt::format("reqd_work_group_size({},{},{})", w[3], w[4], w[5]));
-        } else if (w[2] == kModeLocalSizeHint && n >= 6) {
-          add_attribute(w[1], fmt::format("work_group_size_hint({},{},{})", w[3], w[4], w[5]));
-        } else if (w[2] == kModeVecTypeHint && n >= 4) {
-          add_attribute(w[1], vec_type_hint(w[3]));
-        } else if (w[2] == kModeSubgroupSize && n >= 4) {
-          subgroup_sizes_[w[1]] = w[3];
-        }
-        break;
-      case kOpDecorate:
-        if (!need(3)) return "too short";
-        if (w[2] == kDecorationSpecId && n >= 4) spec_ids_[w[1]] = w[3];
-        if (w[2] == kDecorationLinkageAttributes && n >= 5 && w[n - 1] == kLinkageImport) {
-          imported_.insert(w[1]);
-        }
-        if (w[2] == kDecorationBuiltIn) builtins_.insert(w[1]);
-        if (w[2] == kDecorationFuncParamAttr && n >= 4) param_attrs_.insert({w[1], w[3]});
-        break;
-      case kOpTypeVoid:
-      case kOpTypeBool:
-      case kOpTypeImage:
-      case kOpTypeSampler:
-      case kOpTypeSampledImage:
-      case kOpTypeOpaque:
-      case kOpTypeEvent:
-        if (!need(2)) return "too short";
-        types_[w[1]].op = op;
-        break;
-      case kOpTypeInt:
-      case kOpTypeFloat:
-        if (!need(3)) return "too short";
-        types_[w[1]] = Type{op, w[2], 0, 0, 0, {}};
-        break;
-      case kOpTypeVector:
-      case kOpTypeArray:
-        if (!need(4)) return "too short";
-        types_[w[1]] = Type{op, 0, w[2], w[3], 0, {}};
-        break;
-      case kOpTypeStruct: {
-        if (!need(2)) return "too short";
-        Type t;
-        t.op = op;
-        t.members.assign(w + 2, w + n);
-        types_[w[1]] = std::move(t);
-        break;
-      }
-      case kOpTypePointer:
-        if (!need(4)) return "too short";
-        types_[w[1]] = Type{op, 0, w[3], 0, w[2], {}};
-        break;
-      case kOpConstant:
-        if (!need(4)) return "too short";
-        constants_[w[2]] = n >= 5 ? (uint64_t{w[4]} << 32) | w[3] : w[3];
-        break;
-      case kOpSpecConstantTrue:
-      case kOpSpecConstantFalse:
-      case kOpSpecConstant:
-        if (!need(3)) return "too short";
-        spec_types_[w[2]] = w[1];
-        break;
-      case kOpFunction:
-        if (!need(5)) return "too short";
-        if (*current != nullptr) return "OpFunction inside a function";
-        functions_[w[2]].id = w[2];
-        *current = &functions_[w[2]];
-        break;
-      case kOpFunctionParameter:
-        if (!need(3)) return "too short";
-        if (*current == nullptr) return "OpFunctionParameter outside a function";
-        (*current)->param_types.push_back(w[1]);
-        (*current)->param_ids.push_back(w[2]);
-        break;
-      case 57:  // OpFunctionCall
-        if (*current != nullptr && n >= 4) {
-          if ((*current)->calls++ == 0) {
-            (*current)->callee = w[3];
-            (*current)->call_args.assign(w + 4, w + n);
-          }
-        }
-        break;
-      case kOpFunctionEnd:
-        *current = nullptr;
-        break;
-      case kOpVariable:
-        if (!need(4)) return "too short";
-        if (*current == nullptr && w[3] == kStorageCrossWorkgroup) out->global_variables = true;
-        break;
-      default:
-        break;
-    }
-    return {};
-  }
-
-  std::optional<Layout> layout_of(uint32_t id, int depth) const {
-    if (depth > 16) return std::nullopt;
-    auto it = types_.find(id);
-    if (it == types_.end()) return std::nullopt;
-    const Type& t = it->second;
-    switch (t.op) {
-      case kOpTypeBool:
-        return Layout{1, 1};
-      case kOpTypeInt:
-      case kOpTypeFloat:
-        if (t.width % 8 != 0 || t.width == 0) return std::nullopt;
-        return Layout{t.width / 8, t.width / 8};
-      case kOpTypePointer:
-        return Layout{pointer_bytes_, pointer_bytes_};
-      case kOpTypeVector: {
-        auto e = layout_of(t.element, depth + 1);
-        if (!e) return std::nullopt;
-        const uint64_t lanes = t.count == 3 ? 4 : t.count;
-        return Layout{e->size * lanes, e->size * lanes};
-      }
-      case kOpTypeArray: {
-        auto e = layout_of(t.element, depth + 1);
-        auto length = constants_.find(t.count);
-        if (!e || length == constants_.end()) return std::nullopt;
-        return Layout{e->size * length->second, e->align};
-      }
-      case kOpTypeStruct: {
-        Layout l{0, 1};
-        for (uint32_t member : t.members) {
-          auto m = layout_of(member, depth + 1);
-          if (!m) return std::nullopt;
-          l.size = (l.size + m->align - 1) / m->align * m->align + m->size;
-          if (m->align > l.align) l.align = m->align;
-        }
-        l.size = (l.size + l.align - 1) / l.align * l.align;
-        return l;
-      }
-      default:
-        return std::nullopt;
-    }
-  }
-
-  Arg describe(uint32_t type) const {
-    Arg arg;
-    auto it = types_.find(type);
-    if (it == types_.end()) {
-      arg.what = fmt::format("an undefined type %{}", type);
-      return arg;
-    }
-    const Type& t = it->second;
-    switch (t.op) {
-      case kOpTypePointer:
-        arg.size = pointer_bytes_;
-        switch (t.storage) {
-          case kStorageCrossWorkgroup:
-          case kStorageUniformConstant:
-          case kStorageGeneric:
-            arg.kind = ArgKind::kGlobal;
-            arg.read_only = t.storage == kStorageUniformConstant;
-            return arg;
-          case kStorageWorkgroup:
-            arg.kind = ArgKind::kLocal;
-            return arg;
-          case kStorageFunction: {  // a struct passed by value (ByVal)
-            auto l = layout_of(t.element, 0);
-            if (!l) {
-              arg.what = "a by-value parameter of unknown size";
-              return arg;
-            }
-            arg.kind = ArgKind::kValue;
-            arg.size = static_cast<uint32_t>(l->size);
-            return arg;
-          }
-          default:
-            arg.what = fmt::format("a pointer in storage class {}", t.storage);
-            return arg;
-        }
-      case kOpTypeImage:
-      case kOpTypeSampledImage:
-        arg.what = "an image";
-        return arg;
-      case kOpTypeSampler:
-        arg.what = "a sampler";
-        return arg;
-      case kOpTypeEvent:
-        arg.what = "an event";
-        return arg;
-      default: {
-        auto l = layout_of(type, 0);
-        if (!l || t.op == kOpTypeBool) {
-          arg.what = "a value of a type UDAL does not model";
+Arg describe(const sdk::Parameter& p) {
+  Arg arg;
+  switch (p.kind) {
+    case sdk::ParameterKind::kPointer:
+      arg.size = static_cast<uint32_t>(p.size.value_or(8));
+      switch (p.storage_class) {
+        case kStorageCrossWorkgroup:
+        case kStorageUniformConstant:
+        case kStorageGeneric:
+          arg.kind = ArgKind::kGlobal;
+          arg.read_only = p.storage_class == kStorageUniformConstant || p.no_write || p.no_read_write;
           return arg;
-        }
-        arg.kind = ArgKind::kValue;
-        arg.size = static_cast<uint32_t>(l->size);
+        case kStorageWorkgroup:
+          arg.kind = ArgKind::kLocal;
+          return arg;
+        case sdk::kStorageFunction:  // a struct passed by value (ByVal)
+          if (!p.pointee_size || *p.pointee_size > UINT32_MAX) {
+            arg.what = "a by-value parameter of unknown size";
+            return arg;
+          }
+          arg.kind = ArgKind::kValue;
+          arg.size = static_cast<uint32_t>(*p.pointee_size);
+          return arg;
+        default:
+          arg.what = fmt::format("a pointer in storage class {}", p.storage_class);
+          return arg;
+      }
+    case sdk::ParameterKind::kValue:
+      if (!p.size || *p.size > UINT32_MAX) {
+        arg.what = "a value of a type UDAL does not model";
         return arg;
       }
-    }
+      arg.kind = ArgKind::kValue;
+      arg.size = static_cast<uint32_t>(*p.size);
+      return arg;
+    case sdk::ParameterKind::kOpaque:
+    default:
+      arg.what = p.what == "a bool" ? std::string("a value of a type UDAL does not model") : p.what;
+      return arg;
   }
-
-  const uint32_t* words_;
-  size_t count_;
-  uint32_t pointer_bytes_ = 8;
-  std::vector<Entry> entries_;
-  std::map<uint32_t, Type> types_;
-  std::map<uint32_t, uint64_t> constants_;
-  std::map<uint32_t, uint32_t> spec_ids_;    // constant id → SpecId
-  std::map<uint32_t, uint32_t> spec_types_;  // constant id → type
-  std::map<uint32_t, Function> functions_;
-  std::map<uint32_t, std::vector<uint32_t>> local_sizes_;
-  std::map<uint32_t, uint32_t> subgroup_sizes_;
-  std::map<uint32_t, std::string> attributes_;
-  std::set<uint32_t> imported_;
-  std::set<uint32_t> builtins_;
-  std::set<std::pair<uint32_t, uint32_t>> param_attrs_;  // (parameter id, FuncParamAttr)
-
-  bool has_attr(uint32_t id, uint32_t attr) const { return param_attrs_.count({id, attr}) != 0; }
-};
+}
 
 }  // namespace
 
 std::string parse(const uint32_t* words, size_t count, Info* out) {
   *out = Info{};
-  return Parser(words, count).run(out);
+  sdk::Module module;
+  if (std::string why = sdk::read(std::span<const uint32_t>(words, count), &module); !why.empty()) {
+    return why;
+  }
+  Info info;
+  info.version = module.version;
+  for (const sdk::EntryPoint& e : module.entry_points) {
+    if (e.model != kExecutionModelKernel) continue;
+    Kernel kernel;
+    kernel.name = e.name;
+    for (const sdk::Parameter& p : e.parameters) kernel.args.push_back(describe(p));
+    std::vector<std::string> attributes;
+    if (e.local_size) {
+      for (int i = 0; i < 3; ++i) kernel.required_group_size[i] = (*e.local_size)[i];
+      attributes.push_back(fmt::format("reqd_work_group_size({},{},{})", (*e.local_size)[0],
+                                       (*e.local_size)[1], (*e.local_size)[2]));
+    }
+    if (e.local_size_hint) {
+      attributes.push_back(fmt::format("work_group_size_hint({},{},{})", (*e.local_size_hint)[0],
+                                       (*e.local_size_hint)[1], (*e.local_size_hint)[2]));
+    }
+    if (e.vec_type_hint) attributes.push_back(vec_type_hint(*e.vec_type_hint));
+    for (const std::string& a : attributes) {
+      kernel.attributes += (kernel.attributes.empty() ? "" : " ") + a;
+    }
+    kernel.required_subgroup_size = e.subgroup_size.value_or(0);
+    info.kernels.push_back(std::move(kernel));
+  }
+  for (const sdk::SpecConstant& c : module.spec_constants) {
+    // One entry per SpecId: Level Zero specializes by id.
+    const bool seen = std::any_of(info.spec_constants.begin(), info.spec_constants.end(),
+                                  [&](const SpecConstant& s) { return s.id == c.spec_id; });
+    if (!seen) info.spec_constants.push_back({c.spec_id, c.size});
+  }
+  info.imports = module.imports;
+  info.global_variables = module.global_variables;
+  info.pointer_bytes = module.pointer_bytes();
+  *out = std::move(info);
+  return {};
 }
 
 namespace {

@@ -1,7 +1,8 @@
 // spirv.h — what libze_udal reads from an OpenCL-flavoured SPIR-V module: its kernels and
 // their parameters (Level Zero passes arguments by index with a size; UDAL launches take
 // typed arguments), required group sizes, specialization constants and their sizes (Level
-// Zero gives only ids and value pointers), and whether the module imports symbols.
+// Zero gives only ids and value pointers), and whether the module imports symbols. The SDK's
+// reader (udal/sdk/spirv.h) checks and reflects the module; parse() maps what it found.
 #ifndef UDAL_ZE_SPIRV_H_
 #define UDAL_ZE_SPIRV_H_
 
@@ -55,7 +56,8 @@ struct Info {
   uint32_t version = 0;         // the header's version word
 };
 
-// Parses |count| words. Returns "" on success, else why the module is not usable.
+// Reads |count| words with the SDK's reader. Returns "" on success, else why the module is
+// not usable.
 std::string parse(const uint32_t* words, size_t count, Info* out);
 
 const Kernel* find_kernel(const Info& info, const std::string& name) noexcept;
