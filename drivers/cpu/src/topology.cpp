@@ -16,12 +16,22 @@ std::shared_ptr<Topology> Topology::load(std::string& error) {
     error = fmt::format("hwloc_topology_init failed: {}", std::strerror(errno));
     return nullptr;
   }
+  // Destroyed here unless a Topology owns it: an allocation that fails below (the message,
+  // make_shared) must not leak the whole hwloc tree.
+  struct Owner {
+    hwloc_topology_t topology;
+    ~Owner() {
+      if (topology != nullptr) hwloc_topology_destroy(topology);
+    }
+  } owner{topology};
   if (hwloc_topology_load(topology) != 0) {
-    error = fmt::format("hwloc_topology_load failed: {}", std::strerror(errno));
-    hwloc_topology_destroy(topology);
+    const int load_errno = errno;
+    error = fmt::format("hwloc_topology_load failed: {}", std::strerror(load_errno));
     return nullptr;
   }
-  return std::make_shared<Topology>(topology);
+  auto loaded = std::make_shared<Topology>(topology);
+  owner.topology = nullptr;
+  return loaded;
 }
 
 Topology::~Topology() { hwloc_topology_destroy(topology_); }
