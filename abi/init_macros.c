@@ -59,6 +59,7 @@ static void check_sizes(void) {
   CHECK_SIZE(udal_driver_create_desc_t, 56);
   CHECK_SIZE(udal_driver_table_t, 320);
   CHECK_SIZE(udal_host_dispatch_t, 80);
+  CHECK_SIZE(udal_layer_status_t, 80); /* its first size: added in 1.1 */
   CHECK_FROZEN_SIZE(udal_base_in_t, 16);
   CHECK_FROZEN_SIZE(udal_base_out_t, 16);
   CHECK_FROZEN_SIZE(udal_kernel_arg_t, 64);
@@ -125,6 +126,12 @@ static void check_outputs(void) {
   udal_module_info_t module = UDAL_MODULE_INFO_INIT;
   udal_kernel_info_t kernel = UDAL_KERNEL_INFO_INIT;
   udal_kernel_arg_info_t arg = UDAL_KERNEL_ARG_INFO_INIT;
+  udal_layer_status_t layer = UDAL_LAYER_STATUS_INIT;
+
+  CHECK_HEADER(udal_layer_status_t, layer, UDAL_STRUCTURE_TYPE_LAYER_STATUS);
+  expect(layer.state == UDAL_LAYER_STATE_OFF && layer.sources == 0 && layer.flags == 0 &&
+             layer.name == NULL && layer.output_path == NULL && layer.reason == NULL,
+         "UDAL_LAYER_STATUS_INIT", "outputs start empty");
 
   CHECK_HEADER(udal_driver_status_t, status, UDAL_STRUCTURE_TYPE_DRIVER_STATUS);
   expect(status.name == NULL && status.reason == NULL && status.device_count == 0 &&

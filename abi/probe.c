@@ -37,6 +37,7 @@ UDAL_ABI_PROBE(udal_kernel_arg_t)
 UDAL_ABI_PROBE(udal_kernel_arg_info_t)
 UDAL_ABI_PROBE(udal_launch_desc_t)
 UDAL_ABI_PROBE(udal_stream_desc_t)
+UDAL_ABI_PROBE(udal_layer_status_t) /* 1.1 */
 
 /* ---- udal.h: enums, flag types and function types --------------------------------------- */
 UDAL_ABI_PROBE(udal_result_t)
@@ -53,6 +54,10 @@ UDAL_ABI_PROBE(udal_buffer_flags_t)
 UDAL_ABI_PROBE(udal_event_flags_t)
 UDAL_ABI_PROBE(udal_kernel_flags_t)
 UDAL_ABI_PROBE(udal_host_function_t)
+UDAL_ABI_PROBE(udal_layer_t)        /* 1.1 */
+UDAL_ABI_PROBE(udal_layer_state_t)  /* 1.1 */
+UDAL_ABI_PROBE(udal_layer_sources_t) /* 1.1 */
+UDAL_ABI_PROBE(udal_layer_flags_t)  /* 1.1 */
 
 /* ---- udal_driver.h ------------------------------------------------------------------------ */
 UDAL_ABI_PROBE(udal_driver_table_t)

@@ -56,8 +56,9 @@ extern "C" {
 #define UDAL_VERSION_MAJOR(version) (((uint32_t)(version)) >> 16)
 #define UDAL_VERSION_MINOR(version) (((uint32_t)(version)) & 0xffffu)
 
-/* The ABI version this header describes. */
-#define UDAL_ABI_VERSION UDAL_MAKE_VERSION(1, 0)
+/* The ABI version this header describes. 1.1 added udal_instance_get_layer_count() and
+ * udal_instance_get_layer_status(): check udal_get_abi_version() before calling them. */
+#define UDAL_ABI_VERSION UDAL_MAKE_VERSION(1, 1)
 
 /* Timeout value meaning "wait for ever". */
 #define UDAL_TIMEOUT_INFINITE UINT64_MAX
