@@ -1,7 +1,7 @@
-// libFuzzer target: the ELF checks libudal makes before dlopen (hal/src/file_check.h), on
+// libFuzzer target: the ELF checks libudal makes before dlopen (udal/sdk/file_check.h), on
 // images in memory and through a file descriptor, for this host's target and for a 32-bit
 // one (so both header layouts are parsed). The two readers must agree on every input.
-#include "file_check.h"
+#include "udal/sdk/file_check.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

@@ -7,7 +7,7 @@
 //         Environment, standard_directories, driver_name_from_library, parse_version
 // Every result is checked for the promises callers rely on; a broken one traps.
 #include "discovery.h"
-#include "file_check.h"
+#include "udal/sdk/file_check.h"
 #include "environment.h"
 #include "log.h"
 #include "manifest.h"
