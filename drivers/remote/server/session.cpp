@@ -384,6 +384,16 @@ bool Session::idle(udal_stream_t stream) {
   return udal_stream_synchronize(stream, 0) == UDAL_SUCCESS;
 }
 
+udal_result_t Session::wait_then_mark(udal_stream_t stream, udal_event_t event) {
+  // A wait is never left the last work of a stream: a driver that holds waits on the host
+  // may count a stream whose only pending work is a wait as synchronized (the Vulkan
+  // driver does), and idle() must not take such a stream for idle. A host function that
+  // does nothing, after the wait, is pending work on every driver until the wait passes.
+  udal_result_t result = udal_stream_wait_event(stream, event);
+  if (result == UDAL_SUCCESS) result = notify_when_done(stream, wire::Body::NONE, 0, 0, nullptr);
+  return result;
+}
+
 void Session::handle(MemoryUsageRequest& r) {
   udal_device_t device = device_or_reply(r.device, r.request);
   if (device == nullptr) return;
@@ -747,7 +757,7 @@ void Session::handle(WriteRequest& r, const std::shared_ptr<Staging>& data,
     desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
     udal_result_t result =
         udal_event_create(server_.devices()[stream->device].handle, &desc, &gate);
-    if (result == UDAL_SUCCESS) result = udal_stream_wait_event(stream->handle, gate);
+    if (result == UDAL_SUCCESS) result = wait_then_mark(stream->handle, gate);
     if (result != UDAL_SUCCESS) {
       const std::string message = last_message();
       if (gate != nullptr) udal_event_destroy(gate);
@@ -810,7 +820,7 @@ bool Session::read_in_place(ReadRequest& r, StreamEntry& stream, const BufferEnt
   if (udal_event_create(server_.devices()[stream.device].handle, &desc, &gate) != UDAL_SUCCESS) {
     return false;
   }
-  if (udal_stream_wait_event(stream.handle, gate) != UDAL_SUCCESS) {
+  if (wait_then_mark(stream.handle, gate) != UDAL_SUCCESS) {
     udal_event_destroy(gate);
     return false;
   }
@@ -928,7 +938,7 @@ void Session::handle(WaitEventRequest& r) {
     return;
   }
   if (event->complete) return;  // recorded on an idle stream: nothing to wait for
-  const udal_result_t result = udal_stream_wait_event(stream->handle, event->handle);
+  const udal_result_t result = wait_then_mark(stream->handle, event->handle);
   if (result < 0) stream_error(r.stream, r.seq, result, last_message());
 }
 
@@ -964,7 +974,7 @@ void Session::handle(HostFunctionRequest& r) {
     result = notify_when_done(stream->handle, wire::Body::HostFunctionReady, r.stream, r.seq,
                               nullptr);
   }
-  if (result == UDAL_SUCCESS) result = udal_stream_wait_event(stream->handle, gate);
+  if (result == UDAL_SUCCESS) result = wait_then_mark(stream->handle, gate);
   if (result != UDAL_SUCCESS) {
     const std::string message = last_message();
     if (gate != nullptr) udal_event_destroy(gate);

@@ -132,6 +132,8 @@ class Session final : public Channel::Handler, public std::enable_shared_from_th
   // Whether everything enqueued on |stream| so far has completed (then a record or a mark
   // is answered at once, without a trip through the device's thread).
   static bool idle(udal_stream_t stream);
+  // udal_stream_wait_event, then a host function that does nothing (see idle()).
+  udal_result_t wait_then_mark(udal_stream_t stream, udal_event_t event);
 
   Server& server_;
   std::shared_ptr<Channel> channel_;
