@@ -204,10 +204,11 @@ class Reader {
   void reflect(const RawEntry& raw, EntryPoint* entry);
   void reflect_resources(const RawEntry& raw, EntryPoint* entry);
   void reflect_parameters(const RawEntry& raw, EntryPoint* entry);
-  std::vector<uint32_t> used_globals(uint32_t function) const;
+  std::vector<uint32_t> used_globals(uint32_t function);
   std::optional<uint32_t> decoration(uint32_t id, uint32_t which) const;
   std::optional<uint32_t> member_decoration(uint32_t type, uint32_t member, uint32_t which) const;
   bool has_decoration(uint32_t id, uint32_t which) const { return decoration(id, which).has_value(); }
+  bool has_decoration_literal(uint32_t id, uint32_t which, uint32_t literal) const;
   const Type* type_of(uint32_t id) const;
   std::optional<uint64_t> constant_value(uint32_t id) const;
   std::optional<uint64_t> explicit_size(uint32_t type, uint32_t matrix_stride, int depth);
@@ -216,8 +217,8 @@ class Reader {
   ResourceKind resource_kind(uint32_t type) const;
   std::string opaque_name(uint32_t type) const;
   void collect_spec_ids(uint32_t type, std::unordered_set<uint32_t>* visited,
-                        std::set<uint32_t>* spec_ids) const;
-  void spec_ids_of(uint32_t constant, std::set<uint32_t>* spec_ids) const;
+                        std::set<uint32_t>* spec_ids);
+  void spec_ids_of(uint32_t constant, std::set<uint32_t>* spec_ids);
 
   std::span<const uint32_t> words_;
   Module* out_;
@@ -239,6 +240,14 @@ class Reader {
   std::map<std::pair<uint32_t, uint32_t>, std::vector<std::pair<uint32_t, uint32_t>>>
       member_decorations_;
   std::unordered_set<uint32_t> decoration_groups_;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> groups_of_;  // target -> its groups
+  // What reflection may still spend (entries x references, members, parameters, ...): a
+  // module crafted to multiply them is refused instead of taking minutes or gigabytes.
+  int64_t budget_ = int64_t{1} << 26;
+  bool spend(uint64_t units) {
+    budget_ -= static_cast<int64_t>(std::min<uint64_t>(units, uint64_t{1} << 40));
+    return budget_ >= 0;
+  }
   std::vector<uint32_t> workgroup_size_decorated_;
   std::unordered_set<uint32_t> imported_;
   std::unordered_set<uint32_t> builtins_;
@@ -463,13 +472,11 @@ std::string Reader::instruction(uint32_t op, const uint32_t* w, uint32_t n, size
         return fmt::format("OpGroupDecorate names %{}, which is no earlier OpDecorationGroup",
                            w[1]);
       }
-      const auto group = decorations_.find(w[1]);
+      // Membership, not copies: a group of many decorations applied to many targets
+      // would otherwise cost their product.
       for (uint32_t i = 2; i < n; ++i) {
         UDAL_SPIRV_TRY(check_id(w[i], "group decoration target"));
-        if (group == decorations_.end()) continue;
-        const std::vector<std::pair<uint32_t, uint32_t>> copy = group->second;
-        auto& target = decorations_[w[i]];
-        target.insert(target.end(), copy.begin(), copy.end());
+        groups_of_[w[i]].push_back(w[1]);
       }
       break;
     }
@@ -686,6 +693,11 @@ std::string Reader::finish() {
   for (const RawEntry& raw : entries_) {
     EntryPoint entry;
     reflect(raw, &entry);
+    if (budget_ < 0) {
+      return fmt::format("the module is too large to reflect: its {} entry points reference more "
+                         "than {} objects, types and members together (a limit of the reader)",
+                         entries_.size(), int64_t{1} << 26);
+    }
     out_->entry_points.push_back(std::move(entry));
   }
   return {};
@@ -696,12 +708,32 @@ std::string Reader::finish() {
 // ---------------------------------------------------------------------------------------
 
 std::optional<uint32_t> Reader::decoration(uint32_t id, uint32_t which) const {
-  auto it = decorations_.find(id);
-  if (it == decorations_.end()) return std::nullopt;
-  for (auto [d, literal] : it->second) {
-    if (d == which) return literal;
+  if (auto it = decorations_.find(id); it != decorations_.end()) {
+    for (auto [d, literal] : it->second) {
+      if (d == which) return literal;
+    }
+  }
+  if (auto groups = groups_of_.find(id); groups != groups_of_.end()) {
+    for (uint32_t group : groups->second) {
+      if (group != id) {
+        if (auto literal = decoration(group, which)) return literal;
+      }
+    }
   }
   return std::nullopt;
+}
+
+bool Reader::has_decoration_literal(uint32_t id, uint32_t which, uint32_t literal) const {
+  auto has = [&](uint32_t target) {
+    auto it = decorations_.find(target);
+    return it != decorations_.end() &&
+           std::any_of(it->second.begin(), it->second.end(),
+                       [&](const auto& d) { return d.first == which && d.second == literal; });
+  };
+  if (has(id)) return true;
+  auto groups = groups_of_.find(id);
+  return groups != groups_of_.end() &&
+         std::any_of(groups->second.begin(), groups->second.end(), has);
 }
 
 std::optional<uint32_t> Reader::member_decoration(uint32_t type, uint32_t member,
@@ -725,7 +757,7 @@ std::optional<uint64_t> Reader::constant_value(uint32_t id) const {
   return it->second;
 }
 
-std::vector<uint32_t> Reader::used_globals(uint32_t function) const {
+std::vector<uint32_t> Reader::used_globals(uint32_t function) {
   std::unordered_set<uint32_t> seen{function};
   std::vector<uint32_t> stack{function};
   std::set<uint32_t> used;
@@ -733,6 +765,9 @@ std::vector<uint32_t> Reader::used_globals(uint32_t function) const {
     auto it = functions_.find(stack.back());
     stack.pop_back();
     if (it == functions_.end()) continue;
+    if (!spend(it->second.references.size() + it->second.calls.size())) {
+      return {};
+    }
     for (uint32_t id : it->second.references) {
       if (globals_.contains(id)) used.insert(id);
     }
@@ -916,10 +951,10 @@ std::string Reader::opaque_name(uint32_t type) const {
   }
 }
 
-void Reader::spec_ids_of(uint32_t constant, std::set<uint32_t>* spec_ids) const {
+void Reader::spec_ids_of(uint32_t constant, std::set<uint32_t>* spec_ids) {
   std::unordered_set<uint32_t> seen{constant};
   std::vector<uint32_t> stack{constant};
-  while (!stack.empty()) {
+  while (!stack.empty() && spend(1)) {
     const uint32_t id = stack.back();
     stack.pop_back();
     if (auto spec = decoration(id, kDecorationSpecId)) {
@@ -934,10 +969,10 @@ void Reader::spec_ids_of(uint32_t constant, std::set<uint32_t>* spec_ids) const 
 }
 
 void Reader::collect_spec_ids(uint32_t type, std::unordered_set<uint32_t>* visited,
-                              std::set<uint32_t>* spec_ids) const {
+                              std::set<uint32_t>* spec_ids) {
   // Each type once: shared member types make a type graph a DAG, not a tree.
   std::vector<std::pair<uint32_t, int>> stack{{type, 0}};
-  while (!stack.empty()) {
+  while (!stack.empty() && spend(1)) {
     const auto [id, depth] = stack.back();
     stack.pop_back();
     const Type* t = type_of(id);
@@ -984,7 +1019,7 @@ void Reader::reflect_resources(const RawEntry& raw, EntryPoint* entry) {
       b.readable = !has_decoration(id, kDecorationNonReadable);
       b.writable = !has_decoration(id, kDecorationNonWritable);
       if (const Type* s = type_of(block); s != nullptr && s->op == kOpTypeStruct &&
-                                          !s->operands.empty()) {
+                                          !s->operands.empty() && spend(s->operands.size())) {
         bool all_non_readable = true, all_non_writable = true;
         for (uint32_t m = 0; m < s->operands.size(); ++m) {
           all_non_readable &= member_decoration(block, m, kDecorationNonReadable).has_value();
@@ -998,7 +1033,8 @@ void Reader::reflect_resources(const RawEntry& raw, EntryPoint* entry) {
       PushConstantBlock block;
       block.variable = id;
       block.size = explicit_size(pointee, 0, 0);
-      if (pointee_type != nullptr && pointee_type->op == kOpTypeStruct) {
+      if (pointee_type != nullptr && pointee_type->op == kOpTypeStruct &&
+          spend(pointee_type->operands.size())) {
         for (uint32_t m = 0; m < pointee_type->operands.size(); ++m) {
           const uint32_t type = pointee_type->operands[m];
           PushConstantMember member;
@@ -1037,6 +1073,7 @@ void Reader::reflect_parameters(const RawEntry& raw, EntryPoint* entry) {
       body = &callee->second;
     }
   }
+  if (!spend(f.parameters.size())) return;
   for (size_t i = 0; i < f.parameters.size(); ++i) {
     const uint32_t id = f.parameters[i].first;
     const uint32_t type = f.parameters[i].second;
@@ -1044,14 +1081,9 @@ void Reader::reflect_parameters(const RawEntry& raw, EntryPoint* entry) {
     p.id = id;
     p.type = type;
     auto attr = [&](uint32_t which) {
-      auto has = [&](uint32_t param) {
-        auto it = decorations_.find(param);
-        if (it == decorations_.end()) return false;
-        return std::any_of(it->second.begin(), it->second.end(), [&](const auto& d) {
-          return d.first == kDecorationFuncParamAttr && d.second == which;
-        });
-      };
-      return has(id) || (body != nullptr && has(body->parameters[i].first));
+      return has_decoration_literal(id, kDecorationFuncParamAttr, which) ||
+             (body != nullptr &&
+              has_decoration_literal(body->parameters[i].first, kDecorationFuncParamAttr, which));
     };
     p.by_val = attr(kParamAttrByVal);
     p.no_write = attr(kParamAttrNoWrite);

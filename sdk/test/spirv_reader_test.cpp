@@ -413,6 +413,55 @@ TEST(SdkSpirv, ATypeCycleDoesNotRecurseForever) {
   EXPECT_FALSE(out.entry_points[0].parameters[0].size.has_value());
 }
 
+TEST(SdkSpirv, ParameterAttributesReachThroughDecorationGroups) {
+  // kernel_module() with its OpDecorate %6 FuncParamAttr NoWrite moved onto a group %13
+  // that OpGroupDecorate applies to %6 and %7.
+  std::vector<uint32_t> w = kernel_module();
+  w[3] = 14;
+  const size_t decorate = find_instruction(w, 71);
+  ASSERT_EQ(w[decorate + 1], 6u);
+  w[decorate + 1] = 13;
+  Words extra;
+  extra.add(73, {13});         // %13 = OpDecorationGroup
+  extra.add(74, {13, 6, 7});   // OpGroupDecorate %13 %6 %7
+  const size_t after = decorate + 4;
+  w.insert(w.begin() + static_cast<std::ptrdiff_t>(after), extra.w.begin(), extra.w.end());
+  spirv::Module m;
+  ASSERT_EQ(spirv::read(w, &m), "");
+  const spirv::EntryPoint& e = m.entry_points.at(0);
+  EXPECT_TRUE(e.parameters.at(0).no_write);
+  EXPECT_TRUE(e.parameters.at(1).no_write);
+  EXPECT_FALSE(e.parameters.at(2).no_write);
+}
+
+TEST(SdkSpirv, AModuleThatMultipliesReflectionWorkIsRefused) {
+  // 2400 entry points on one function whose one instruction names 30000 ids: reflecting
+  // each entry point's resources would walk 72 million references.
+  constexpr uint32_t kIds = 30000, kEntries = 2400;
+  Words m;
+  m.w = {spirv::kMagic, 0x00010000, 0, kIds + 16, 0};
+  m.add(17, {1});      // OpCapability Shader
+  m.add(14, {0, 1});   // OpMemoryModel Logical GLSL450
+  for (uint32_t i = 0; i < kEntries; ++i) {
+    std::vector<uint32_t> entry = {spirv::kExecutionModelGLCompute, 3};
+    for (uint32_t word : str("k" + std::to_string(i))) entry.push_back(word);
+    m.add(15, entry);
+  }
+  m.add(19, {1});           // %1 = OpTypeVoid
+  m.add(33, {2, 1});        // %2 = OpTypeFunction %1
+  m.add(54, {1, 3, 0, 2});  // %3 = OpFunction %1 None %2
+  m.add(248, {4});          // %4 = OpLabel
+  std::vector<uint32_t> ids(kIds);
+  for (uint32_t i = 0; i < kIds; ++i) ids[i] = 16 + i;
+  m.add(4242, ids);         // an instruction the reader does not know: every word an id
+  m.add(253, {});
+  m.add(56, {});
+  spirv::Module out;
+  const std::string why = spirv::read(m.w, &out);
+  EXPECT_NE(why.find("too large to reflect"), std::string::npos) << why;
+  EXPECT_TRUE(out.entry_points.empty());
+}
+
 // Random corruption of real modules: every result is a module or a message (the sanitizer
 // builds turn any out-of-bounds read into a failure).
 TEST(SdkSpirv, MutatedModulesAreReadOrRefusedWithAMessage) {
