@@ -55,6 +55,25 @@ TEST_P(HostSignalTest, StreamThatWaitsHoldsItsLaterWorkUntilTheSignal) {
   EXPECT_EQ(after, seen);
 }
 
+// A wait is work of the stream like any other: a stream whose last work is a wait on an
+// unsignalled event has not finished (what udal_stream_synchronize and a record after it say).
+TEST_P(HostSignalTest, AStreamWhoseLastWorkIsAPendingWaitIsNotFinished) {
+  Stream stream = MakeStream();
+  ASSERT_TRUE(stream);
+  Event event = MakeEvent(UDAL_EVENT_FLAG_HOST_SIGNAL);
+  ASSERT_TRUE(event);
+  ASSERT_OK(udal_stream_wait_event(stream.get(), event.get()));
+  EXPECT_UDAL(UDAL_TIMEOUT, udal_stream_synchronize(stream.get(), 0));
+  EXPECT_UDAL(UDAL_TIMEOUT, udal_stream_synchronize(stream.get(), 2'000'000));
+  Event after = MakeEvent(0);
+  ASSERT_TRUE(after);
+  ASSERT_OK(udal_stream_record_event(stream.get(), after.get()));
+  EXPECT_UDAL(UDAL_NOT_READY, udal_event_query(after.get())) << "a record behind the wait";
+  ASSERT_OK(udal_event_signal(event.get()));
+  EXPECT_OK(udal_stream_synchronize(stream.get(), kWaitNs));
+  EXPECT_OK(udal_event_query(after.get()));
+}
+
 TEST_P(HostSignalTest, SecondSignalIsInvalidState) {
   Event event = MakeEvent(UDAL_EVENT_FLAG_HOST_SIGNAL);
   ASSERT_TRUE(event);

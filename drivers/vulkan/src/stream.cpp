@@ -471,6 +471,12 @@ udal_result_t StreamState::synchronize(const char* fn, uint64_t timeout_ns) {
   std::vector<std::weak_ptr<StreamState>> wake;
   {
     std::lock_guard lock(mutex_);
+    if (error_ == VK_SUCCESS && !queue_.empty() && queue_.back().kind == Kind::kHold) {
+      // A wait is the stream's last work: an empty batch after it gives the timeline a value
+      // that is reached only once the wait is over (as a record after a hold does).
+      Node* batch = nullptr;
+      if (VkResult r = open_batch(false, &batch); r != VK_SUCCESS) fail_stream(r);
+    }
     if (error_ == VK_SUCCESS) {
       if (VkResult r = seal_tail(); r != VK_SUCCESS) fail_stream(r);
       advance(&wake);
