@@ -387,8 +387,10 @@ bool Session::idle(udal_stream_t stream) {
 udal_result_t Session::wait_then_mark(udal_stream_t stream, udal_event_t event) {
   // A wait is never left the last work of a stream: a driver that holds waits on the host
   // may count a stream whose only pending work is a wait as synchronized (the Vulkan
-  // driver does), and idle() must not take such a stream for idle. A host function that
-  // does nothing, after the wait, is pending work on every driver until the wait passes.
+  // driver did, until the suite's HostSignalTest.AStreamWhoseLastWorkIsAPendingWaitIsNot-
+  // Finished caught it; a server may still run a driver certified before that test), and
+  // idle() must not take such a stream for idle. A host function that does nothing, after
+  // the wait, is pending work on every driver until the wait passes.
   udal_result_t result = udal_stream_wait_event(stream, event);
   if (result == UDAL_SUCCESS) result = notify_when_done(stream, wire::Body::NONE, 0, 0, nullptr);
   return result;
