@@ -1,7 +1,7 @@
 #include "report.h"
 
 // The regular-file and size checks libudal uses for what it reads; header-only.
-#include "../../hal/src/file_check.h"
+#include "udal/sdk/file_check.h"
 
 #include <dirent.h>
 #include <fcntl.h>

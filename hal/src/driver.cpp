@@ -2,7 +2,7 @@
 
 #include "entries.h"
 #include "error.h"
-#include "file_check.h"
+#include "udal/sdk/file_check.h"
 
 #include <fmt/format.h>
 

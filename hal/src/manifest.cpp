@@ -1,6 +1,6 @@
 #include "manifest.h"
 
-#include "file_check.h"
+#include "udal/sdk/file_check.h"
 
 #include <nlohmann/json.hpp>
 
