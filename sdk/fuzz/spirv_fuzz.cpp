@@ -15,15 +15,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   spirv::Module module;
   const std::string why = spirv::read_bytes(data, size, &module);
   if (!why.empty()) {
-    if (!module.entry_points.empty()) std::abort();  // a refused module is left empty
+    if (!module.entry_points.empty())
+      std::abort(); // a refused module is left empty
     return 0;
   }
-  if (module.bound == 0 || module.bound > spirv::kMaxIdBound) std::abort();
+  if (module.bound == 0 || module.bound > spirv::kMaxIdBound)
+    std::abort();
   for (const spirv::EntryPoint& e : module.entry_points) {
-    if (e.function == 0 || e.function >= module.bound) std::abort();
-    if (spirv::find_entry_point(module, e.name, e.model) == nullptr) std::abort();
+    if (e.function == 0 || e.function >= module.bound)
+      std::abort();
+    if (spirv::find_entry_point(module, e.name, e.model) == nullptr)
+      std::abort();
     for (const spirv::Parameter& p : e.parameters) {
-      if (p.kind == spirv::ParameterKind::kOpaque && p.what.empty()) std::abort();
+      if (p.kind == spirv::ParameterKind::kOpaque && p.what.empty())
+        std::abort();
       if (p.kind == spirv::ParameterKind::kPointer && p.size != module.pointer_bytes()) {
         std::abort();
       }

@@ -124,15 +124,15 @@ constexpr int kMaxTypeDepth = 32;
 
 struct Type {
   uint32_t op = 0;
-  std::vector<uint32_t> operands;  // the instruction's words after the result id
+  std::vector<uint32_t> operands; // the instruction's words after the result id
 };
 
 struct Function {
-  std::vector<std::pair<uint32_t, uint32_t>> parameters;  // (id, type)
-  std::unordered_set<uint32_t> references;  // ids its instructions may take as operands
-  std::vector<uint32_t> calls;              // callees, in order
-  std::vector<uint32_t> first_call_args;    // the first call's arguments
-  bool has_body = false;                    // an OpLabel was seen
+  std::vector<std::pair<uint32_t, uint32_t>> parameters; // (id, type)
+  std::unordered_set<uint32_t> references; // ids its instructions may take as operands
+  std::vector<uint32_t> calls;             // callees, in order
+  std::vector<uint32_t> first_call_args;   // the first call's arguments
+  bool has_body = false;                   // an OpLabel was seen
 };
 
 struct Global {
@@ -144,7 +144,7 @@ struct RawEntry {
   uint32_t model = 0;
   uint32_t function = 0;
   std::string name;
-  size_t at = 0;  // word of the OpEntryPoint
+  size_t at = 0; // word of the OpEntryPoint
 };
 
 struct Modes {
@@ -162,13 +162,15 @@ struct Layout {
 
 std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
   uint64_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
+  if (__builtin_mul_overflow(a, b, &r))
+    return std::nullopt;
   return r;
 }
 
 std::optional<uint64_t> checked_add(uint64_t a, uint64_t b) {
   uint64_t r = 0;
-  if (__builtin_add_overflow(a, b, &r)) return std::nullopt;
+  if (__builtin_add_overflow(a, b, &r))
+    return std::nullopt;
   return r;
 }
 
@@ -176,23 +178,26 @@ std::optional<uint64_t> checked_add(uint64_t a, uint64_t b) {
 // is not NUL-terminated inside the instruction. |*words| gets the words it occupies.
 std::optional<std::string> literal_string(const uint32_t* w, uint32_t n, uint32_t first,
                                           uint32_t* words = nullptr) {
-  if (first >= n) return std::nullopt;
+  if (first >= n)
+    return std::nullopt;
   const char* begin = reinterpret_cast<const char*>(w + first);
   const size_t bytes = static_cast<size_t>(n - first) * 4;
   const void* nul = std::memchr(begin, '\0', bytes);
-  if (nul == nullptr) return std::nullopt;
+  if (nul == nullptr)
+    return std::nullopt;
   const size_t length = static_cast<size_t>(static_cast<const char*>(nul) - begin);
-  if (words != nullptr) *words = static_cast<uint32_t>(length / 4 + 1);
+  if (words != nullptr)
+    *words = static_cast<uint32_t>(length / 4 + 1);
   return std::string(begin, length);
 }
 
 class Reader {
- public:
+public:
   Reader(std::span<const uint32_t> words, Module* out) : words_(words), out_(out) {}
 
   std::string run();
 
- private:
+private:
   std::string header();
   std::string instruction(uint32_t op, const uint32_t* w, uint32_t n, size_t at);
   std::string define(uint32_t id, const char* what);
@@ -207,7 +212,9 @@ class Reader {
   std::vector<uint32_t> used_globals(uint32_t function);
   std::optional<uint32_t> decoration(uint32_t id, uint32_t which) const;
   std::optional<uint32_t> member_decoration(uint32_t type, uint32_t member, uint32_t which) const;
-  bool has_decoration(uint32_t id, uint32_t which) const { return decoration(id, which).has_value(); }
+  bool has_decoration(uint32_t id, uint32_t which) const {
+    return decoration(id, which).has_value();
+  }
   bool has_decoration_literal(uint32_t id, uint32_t which, uint32_t literal) const;
   const Type* type_of(uint32_t id) const;
   std::optional<uint64_t> constant_value(uint32_t id) const;
@@ -225,22 +232,22 @@ class Reader {
   uint32_t bound_ = 0;
   bool memory_model_ = false;
   bool linkage_ = false;
-  uint32_t current_function_ = 0;  // 0: outside a function
+  uint32_t current_function_ = 0; // 0: outside a function
   std::vector<bool> defined_;
   std::vector<RawEntry> entries_;
-  std::unordered_map<uint32_t, Modes> modes_;  // by function
+  std::unordered_map<uint32_t, Modes> modes_; // by function
   std::unordered_map<uint32_t, Type> types_;
-  std::unordered_map<uint32_t, uint64_t> constants_;  // OpConstant values (up to 64 bits)
+  std::unordered_map<uint32_t, uint64_t> constants_; // OpConstant values (up to 64 bits)
   std::unordered_map<uint32_t, std::vector<uint32_t>> constant_composites_;
   std::unordered_set<uint32_t> spec_composites_;
-  std::vector<std::pair<uint32_t, uint32_t>> spec_scalars_;  // (id, type) in module order
+  std::vector<std::pair<uint32_t, uint32_t>> spec_scalars_; // (id, type) in module order
   std::unordered_set<uint32_t> spec_scalar_ids_;
-  std::unordered_map<uint32_t, std::vector<uint32_t>> spec_operations_;  // id -> id operands
+  std::unordered_map<uint32_t, std::vector<uint32_t>> spec_operations_; // id -> id operands
   std::unordered_map<uint32_t, std::vector<std::pair<uint32_t, uint32_t>>> decorations_;
   std::map<std::pair<uint32_t, uint32_t>, std::vector<std::pair<uint32_t, uint32_t>>>
       member_decorations_;
   std::unordered_set<uint32_t> decoration_groups_;
-  std::unordered_map<uint32_t, std::vector<uint32_t>> groups_of_;  // target -> its groups
+  std::unordered_map<uint32_t, std::vector<uint32_t>> groups_of_; // target -> its groups
   // What reflection may still spend (entries x references, members, parameters, ...): a
   // module crafted to multiply them is refused instead of taking minutes or gigabytes.
   int64_t budget_ = int64_t{1} << 26;
@@ -253,8 +260,8 @@ class Reader {
   std::unordered_set<uint32_t> builtins_;
   std::unordered_map<uint32_t, Global> globals_;
   std::unordered_map<uint32_t, Function> functions_;
-  std::map<std::pair<uint32_t, uint32_t>, uint64_t> explicit_sizes_;  // successes only
-  std::unordered_map<uint32_t, Layout> c_layouts_;                    // successes only
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> explicit_sizes_; // successes only
+  std::unordered_map<uint32_t, Layout> c_layouts_;                   // successes only
 };
 
 // ---------------------------------------------------------------------------------------
@@ -300,8 +307,10 @@ std::string Reader::check_id(uint32_t id, const char* what) const {
 }
 
 std::string Reader::define(uint32_t id, const char* what) {
-  if (std::string e = check_id(id, what); !e.empty()) return e;
-  if (defined_[id]) return fmt::format("{} %{} is defined twice", what, id);
+  if (std::string e = check_id(id, what); !e.empty())
+    return e;
+  if (defined_[id])
+    return fmt::format("{} %{} is defined twice", what, id);
   defined_[id] = true;
   return {};
 }
@@ -311,33 +320,52 @@ void Reader::record_references(uint32_t op, const uint32_t* w, uint32_t n, Funct
   // commonly carries; every word for the rest (an id set can only grow by a literal that
   // happens to equal a global's id, which at worst adds that global to the entry point).
   auto add = [&](uint32_t first, uint32_t last) {
-    for (uint32_t i = first; i < n && i <= last; ++i) f.references.insert(w[i]);
+    for (uint32_t i = first; i < n && i <= last; ++i)
+      f.references.insert(w[i]);
   };
   switch (op) {
-    case kOpLine:
-    case kOpNoLine:
-    case kOpLabel:
-    case kOpLoopMerge:
-    case kOpSelectionMerge:
-    case kOpBranch:
-      break;
-    case kOpExtInst:
-      add(3, 3);
-      add(5, n);
-      break;
-    case kOpLoad: add(3, 3); break;
-    case kOpStore:
-    case kOpCopyMemory: add(1, 2); break;
-    case kOpCopyMemorySized: add(1, 3); break;
-    case kOpVectorShuffle: add(3, 4); break;
-    case kOpCompositeExtract: add(3, 3); break;
-    case kOpCompositeInsert: add(3, 4); break;
-    case kOpVariable: add(4, 4); break;
-    case kOpBranchConditional:
-    case kOpSwitch:
-    case kOpLifetimeStart:
-    case kOpLifetimeStop: add(1, 1); break;
-    default: add(1, n); break;
+  case kOpLine:
+  case kOpNoLine:
+  case kOpLabel:
+  case kOpLoopMerge:
+  case kOpSelectionMerge:
+  case kOpBranch:
+    break;
+  case kOpExtInst:
+    add(3, 3);
+    add(5, n);
+    break;
+  case kOpLoad:
+    add(3, 3);
+    break;
+  case kOpStore:
+  case kOpCopyMemory:
+    add(1, 2);
+    break;
+  case kOpCopyMemorySized:
+    add(1, 3);
+    break;
+  case kOpVectorShuffle:
+    add(3, 4);
+    break;
+  case kOpCompositeExtract:
+    add(3, 3);
+    break;
+  case kOpCompositeInsert:
+    add(3, 4);
+    break;
+  case kOpVariable:
+    add(4, 4);
+    break;
+  case kOpBranchConditional:
+  case kOpSwitch:
+  case kOpLifetimeStart:
+  case kOpLifetimeStop:
+    add(1, 1);
+    break;
+  default:
+    add(1, n);
+    break;
   }
 }
 
@@ -347,254 +375,295 @@ std::string Reader::instruction(uint32_t op, const uint32_t* w, uint32_t n, size
     return n < words ? fmt::format("opcode {} has {} words; it needs at least {}", op, n, words)
                      : std::string();
   };
-#define UDAL_SPIRV_TRY(expr)                   \
-  do {                                         \
-    if (std::string e_ = (expr); !e_.empty()) \
-      return e_;                               \
+#define UDAL_SPIRV_TRY(expr)                                                                       \
+  do {                                                                                             \
+    if (std::string e_ = (expr); !e_.empty())                                                      \
+      return e_;                                                                                   \
   } while (false)
 
   if (current_function_ != 0) {
     Function& f = functions_[current_function_];
     switch (op) {
-      case kOpFunction:
-        return fmt::format("function %{} begins inside function %{} (no OpFunctionEnd)",
-                           n >= 3 ? w[2] : 0, current_function_);
-      case kOpFunctionParameter: {
-        UDAL_SPIRV_TRY(need(3));
-        if (f.has_body) return "OpFunctionParameter after the function's first block";
-        UDAL_SPIRV_TRY(check_id(w[1], "parameter type"));
-        UDAL_SPIRV_TRY(define(w[2], "parameter"));
-        f.parameters.emplace_back(w[2], w[1]);
-        return {};
-      }
-      case kOpFunctionEnd:
-        current_function_ = 0;
-        return {};
-      case kOpLabel:
-        f.has_body = true;
-        break;
-      case kOpFunctionCall:
-        UDAL_SPIRV_TRY(need(4));
-        UDAL_SPIRV_TRY(check_id(w[1], "call result type"));
-        UDAL_SPIRV_TRY(check_id(w[3], "callee"));
-        if (f.calls.empty()) f.first_call_args.assign(w + 4, w + n);
-        f.calls.push_back(w[3]);
-        break;
-      default:
-        break;
+    case kOpFunction:
+      return fmt::format("function %{} begins inside function %{} (no OpFunctionEnd)",
+                         n >= 3 ? w[2] : 0, current_function_);
+    case kOpFunctionParameter: {
+      UDAL_SPIRV_TRY(need(3));
+      if (f.has_body)
+        return "OpFunctionParameter after the function's first block";
+      UDAL_SPIRV_TRY(check_id(w[1], "parameter type"));
+      UDAL_SPIRV_TRY(define(w[2], "parameter"));
+      f.parameters.emplace_back(w[2], w[1]);
+      return {};
+    }
+    case kOpFunctionEnd:
+      current_function_ = 0;
+      return {};
+    case kOpLabel:
+      f.has_body = true;
+      break;
+    case kOpFunctionCall:
+      UDAL_SPIRV_TRY(need(4));
+      UDAL_SPIRV_TRY(check_id(w[1], "call result type"));
+      UDAL_SPIRV_TRY(check_id(w[3], "callee"));
+      if (f.calls.empty())
+        f.first_call_args.assign(w + 4, w + n);
+      f.calls.push_back(w[3]);
+      break;
+    default:
+      break;
     }
     record_references(op, w, n, f);
     return {};
   }
 
   switch (op) {
-    case kOpCapability:
-      UDAL_SPIRV_TRY(need(2));
-      if (w[1] == kCapabilityLinkage) linkage_ = true;
-      break;
-    case kOpMemoryModel:
-      UDAL_SPIRV_TRY(need(3));
-      if (memory_model_) return "a second OpMemoryModel";
-      memory_model_ = true;
-      out_->addressing_model = w[1];
-      out_->memory_model = w[2];
-      break;
-    case kOpEntryPoint: {
+  case kOpCapability:
+    UDAL_SPIRV_TRY(need(2));
+    if (w[1] == kCapabilityLinkage)
+      linkage_ = true;
+    break;
+  case kOpMemoryModel:
+    UDAL_SPIRV_TRY(need(3));
+    if (memory_model_)
+      return "a second OpMemoryModel";
+    memory_model_ = true;
+    out_->addressing_model = w[1];
+    out_->memory_model = w[2];
+    break;
+  case kOpEntryPoint: {
+    UDAL_SPIRV_TRY(need(4));
+    UDAL_SPIRV_TRY(check_id(w[2], "entry point function"));
+    uint32_t name_words = 0;
+    auto name = literal_string(w, n, 3, &name_words);
+    if (!name)
+      return "OpEntryPoint's name is not a NUL-terminated string inside the instruction";
+    for (uint32_t i = 3 + name_words; i < n; ++i)
+      UDAL_SPIRV_TRY(check_id(w[i], "interface"));
+    entries_.push_back({w[1], w[2], std::move(*name), 0});
+    break;
+  }
+  case kOpExecutionMode:
+  case kOpExecutionModeId: {
+    UDAL_SPIRV_TRY(need(3));
+    UDAL_SPIRV_TRY(check_id(w[1], "execution mode target"));
+    Modes& m = modes_[w[1]];
+    const uint32_t mode = w[2];
+    if (op == kOpExecutionMode && (mode == kModeLocalSize || mode == kModeLocalSizeHint)) {
+      UDAL_SPIRV_TRY(need(6));
+      (mode == kModeLocalSize ? m.local_size : m.local_size_hint) = Size3{w[3], w[4], w[5]};
+    } else if (op == kOpExecutionMode && mode == kModeVecTypeHint) {
       UDAL_SPIRV_TRY(need(4));
-      UDAL_SPIRV_TRY(check_id(w[2], "entry point function"));
+      m.vec_type_hint = w[3];
+    } else if (op == kOpExecutionMode && mode == kModeSubgroupSize) {
+      UDAL_SPIRV_TRY(need(4));
+      m.subgroup_size = w[3];
+    } else if (mode == kModeLocalSizeId) {
+      m.local_size_id = true;
+    }
+    break;
+  }
+  case kOpDecorate: {
+    UDAL_SPIRV_TRY(need(3));
+    UDAL_SPIRV_TRY(check_id(w[1], "decoration target"));
+    const uint32_t d = w[2];
+    if (d == kDecorationLinkageAttributes) {
       uint32_t name_words = 0;
-      auto name = literal_string(w, n, 3, &name_words);
-      if (!name) return "OpEntryPoint's name is not a NUL-terminated string inside the instruction";
-      for (uint32_t i = 3 + name_words; i < n; ++i) UDAL_SPIRV_TRY(check_id(w[i], "interface"));
-      entries_.push_back({w[1], w[2], std::move(*name), 0});
-      break;
+      if (!literal_string(w, n, 3, &name_words) || 3 + name_words >= n) {
+        return "LinkageAttributes without a terminated name and a linkage type";
+      }
+      if (w[3 + name_words] == kLinkageImport)
+        imported_.insert(w[1]);
     }
-    case kOpExecutionMode:
-    case kOpExecutionModeId: {
-      UDAL_SPIRV_TRY(need(3));
-      UDAL_SPIRV_TRY(check_id(w[1], "execution mode target"));
-      Modes& m = modes_[w[1]];
-      const uint32_t mode = w[2];
-      if (op == kOpExecutionMode && (mode == kModeLocalSize || mode == kModeLocalSizeHint)) {
-        UDAL_SPIRV_TRY(need(6));
-        (mode == kModeLocalSize ? m.local_size : m.local_size_hint) = Size3{w[3], w[4], w[5]};
-      } else if (op == kOpExecutionMode && mode == kModeVecTypeHint) {
-        UDAL_SPIRV_TRY(need(4));
-        m.vec_type_hint = w[3];
-      } else if (op == kOpExecutionMode && mode == kModeSubgroupSize) {
-        UDAL_SPIRV_TRY(need(4));
-        m.subgroup_size = w[3];
-      } else if (mode == kModeLocalSizeId) {
-        m.local_size_id = true;
-      }
-      break;
-    }
-    case kOpDecorate: {
-      UDAL_SPIRV_TRY(need(3));
-      UDAL_SPIRV_TRY(check_id(w[1], "decoration target"));
-      const uint32_t d = w[2];
-      if (d == kDecorationLinkageAttributes) {
-        uint32_t name_words = 0;
-        if (!literal_string(w, n, 3, &name_words) || 3 + name_words >= n) {
-          return "LinkageAttributes without a terminated name and a linkage type";
-        }
-        if (w[3 + name_words] == kLinkageImport) imported_.insert(w[1]);
-      }
-      if (d == kDecorationBuiltIn) {
-        UDAL_SPIRV_TRY(need(4));
-        builtins_.insert(w[1]);
-        if (w[3] == kBuiltInWorkgroupSize) workgroup_size_decorated_.push_back(w[1]);
-      }
-      if ((d == kDecorationSpecId || d == kDecorationFuncParamAttr ||
-           d == kDecorationDescriptorSet || d == kDecorationBinding ||
-           d == kDecorationArrayStride || d == kDecorationOffset)) {
-        UDAL_SPIRV_TRY(need(4));
-      }
-      decorations_[w[1]].emplace_back(d, n >= 4 ? w[3] : 0);
-      break;
-    }
-    case kOpMemberDecorate: {
+    if (d == kDecorationBuiltIn) {
       UDAL_SPIRV_TRY(need(4));
-      UDAL_SPIRV_TRY(check_id(w[1], "member decoration target"));
-      const uint32_t d = w[3];
-      if (d == kDecorationOffset || d == kDecorationMatrixStride) UDAL_SPIRV_TRY(need(5));
-      member_decorations_[{w[1], w[2]}].emplace_back(d, n >= 5 ? w[4] : 0);
-      break;
+      builtins_.insert(w[1]);
+      if (w[3] == kBuiltInWorkgroupSize)
+        workgroup_size_decorated_.push_back(w[1]);
     }
-    case kOpDecorationGroup:
-      UDAL_SPIRV_TRY(need(2));
-      UDAL_SPIRV_TRY(define(w[1], "decoration group"));
-      decoration_groups_.insert(w[1]);
-      break;
-    case kOpGroupDecorate: {
-      UDAL_SPIRV_TRY(need(2));
-      if (!decoration_groups_.contains(w[1])) {
-        return fmt::format("OpGroupDecorate names %{}, which is no earlier OpDecorationGroup",
-                           w[1]);
-      }
-      // Membership, not copies: a group of many decorations applied to many targets
-      // would otherwise cost their product.
-      for (uint32_t i = 2; i < n; ++i) {
-        UDAL_SPIRV_TRY(check_id(w[i], "group decoration target"));
-        groups_of_[w[i]].push_back(w[1]);
-      }
-      break;
+    if ((d == kDecorationSpecId || d == kDecorationFuncParamAttr || d == kDecorationDescriptorSet ||
+         d == kDecorationBinding || d == kDecorationArrayStride || d == kDecorationOffset)) {
+      UDAL_SPIRV_TRY(need(4));
     }
-    case kOpTypeVoid:
-    case kOpTypeBool:
-    case kOpTypeSampler:
-    case kOpTypeEvent:
-    case kOpTypeDeviceEvent:
-    case kOpTypeReserveId:
-    case kOpTypeQueue:
+    decorations_[w[1]].emplace_back(d, n >= 4 ? w[3] : 0);
+    break;
+  }
+  case kOpMemberDecorate: {
+    UDAL_SPIRV_TRY(need(4));
+    UDAL_SPIRV_TRY(check_id(w[1], "member decoration target"));
+    const uint32_t d = w[3];
+    if (d == kDecorationOffset || d == kDecorationMatrixStride)
+      UDAL_SPIRV_TRY(need(5));
+    member_decorations_[{w[1], w[2]}].emplace_back(d, n >= 5 ? w[4] : 0);
+    break;
+  }
+  case kOpDecorationGroup:
+    UDAL_SPIRV_TRY(need(2));
+    UDAL_SPIRV_TRY(define(w[1], "decoration group"));
+    decoration_groups_.insert(w[1]);
+    break;
+  case kOpGroupDecorate: {
+    UDAL_SPIRV_TRY(need(2));
+    if (!decoration_groups_.contains(w[1])) {
+      return fmt::format("OpGroupDecorate names %{}, which is no earlier OpDecorationGroup", w[1]);
+    }
+    // Membership, not copies: a group of many decorations applied to many targets
+    // would otherwise cost their product.
+    for (uint32_t i = 2; i < n; ++i) {
+      UDAL_SPIRV_TRY(check_id(w[i], "group decoration target"));
+      groups_of_[w[i]].push_back(w[1]);
+    }
+    break;
+  }
+  case kOpTypeVoid:
+  case kOpTypeBool:
+  case kOpTypeSampler:
+  case kOpTypeEvent:
+  case kOpTypeDeviceEvent:
+  case kOpTypeReserveId:
+  case kOpTypeQueue:
+  case kOpTypeInt:
+  case kOpTypeFloat:
+  case kOpTypeVector:
+  case kOpTypeMatrix:
+  case kOpTypeImage:
+  case kOpTypeSampledImage:
+  case kOpTypeArray:
+  case kOpTypeRuntimeArray:
+  case kOpTypeStruct:
+  case kOpTypeOpaque:
+  case kOpTypePointer:
+  case kOpTypeFunction:
+  case kOpTypePipe: {
+    uint32_t minimum = 2;
+    uint32_t id_operands = 0; // leading operands after the result that are ids
+    switch (op) {
     case kOpTypeInt:
+      minimum = 4;
+      break;
     case kOpTypeFloat:
+      minimum = 3;
+      break;
     case kOpTypeVector:
     case kOpTypeMatrix:
+      minimum = 4;
+      id_operands = 1;
+      break;
     case kOpTypeImage:
+      minimum = 9;
+      id_operands = 1;
+      break;
     case kOpTypeSampledImage:
-    case kOpTypeArray:
     case kOpTypeRuntimeArray:
+      minimum = 3;
+      id_operands = 1;
+      break;
+    case kOpTypeArray:
+      minimum = 4;
+      id_operands = 2;
+      break;
     case kOpTypeStruct:
+      id_operands = n - 2;
+      break;
     case kOpTypeOpaque:
+      minimum = 3;
+      break;
     case kOpTypePointer:
+      minimum = 4;
+      break;
     case kOpTypeFunction:
-    case kOpTypePipe: {
-      uint32_t minimum = 2;
-      uint32_t id_operands = 0;  // leading operands after the result that are ids
-      switch (op) {
-        case kOpTypeInt: minimum = 4; break;
-        case kOpTypeFloat: minimum = 3; break;
-        case kOpTypeVector:
-        case kOpTypeMatrix: minimum = 4; id_operands = 1; break;
-        case kOpTypeImage: minimum = 9; id_operands = 1; break;
-        case kOpTypeSampledImage:
-        case kOpTypeRuntimeArray: minimum = 3; id_operands = 1; break;
-        case kOpTypeArray: minimum = 4; id_operands = 2; break;
-        case kOpTypeStruct: id_operands = n - 2; break;
-        case kOpTypeOpaque: minimum = 3; break;
-        case kOpTypePointer: minimum = 4; break;
-        case kOpTypeFunction: minimum = 3; id_operands = n - 2; break;
-        case kOpTypePipe: minimum = 3; break;
-        default: break;
-      }
-      UDAL_SPIRV_TRY(need(minimum));
-      UDAL_SPIRV_TRY(define(w[1], "type"));
-      for (uint32_t i = 0; i < id_operands; ++i) UDAL_SPIRV_TRY(check_id(w[2 + i], "type operand"));
-      if (op == kOpTypePointer) UDAL_SPIRV_TRY(check_id(w[3], "pointee type"));
-      types_[w[1]] = Type{op, std::vector<uint32_t>(w + 2, w + n)};
+      minimum = 3;
+      id_operands = n - 2;
       break;
-    }
-    case kOpConstantTrue:
-    case kOpConstantFalse:
-    case kOpConstantNull:
-    case kOpConstant:
-    case kOpConstantComposite:
-    case kOpSpecConstantTrue:
-    case kOpSpecConstantFalse:
-    case kOpSpecConstant:
-    case kOpSpecConstantComposite:
-    case kOpSpecConstantOp: {
-      const bool has_value = op == kOpConstant || op == kOpSpecConstant || op == kOpSpecConstantOp;
-      UDAL_SPIRV_TRY(need(has_value ? 4 : 3));
-      UDAL_SPIRV_TRY(check_id(w[1], "constant type"));
-      UDAL_SPIRV_TRY(define(w[2], "constant"));
-      if (op == kOpConstant) {
-        constants_[w[2]] = n >= 5 ? (uint64_t{w[4]} << 32) | w[3] : w[3];
-      } else if (op == kOpConstantComposite || op == kOpSpecConstantComposite) {
-        for (uint32_t i = 3; i < n; ++i) UDAL_SPIRV_TRY(check_id(w[i], "constituent"));
-        if (op == kOpConstantComposite) {
-          constant_composites_[w[2]].assign(w + 3, w + n);
-        } else {
-          spec_composites_.insert(w[2]);
-        }
-      } else if (op == kOpSpecConstantTrue || op == kOpSpecConstantFalse ||
-                 op == kOpSpecConstant) {
-        spec_scalars_.emplace_back(w[2], w[1]);
-        spec_scalar_ids_.insert(w[2]);
-      } else if (op == kOpSpecConstantOp) {
-        spec_operations_[w[2]].assign(w + 4, w + n);
-      }
+    case kOpTypePipe:
+      minimum = 3;
       break;
-    }
-    case kOpVariable:
-      UDAL_SPIRV_TRY(need(4));
-      UDAL_SPIRV_TRY(check_id(w[1], "variable type"));
-      UDAL_SPIRV_TRY(define(w[2], "variable"));
-      if (n >= 5) UDAL_SPIRV_TRY(check_id(w[4], "initializer"));
-      globals_[w[2]] = Global{w[1], w[3]};
-      if (w[3] == kStorageCrossWorkgroup) out_->global_variables = true;
-      break;
-    case kOpFunction:
-      UDAL_SPIRV_TRY(need(5));
-      UDAL_SPIRV_TRY(check_id(w[1], "function result type"));
-      UDAL_SPIRV_TRY(define(w[2], "function"));
-      UDAL_SPIRV_TRY(check_id(w[4], "function type"));
-      current_function_ = w[2];
-      functions_[w[2]];
-      break;
-    case kOpFunctionParameter:
-      return "OpFunctionParameter outside a function";
-    case kOpFunctionEnd:
-      return "OpFunctionEnd outside a function";
-    case kOpFunctionCall:
-    case kOpLabel:
-      return fmt::format("opcode {} outside a function", op);
     default:
       break;
+    }
+    UDAL_SPIRV_TRY(need(minimum));
+    UDAL_SPIRV_TRY(define(w[1], "type"));
+    for (uint32_t i = 0; i < id_operands; ++i)
+      UDAL_SPIRV_TRY(check_id(w[2 + i], "type operand"));
+    if (op == kOpTypePointer)
+      UDAL_SPIRV_TRY(check_id(w[3], "pointee type"));
+    types_[w[1]] = Type{op, std::vector<uint32_t>(w + 2, w + n)};
+    break;
+  }
+  case kOpConstantTrue:
+  case kOpConstantFalse:
+  case kOpConstantNull:
+  case kOpConstant:
+  case kOpConstantComposite:
+  case kOpSpecConstantTrue:
+  case kOpSpecConstantFalse:
+  case kOpSpecConstant:
+  case kOpSpecConstantComposite:
+  case kOpSpecConstantOp: {
+    const bool has_value = op == kOpConstant || op == kOpSpecConstant || op == kOpSpecConstantOp;
+    UDAL_SPIRV_TRY(need(has_value ? 4 : 3));
+    UDAL_SPIRV_TRY(check_id(w[1], "constant type"));
+    UDAL_SPIRV_TRY(define(w[2], "constant"));
+    if (op == kOpConstant) {
+      constants_[w[2]] = n >= 5 ? (uint64_t{w[4]} << 32) | w[3] : w[3];
+    } else if (op == kOpConstantComposite || op == kOpSpecConstantComposite) {
+      for (uint32_t i = 3; i < n; ++i)
+        UDAL_SPIRV_TRY(check_id(w[i], "constituent"));
+      if (op == kOpConstantComposite) {
+        constant_composites_[w[2]].assign(w + 3, w + n);
+      } else {
+        spec_composites_.insert(w[2]);
+      }
+    } else if (op == kOpSpecConstantTrue || op == kOpSpecConstantFalse || op == kOpSpecConstant) {
+      spec_scalars_.emplace_back(w[2], w[1]);
+      spec_scalar_ids_.insert(w[2]);
+    } else if (op == kOpSpecConstantOp) {
+      spec_operations_[w[2]].assign(w + 4, w + n);
+    }
+    break;
+  }
+  case kOpVariable:
+    UDAL_SPIRV_TRY(need(4));
+    UDAL_SPIRV_TRY(check_id(w[1], "variable type"));
+    UDAL_SPIRV_TRY(define(w[2], "variable"));
+    if (n >= 5)
+      UDAL_SPIRV_TRY(check_id(w[4], "initializer"));
+    globals_[w[2]] = Global{w[1], w[3]};
+    if (w[3] == kStorageCrossWorkgroup)
+      out_->global_variables = true;
+    break;
+  case kOpFunction:
+    UDAL_SPIRV_TRY(need(5));
+    UDAL_SPIRV_TRY(check_id(w[1], "function result type"));
+    UDAL_SPIRV_TRY(define(w[2], "function"));
+    UDAL_SPIRV_TRY(check_id(w[4], "function type"));
+    current_function_ = w[2];
+    functions_[w[2]];
+    break;
+  case kOpFunctionParameter:
+    return "OpFunctionParameter outside a function";
+  case kOpFunctionEnd:
+    return "OpFunctionEnd outside a function";
+  case kOpFunctionCall:
+  case kOpLabel:
+    return fmt::format("opcode {} outside a function", op);
+  default:
+    break;
   }
   return {};
 #undef UDAL_SPIRV_TRY
 }
 
 std::string Reader::run() {
-  if (std::string e = header(); !e.empty()) return e;
+  if (std::string e = header(); !e.empty())
+    return e;
   const size_t count = words_.size();
   size_t at = 5;
   while (at < count) {
     const uint32_t n = words_[at] >> 16;
     const uint32_t op = words_[at] & 0xffffu;
-    if (n == 0) return fmt::format("the instruction at word {} (opcode {}) has a word count of 0", at, op);
+    if (n == 0)
+      return fmt::format("the instruction at word {} (opcode {}) has a word count of 0", at, op);
     if (n > count - at) {
       return fmt::format("the instruction at word {} (opcode {}, {} words) runs past the end of "
                          "the module ({} words): the image is truncated (cut short) or corrupt",
@@ -604,7 +673,8 @@ std::string Reader::run() {
     if (std::string e = instruction(op, words_.data() + at, n, at); !e.empty()) {
       return fmt::format("{} (the instruction at word {})", e, at);
     }
-    if (entries_.size() != entries_before) entries_.back().at = at;
+    if (entries_.size() != entries_before)
+      entries_.back().at = at;
     at += n;
   }
   if (current_function_ != 0) {
@@ -616,7 +686,8 @@ std::string Reader::run() {
 }
 
 std::string Reader::finish() {
-  if (!memory_model_) return "the module has no OpMemoryModel";
+  if (!memory_model_)
+    return "the module has no OpMemoryModel";
   // SPIR-V's own rule; it also catches a module cut short before its entry points.
   if (entries_.empty() && !linkage_) {
     return "the module has no OpEntryPoint and no Linkage capability (it is not a library): "
@@ -651,7 +722,8 @@ std::string Reader::finish() {
     }
   }
   for (uint32_t id : workgroup_size_decorated_) {
-    if (globals_.contains(id)) continue;  // an Input variable (Kernel): not a fixed size
+    if (globals_.contains(id))
+      continue; // an Input variable (Kernel): not a fixed size
     WorkgroupSizeBuiltin b;
     b.id = id;
     b.specialized = spec_composites_.contains(id);
@@ -662,16 +734,19 @@ std::string Reader::finish() {
       for (int axis = 0; axis < 3 && known; ++axis) {
         auto value = constants_.find(composite->second[axis]);
         known = value != constants_.end() && value->second <= UINT32_MAX;
-        if (known) size[axis] = static_cast<uint32_t>(value->second);
+        if (known)
+          size[axis] = static_cast<uint32_t>(value->second);
       }
-      if (known) b.value = size;
+      if (known)
+        b.value = size;
     }
     out_->workgroup_size_builtins.push_back(b);
   }
   for (const auto& [id, type] : spec_scalars_) {
     auto spec = decoration(id, kDecorationSpecId);
     const Type* t = type_of(type);
-    if (!spec || t == nullptr) continue;
+    if (!spec || t == nullptr)
+      continue;
     SpecConstant c;
     c.spec_id = *spec;
     c.id = id;
@@ -688,7 +763,8 @@ std::string Reader::finish() {
     out_->spec_constants.push_back(c);
   }
   for (uint32_t id : imported_) {
-    if (!builtins_.contains(id)) out_->imports = true;
+    if (!builtins_.contains(id))
+      out_->imports = true;
   }
   for (const RawEntry& raw : entries_) {
     EntryPoint entry;
@@ -710,13 +786,15 @@ std::string Reader::finish() {
 std::optional<uint32_t> Reader::decoration(uint32_t id, uint32_t which) const {
   if (auto it = decorations_.find(id); it != decorations_.end()) {
     for (auto [d, literal] : it->second) {
-      if (d == which) return literal;
+      if (d == which)
+        return literal;
     }
   }
   if (auto groups = groups_of_.find(id); groups != groups_of_.end()) {
     for (uint32_t group : groups->second) {
       if (group != id) {
-        if (auto literal = decoration(group, which)) return literal;
+        if (auto literal = decoration(group, which))
+          return literal;
       }
     }
   }
@@ -730,7 +808,8 @@ bool Reader::has_decoration_literal(uint32_t id, uint32_t which, uint32_t litera
            std::any_of(it->second.begin(), it->second.end(),
                        [&](const auto& d) { return d.first == which && d.second == literal; });
   };
-  if (has(id)) return true;
+  if (has(id))
+    return true;
   auto groups = groups_of_.find(id);
   return groups != groups_of_.end() &&
          std::any_of(groups->second.begin(), groups->second.end(), has);
@@ -739,9 +818,11 @@ bool Reader::has_decoration_literal(uint32_t id, uint32_t which, uint32_t litera
 std::optional<uint32_t> Reader::member_decoration(uint32_t type, uint32_t member,
                                                   uint32_t which) const {
   auto it = member_decorations_.find({type, member});
-  if (it == member_decorations_.end()) return std::nullopt;
+  if (it == member_decorations_.end())
+    return std::nullopt;
   for (auto [d, literal] : it->second) {
-    if (d == which) return literal;
+    if (d == which)
+      return literal;
   }
   return std::nullopt;
 }
@@ -753,7 +834,8 @@ const Type* Reader::type_of(uint32_t id) const {
 
 std::optional<uint64_t> Reader::constant_value(uint32_t id) const {
   auto it = constants_.find(id);
-  if (it == constants_.end()) return std::nullopt;
+  if (it == constants_.end())
+    return std::nullopt;
   return it->second;
 }
 
@@ -764,15 +846,18 @@ std::vector<uint32_t> Reader::used_globals(uint32_t function) {
   while (!stack.empty()) {
     auto it = functions_.find(stack.back());
     stack.pop_back();
-    if (it == functions_.end()) continue;
+    if (it == functions_.end())
+      continue;
     if (!spend(it->second.references.size() + it->second.calls.size())) {
       return {};
     }
     for (uint32_t id : it->second.references) {
-      if (globals_.contains(id)) used.insert(id);
+      if (globals_.contains(id))
+        used.insert(id);
     }
     for (uint32_t callee : it->second.calls) {
-      if (seen.insert(callee).second) stack.push_back(callee);
+      if (seen.insert(callee).second)
+        stack.push_back(callee);
     }
   }
   return {used.begin(), used.end()};
@@ -780,141 +865,163 @@ std::vector<uint32_t> Reader::used_globals(uint32_t function) {
 
 // Bytes of |type| in an explicitly laid out block (Offset, ArrayStride, MatrixStride).
 std::optional<uint64_t> Reader::explicit_size(uint32_t type, uint32_t matrix_stride, int depth) {
-  if (depth > kMaxTypeDepth) return std::nullopt;
+  if (depth > kMaxTypeDepth)
+    return std::nullopt;
   if (auto cached = explicit_sizes_.find({type, matrix_stride}); cached != explicit_sizes_.end()) {
     return cached->second;
   }
   const Type* t = type_of(type);
-  if (t == nullptr) return std::nullopt;
+  if (t == nullptr)
+    return std::nullopt;
   std::optional<uint64_t> size;
   switch (t->op) {
-    case kOpTypeBool: size = 4; break;
-    case kOpTypeInt:
-    case kOpTypeFloat:
-      if (t->operands[0] % 8 == 0 && t->operands[0] != 0) size = t->operands[0] / 8;
-      break;
-    case kOpTypePointer:  // a device address (buffer_reference): 64 bits
-      if (t->operands[0] == kStoragePhysicalStorageBuffer) size = 8;
-      break;
-    case kOpTypeVector:
-      if (auto component = explicit_size(t->operands[0], 0, depth + 1)) {
-        size = checked_mul(*component, t->operands[1]);
-      }
-      break;
-    case kOpTypeMatrix:
-      if (matrix_stride != 0) {
-        size = checked_mul(matrix_stride, t->operands[1]);
-      } else if (auto column = explicit_size(t->operands[0], 0, depth + 1)) {
-        size = checked_mul(*column, t->operands[1]);
-      }
-      break;
-    case kOpTypeArray: {
-      auto length = constant_value(t->operands[1]);
-      if (!length) break;
-      if (auto stride = decoration(type, kDecorationArrayStride)) {
-        size = checked_mul(*stride, *length);
-      } else if (auto element = explicit_size(t->operands[0], 0, depth + 1)) {
-        size = checked_mul(*element, *length);
-      }
-      break;
+  case kOpTypeBool:
+    size = 4;
+    break;
+  case kOpTypeInt:
+  case kOpTypeFloat:
+    if (t->operands[0] % 8 == 0 && t->operands[0] != 0)
+      size = t->operands[0] / 8;
+    break;
+  case kOpTypePointer: // a device address (buffer_reference): 64 bits
+    if (t->operands[0] == kStoragePhysicalStorageBuffer)
+      size = 8;
+    break;
+  case kOpTypeVector:
+    if (auto component = explicit_size(t->operands[0], 0, depth + 1)) {
+      size = checked_mul(*component, t->operands[1]);
     }
-    case kOpTypeStruct: {
-      uint64_t end = 0;
-      bool known = true;
-      for (uint32_t m = 0; m < t->operands.size() && known; ++m) {
-        auto offset = member_decoration(type, m, kDecorationOffset);
-        auto member =
-            explicit_size(t->operands[m],
-                          member_decoration(type, m, kDecorationMatrixStride).value_or(0), depth + 1);
-        auto member_end = offset && member ? checked_add(*offset, *member) : std::nullopt;
-        known = member_end.has_value();
-        if (known) end = std::max(end, *member_end);
-      }
-      if (known) size = end;
-      break;
+    break;
+  case kOpTypeMatrix:
+    if (matrix_stride != 0) {
+      size = checked_mul(matrix_stride, t->operands[1]);
+    } else if (auto column = explicit_size(t->operands[0], 0, depth + 1)) {
+      size = checked_mul(*column, t->operands[1]);
     }
-    default: break;
+    break;
+  case kOpTypeArray: {
+    auto length = constant_value(t->operands[1]);
+    if (!length)
+      break;
+    if (auto stride = decoration(type, kDecorationArrayStride)) {
+      size = checked_mul(*stride, *length);
+    } else if (auto element = explicit_size(t->operands[0], 0, depth + 1)) {
+      size = checked_mul(*element, *length);
+    }
+    break;
   }
-  if (size) explicit_sizes_[{type, matrix_stride}] = *size;
+  case kOpTypeStruct: {
+    uint64_t end = 0;
+    bool known = true;
+    for (uint32_t m = 0; m < t->operands.size() && known; ++m) {
+      auto offset = member_decoration(type, m, kDecorationOffset);
+      auto member =
+          explicit_size(t->operands[m],
+                        member_decoration(type, m, kDecorationMatrixStride).value_or(0), depth + 1);
+      auto member_end = offset && member ? checked_add(*offset, *member) : std::nullopt;
+      known = member_end.has_value();
+      if (known)
+        end = std::max(end, *member_end);
+    }
+    if (known)
+      size = end;
+    break;
+  }
+  default:
+    break;
+  }
+  if (size)
+    explicit_sizes_[{type, matrix_stride}] = *size;
   return size;
 }
 
 // Size and alignment of |type| by the OpenCL C layout (natural alignment, a 3-vector takes
 // four lanes, CPacked structs without padding).
 std::optional<Layout> Reader::c_layout(uint32_t type, int depth) {
-  if (depth > kMaxTypeDepth) return std::nullopt;
-  if (auto cached = c_layouts_.find(type); cached != c_layouts_.end()) return cached->second;
+  if (depth > kMaxTypeDepth)
+    return std::nullopt;
+  if (auto cached = c_layouts_.find(type); cached != c_layouts_.end())
+    return cached->second;
   const Type* t = type_of(type);
-  if (t == nullptr) return std::nullopt;
+  if (t == nullptr)
+    return std::nullopt;
   std::optional<Layout> layout;
   switch (t->op) {
-    case kOpTypeInt:
-    case kOpTypeFloat: {
-      const uint32_t width = t->operands[0];
-      if (width == 8 || width == 16 || width == 32 || width == 64) {
-        layout = Layout{width / 8u, width / 8u};
-      }
-      break;
+  case kOpTypeInt:
+  case kOpTypeFloat: {
+    const uint32_t width = t->operands[0];
+    if (width == 8 || width == 16 || width == 32 || width == 64) {
+      layout = Layout{width / 8u, width / 8u};
     }
-    case kOpTypePointer:
-      layout = Layout{out_->pointer_bytes(), out_->pointer_bytes()};
-      break;
-    case kOpTypeVector: {
-      const uint32_t count = t->operands[1];
-      auto component = c_layout(t->operands[0], depth + 1);
-      if (component && (count == 2 || count == 3 || count == 4 || count == 8 || count == 16)) {
-        const uint64_t size = component->size * (count == 3 ? 4u : count);
-        layout = Layout{size, size};
-      }
-      break;
-    }
-    case kOpTypeArray: {
-      auto element = c_layout(t->operands[0], depth + 1);
-      auto length = constant_value(t->operands[1]);
-      if (element && length && *length <= (1u << 24)) {
-        if (auto size = checked_mul(element->size, *length)) layout = Layout{*size, element->align};
-      }
-      break;
-    }
-    case kOpTypeStruct: {
-      const bool packed = has_decoration(type, kDecorationCPacked);
-      Layout s{0, 1};
-      bool known = true;
-      for (uint32_t member : t->operands) {
-        auto m = c_layout(member, depth + 1);
-        if (!m || s.size > (uint64_t{1} << 40) || m->size > (uint64_t{1} << 40)) {
-          known = false;
-          break;
-        }
-        const uint64_t align = packed ? 1 : m->align;
-        s.size = (s.size + align - 1) / align * align + m->size;
-        s.align = std::max(s.align, align);
-      }
-      if (known) {
-        s.size = (s.size + s.align - 1) / s.align * s.align;
-        layout = s;
-      }
-      break;
-    }
-    default: break;
+    break;
   }
-  if (layout) c_layouts_[type] = *layout;
+  case kOpTypePointer:
+    layout = Layout{out_->pointer_bytes(), out_->pointer_bytes()};
+    break;
+  case kOpTypeVector: {
+    const uint32_t count = t->operands[1];
+    auto component = c_layout(t->operands[0], depth + 1);
+    if (component && (count == 2 || count == 3 || count == 4 || count == 8 || count == 16)) {
+      const uint64_t size = component->size * (count == 3 ? 4u : count);
+      layout = Layout{size, size};
+    }
+    break;
+  }
+  case kOpTypeArray: {
+    auto element = c_layout(t->operands[0], depth + 1);
+    auto length = constant_value(t->operands[1]);
+    if (element && length && *length <= (1u << 24)) {
+      if (auto size = checked_mul(element->size, *length))
+        layout = Layout{*size, element->align};
+    }
+    break;
+  }
+  case kOpTypeStruct: {
+    const bool packed = has_decoration(type, kDecorationCPacked);
+    Layout s{0, 1};
+    bool known = true;
+    for (uint32_t member : t->operands) {
+      auto m = c_layout(member, depth + 1);
+      if (!m || s.size > (uint64_t{1} << 40) || m->size > (uint64_t{1} << 40)) {
+        known = false;
+        break;
+      }
+      const uint64_t align = packed ? 1 : m->align;
+      s.size = (s.size + align - 1) / align * align + m->size;
+      s.align = std::max(s.align, align);
+    }
+    if (known) {
+      s.size = (s.size + s.align - 1) / s.align * s.align;
+      layout = s;
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  if (layout)
+    c_layouts_[type] = *layout;
   return layout;
 }
 
 MemberKind Reader::member_kind(uint32_t type) const {
   const Type* t = type_of(type);
-  if (t == nullptr) return MemberKind::kOther;
+  if (t == nullptr)
+    return MemberKind::kOther;
   switch (t->op) {
-    case kOpTypeBool:
-    case kOpTypeInt:
-    case kOpTypeFloat: return MemberKind::kScalar;
-    case kOpTypeVector: return MemberKind::kVector;
-    case kOpTypePointer:
-      return t->operands[0] == kStoragePhysicalStorageBuffer ? MemberKind::kDeviceAddress
-                                                             : MemberKind::kOther;
-    case kOpTypeArray: return MemberKind::kArray;
-    default: return MemberKind::kOther;
+  case kOpTypeBool:
+  case kOpTypeInt:
+  case kOpTypeFloat:
+    return MemberKind::kScalar;
+  case kOpTypeVector:
+    return MemberKind::kVector;
+  case kOpTypePointer:
+    return t->operands[0] == kStoragePhysicalStorageBuffer ? MemberKind::kDeviceAddress
+                                                           : MemberKind::kOther;
+  case kOpTypeArray:
+    return MemberKind::kArray;
+  default:
+    return MemberKind::kOther;
   }
 }
 
@@ -922,12 +1029,18 @@ ResourceKind Reader::resource_kind(uint32_t type) const {
   const Type* t = type_of(type);
   for (int depth = 0; t != nullptr && depth < kMaxTypeDepth; ++depth) {
     switch (t->op) {
-      case kOpTypeImage: return ResourceKind::kImage;
-      case kOpTypeSampler: return ResourceKind::kSampler;
-      case kOpTypeSampledImage: return ResourceKind::kSampledImage;
-      case kOpTypeArray:
-      case kOpTypeRuntimeArray: t = type_of(t->operands[0]); break;
-      default: return ResourceKind::kOther;
+    case kOpTypeImage:
+      return ResourceKind::kImage;
+    case kOpTypeSampler:
+      return ResourceKind::kSampler;
+    case kOpTypeSampledImage:
+      return ResourceKind::kSampledImage;
+    case kOpTypeArray:
+    case kOpTypeRuntimeArray:
+      t = type_of(t->operands[0]);
+      break;
+    default:
+      return ResourceKind::kOther;
     }
   }
   return ResourceKind::kOther;
@@ -935,19 +1048,29 @@ ResourceKind Reader::resource_kind(uint32_t type) const {
 
 std::string Reader::opaque_name(uint32_t type) const {
   const Type* t = type_of(type);
-  if (t == nullptr) return fmt::format("an undefined type %{}", type);
+  if (t == nullptr)
+    return fmt::format("an undefined type %{}", type);
   switch (t->op) {
-    case kOpTypeImage:
-    case kOpTypeSampledImage: return "an image";
-    case kOpTypeSampler: return "a sampler";
-    case kOpTypePipe: return "a pipe";
-    case kOpTypeQueue: return "a device queue";
-    case kOpTypeEvent:
-    case kOpTypeDeviceEvent: return "an event";
-    case kOpTypeReserveId: return "a pipe reservation";
-    case kOpTypeBool: return "a bool";
-    case kOpTypeOpaque: return "an opaque type";
-    default: return fmt::format("type %{} (opcode {})", type, t->op);
+  case kOpTypeImage:
+  case kOpTypeSampledImage:
+    return "an image";
+  case kOpTypeSampler:
+    return "a sampler";
+  case kOpTypePipe:
+    return "a pipe";
+  case kOpTypeQueue:
+    return "a device queue";
+  case kOpTypeEvent:
+  case kOpTypeDeviceEvent:
+    return "an event";
+  case kOpTypeReserveId:
+    return "a pipe reservation";
+  case kOpTypeBool:
+    return "a bool";
+  case kOpTypeOpaque:
+    return "an opaque type";
+  default:
+    return fmt::format("type %{} (opcode {})", type, t->op);
   }
 }
 
@@ -958,11 +1081,13 @@ void Reader::spec_ids_of(uint32_t constant, std::set<uint32_t>* spec_ids) {
     const uint32_t id = stack.back();
     stack.pop_back();
     if (auto spec = decoration(id, kDecorationSpecId)) {
-      if (spec_scalar_ids_.contains(id)) spec_ids->insert(*spec);
+      if (spec_scalar_ids_.contains(id))
+        spec_ids->insert(*spec);
     }
     if (auto op = spec_operations_.find(id); op != spec_operations_.end()) {
       for (uint32_t operand : op->second) {
-        if (seen.insert(operand).second) stack.push_back(operand);
+        if (seen.insert(operand).second)
+          stack.push_back(operand);
       }
     }
   }
@@ -976,12 +1101,14 @@ void Reader::collect_spec_ids(uint32_t type, std::unordered_set<uint32_t>* visit
     const auto [id, depth] = stack.back();
     stack.pop_back();
     const Type* t = type_of(id);
-    if (t == nullptr || depth > kMaxTypeDepth || !visited->insert(id).second) continue;
+    if (t == nullptr || depth > kMaxTypeDepth || !visited->insert(id).second)
+      continue;
     if (t->op == kOpTypeArray) {
       spec_ids_of(t->operands[1], spec_ids);
       stack.emplace_back(t->operands[0], depth + 1);
     } else if (t->op == kOpTypeStruct) {
-      for (uint32_t member : t->operands) stack.emplace_back(member, depth + 1);
+      for (uint32_t member : t->operands)
+        stack.emplace_back(member, depth + 1);
     }
   }
 }
@@ -992,7 +1119,8 @@ void Reader::reflect_resources(const RawEntry& raw, EntryPoint* entry) {
   for (uint32_t id : used_globals(raw.function)) {
     const Global& var = globals_.at(id);
     const Type* pointer = type_of(var.pointer_type);
-    if (pointer == nullptr || pointer->op != kOpTypePointer) continue;
+    if (pointer == nullptr || pointer->op != kOpTypePointer)
+      continue;
     const uint32_t pointee = pointer->operands[1];
     const Type* pointee_type = type_of(pointee);
     const uint32_t storage = var.storage;
@@ -1006,7 +1134,8 @@ void Reader::reflect_resources(const RawEntry& raw, EntryPoint* entry) {
                                                      pointee_type->op == kOpTypeRuntimeArray);
       b.is_array = array;
       uint32_t block = pointee;
-      if (array) block = pointee_type->operands[0];
+      if (array)
+        block = pointee_type->operands[0];
       if (storage == kStorageStorageBuffer ||
           (storage == kStorageUniform && (has_decoration(pointee, kDecorationBufferBlock) ||
                                           has_decoration(block, kDecorationBufferBlock)))) {
@@ -1039,8 +1168,8 @@ void Reader::reflect_resources(const RawEntry& raw, EntryPoint* entry) {
           const uint32_t type = pointee_type->operands[m];
           PushConstantMember member;
           member.offset = member_decoration(pointee, m, kDecorationOffset);
-          member.size =
-              explicit_size(type, member_decoration(pointee, m, kDecorationMatrixStride).value_or(0), 0);
+          member.size = explicit_size(
+              type, member_decoration(pointee, m, kDecorationMatrixStride).value_or(0), 0);
           member.kind = member_kind(type);
           if (member.kind == MemberKind::kArray) {
             const Type* array = type_of(type);
@@ -1065,7 +1194,8 @@ void Reader::reflect_parameters(const RawEntry& raw, EntryPoint* entry) {
   // Compilers wrap each kernel in an entry point that only calls the kernel's body with its
   // own parameters; the body's parameters may carry the decorations.
   std::vector<uint32_t> param_ids;
-  for (const auto& [id, type] : f.parameters) param_ids.push_back(id);
+  for (const auto& [id, type] : f.parameters)
+    param_ids.push_back(id);
   const Function* body = nullptr;
   if (f.calls.size() == 1 && f.first_call_args == param_ids) {
     auto callee = functions_.find(f.calls.front());
@@ -1073,7 +1203,8 @@ void Reader::reflect_parameters(const RawEntry& raw, EntryPoint* entry) {
       body = &callee->second;
     }
   }
-  if (!spend(f.parameters.size())) return;
+  if (!spend(f.parameters.size()))
+    return;
   for (size_t i = 0; i < f.parameters.size(); ++i) {
     const uint32_t id = f.parameters[i].first;
     const uint32_t type = f.parameters[i].second;
@@ -1095,11 +1226,13 @@ void Reader::reflect_parameters(const RawEntry& raw, EntryPoint* entry) {
       p.kind = ParameterKind::kPointer;
       p.storage_class = t->operands[0];
       p.size = out_->pointer_bytes();
-      if (auto pointee = c_layout(t->operands[1], 0)) p.pointee_size = pointee->size;
+      if (auto pointee = c_layout(t->operands[1], 0))
+        p.pointee_size = pointee->size;
     } else if (t->op == kOpTypeInt || t->op == kOpTypeFloat || t->op == kOpTypeVector ||
                t->op == kOpTypeStruct || t->op == kOpTypeArray) {
       p.kind = ParameterKind::kValue;
-      if (auto layout = c_layout(type, 0)) p.size = layout->size;
+      if (auto layout = c_layout(type, 0))
+        p.size = layout->size;
     } else {
       p.what = opaque_name(type);
     }
@@ -1126,17 +1259,19 @@ void Reader::reflect(const RawEntry& raw, EntryPoint* entry) {
   } else if (!entry->local_size_id) {
     entry->fixed_group_size = entry->local_size;
   }
-  if (raw.model != kExecutionModelKernel) reflect_resources(raw, entry);
+  if (raw.model != kExecutionModelKernel)
+    reflect_resources(raw, entry);
   reflect_parameters(raw, entry);
 }
 
-}  // namespace
+} // namespace
 
 std::string read(std::span<const uint32_t> words, Module* out) {
   *out = Module{};
   Reader reader(words, out);
   std::string why = reader.run();
-  if (!why.empty()) *out = Module{};
+  if (!why.empty())
+    *out = Module{};
   return why;
 }
 
@@ -1158,25 +1293,37 @@ std::string read_bytes(const void* data, std::size_t size, Module* out) {
 const EntryPoint* find_entry_point(const Module& module, std::string_view name,
                                    uint32_t model) noexcept {
   for (const EntryPoint& e : module.entry_points) {
-    if (e.model == model && e.name == name) return &e;
+    if (e.model == model && e.name == name)
+      return &e;
   }
   return nullptr;
 }
 
 std::string storage_class_name(uint32_t storage_class) {
   switch (storage_class) {
-    case kStorageUniformConstant: return "UniformConstant";
-    case kStorageInput: return "Input";
-    case kStorageUniform: return "Uniform";
-    case kStorageWorkgroup: return "Workgroup";
-    case kStorageCrossWorkgroup: return "CrossWorkgroup";
-    case kStorageFunction: return "Function";
-    case kStorageGeneric: return "Generic";
-    case kStoragePushConstant: return "PushConstant";
-    case kStorageStorageBuffer: return "StorageBuffer";
-    case kStoragePhysicalStorageBuffer: return "PhysicalStorageBuffer";
-    default: return fmt::format("{}", storage_class);
+  case kStorageUniformConstant:
+    return "UniformConstant";
+  case kStorageInput:
+    return "Input";
+  case kStorageUniform:
+    return "Uniform";
+  case kStorageWorkgroup:
+    return "Workgroup";
+  case kStorageCrossWorkgroup:
+    return "CrossWorkgroup";
+  case kStorageFunction:
+    return "Function";
+  case kStorageGeneric:
+    return "Generic";
+  case kStoragePushConstant:
+    return "PushConstant";
+  case kStorageStorageBuffer:
+    return "StorageBuffer";
+  case kStoragePhysicalStorageBuffer:
+    return "PhysicalStorageBuffer";
+  default:
+    return fmt::format("{}", storage_class);
   }
 }
 
-}  // namespace udal::sdk::spirv
+} // namespace udal::sdk::spirv

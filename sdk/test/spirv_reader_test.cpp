@@ -21,7 +21,9 @@ namespace {
 // Modules built word by word
 // ---------------------------------------------------------------------------------------
 
-uint32_t op(uint32_t opcode, uint32_t words) { return (words << 16) | opcode; }
+uint32_t op(uint32_t opcode, uint32_t words) {
+  return (words << 16) | opcode;
+}
 
 // A string operand: NUL-terminated, padded to whole words.
 std::vector<uint32_t> str(const std::string& s) {
@@ -46,36 +48,39 @@ struct Words {
 std::vector<uint32_t> kernel_module() {
   Words m;
   m.w = {spirv::kMagic, 0x00010000, 0, 13, 0};
-  m.add(17, {4}).add(17, {6});            // OpCapability Addresses, Kernel
-  m.add(14, {2, 2});                      // OpMemoryModel Physical64 OpenCL
-  std::vector<uint32_t> entry = {6, 5};  // OpEntryPoint Kernel %5 "k"
-  for (uint32_t s : str("k")) entry.push_back(s);
+  m.add(17, {4}).add(17, {6});          // OpCapability Addresses, Kernel
+  m.add(14, {2, 2});                    // OpMemoryModel Physical64 OpenCL
+  std::vector<uint32_t> entry = {6, 5}; // OpEntryPoint Kernel %5 "k"
+  for (uint32_t s : str("k"))
+    entry.push_back(s);
   m.add(15, entry);
-  m.add(16, {5, 17, 8, 1, 1});  // OpExecutionMode %5 LocalSize 8 1 1
-  m.add(71, {6, 38, 6});        // OpDecorate %6 FuncParamAttr NoWrite
-  m.add(71, {12, 1, 7});        // OpDecorate %12 SpecId 7
-  m.add(19, {1});               // %1 = OpTypeVoid
-  m.add(21, {2, 32, 0});        // %2 = OpTypeInt 32 0
-  m.add(32, {3, 5, 2});         // %3 = OpTypePointer CrossWorkgroup %2
-  m.add(32, {9, 4, 2});         // %9 = OpTypePointer Workgroup %2
-  m.add(20, {10});              // %10 = OpTypeBool
-  m.add(48, {10, 12});          // %12 = OpSpecConstantTrue %10
-  m.add(33, {4, 1, 3, 2, 9});   // %4 = OpTypeFunction %1 %3 %2 %9
-  m.add(54, {1, 5, 0, 4});      // %5 = OpFunction %1 None %4
-  m.add(55, {3, 6});            // %6 = OpFunctionParameter %3
-  m.add(55, {2, 7});            // %7 = OpFunctionParameter %2
-  m.add(55, {9, 11});           // %11 = OpFunctionParameter %9
-  m.add(248, {8});              // %8 = OpLabel
-  m.add(253, {});               // OpReturn
-  m.add(56, {});                // OpFunctionEnd
+  m.add(16, {5, 17, 8, 1, 1}); // OpExecutionMode %5 LocalSize 8 1 1
+  m.add(71, {6, 38, 6});       // OpDecorate %6 FuncParamAttr NoWrite
+  m.add(71, {12, 1, 7});       // OpDecorate %12 SpecId 7
+  m.add(19, {1});              // %1 = OpTypeVoid
+  m.add(21, {2, 32, 0});       // %2 = OpTypeInt 32 0
+  m.add(32, {3, 5, 2});        // %3 = OpTypePointer CrossWorkgroup %2
+  m.add(32, {9, 4, 2});        // %9 = OpTypePointer Workgroup %2
+  m.add(20, {10});             // %10 = OpTypeBool
+  m.add(48, {10, 12});         // %12 = OpSpecConstantTrue %10
+  m.add(33, {4, 1, 3, 2, 9});  // %4 = OpTypeFunction %1 %3 %2 %9
+  m.add(54, {1, 5, 0, 4});     // %5 = OpFunction %1 None %4
+  m.add(55, {3, 6});           // %6 = OpFunctionParameter %3
+  m.add(55, {2, 7});           // %7 = OpFunctionParameter %2
+  m.add(55, {9, 11});          // %11 = OpFunctionParameter %9
+  m.add(248, {8});             // %8 = OpLabel
+  m.add(253, {});              // OpReturn
+  m.add(56, {});               // OpFunctionEnd
   return m.w;
 }
 
 // Index of the first instruction with |opcode| at or after word 5.
 size_t find_instruction(const std::vector<uint32_t>& w, uint32_t opcode) {
   for (size_t at = 5; at < w.size(); at += w[at] >> 16) {
-    if ((w[at] & 0xffffu) == opcode) return at;
-    if ((w[at] >> 16) == 0) break;
+    if ((w[at] & 0xffffu) == opcode)
+      return at;
+    if ((w[at] >> 16) == 0)
+      break;
   }
   return 0;
 }
@@ -96,21 +101,24 @@ std::string read_error(const std::vector<uint32_t>& words) {
 std::vector<uint32_t> load(const std::string& name) {
   const std::filesystem::path path = std::filesystem::path(UDAL_SDK_TEST_KERNEL_DIR) / name;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
+  if (!in)
+    return {};
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<uint32_t> words(bytes.size() / 4);
   std::memcpy(words.data(), bytes.data(), words.size() * 4);
   return words;
 }
 
-#define LOAD_OR_SKIP(var, name, tool)                                                      \
-  const std::vector<uint32_t> var = load(name);                                            \
-  if (var.empty()) GTEST_SKIP() << name << " was not built (" tool " missing); looked in " \
-                                << UDAL_SDK_TEST_KERNEL_DIR
+#define LOAD_OR_SKIP(var, name, tool)                                                              \
+  const std::vector<uint32_t> var = load(name);                                                    \
+  if (var.empty())                                                                                 \
+  GTEST_SKIP() << name << " was not built (" tool " missing); looked in "                          \
+               << UDAL_SDK_TEST_KERNEL_DIR
 
 const spirv::EntryPoint& entry(const spirv::Module& m, const char* name, uint32_t model) {
   const spirv::EntryPoint* e = spirv::find_entry_point(m, name, model);
-  if (e == nullptr) throw std::runtime_error(std::string("no entry point ") + name);
+  if (e == nullptr)
+    throw std::runtime_error(std::string("no entry point ") + name);
   return *e;
 }
 
@@ -324,36 +332,36 @@ TEST(SdkSpirv, InstructionBoundsAreChecked) {
   w[5] = op(17, 0);
   expect_refused(w, "word count of 0");
   w = kernel_module();
-  w[w.size() - 1] = op(56, 2);  // OpFunctionEnd claiming 2 words at the very end
+  w[w.size() - 1] = op(56, 2); // OpFunctionEnd claiming 2 words at the very end
   expect_refused(w, "runs past the end");
   w = kernel_module();
   const size_t type_int = find_instruction(w, 21);
   ASSERT_NE(type_int, 0u);
-  w[type_int] = op(21, 3);  // OpTypeInt without its signedness; the next word starts anew
-  w[type_int + 3] = op(1, 1);  // ... as an OpUndef-like filler
+  w[type_int] = op(21, 3);    // OpTypeInt without its signedness; the next word starts anew
+  w[type_int + 3] = op(1, 1); // ... as an OpUndef-like filler
   expect_refused(w, "needs at least 4");
 }
 
 TEST(SdkSpirv, IdsOutsideTheBoundAreRefused) {
   std::vector<uint32_t> w = kernel_module();
-  w[3] = 6;  // %6 and above are used
+  w[3] = 6; // %6 and above are used
   expect_refused(w, "outside the id bound");
   w = kernel_module();
   const size_t pointer = find_instruction(w, 32);
-  w[pointer + 3] = 0;  // pointee %0
+  w[pointer + 3] = 0; // pointee %0
   expect_refused(w, "pointee type %0 is outside the id bound");
 }
 
 TEST(SdkSpirv, IdsDefinedTwiceAreRefused) {
   std::vector<uint32_t> w = kernel_module();
   const size_t boolean = find_instruction(w, 20);
-  w[boolean + 1] = 2;  // %2 is the uint type already
+  w[boolean + 1] = 2; // %2 is the uint type already
   expect_refused(w, "defined twice");
 }
 
 TEST(SdkSpirv, FunctionsMustBeClosedAndNotNested) {
   std::vector<uint32_t> w = kernel_module();
-  w.pop_back();  // OpFunctionEnd
+  w.pop_back(); // OpFunctionEnd
   expect_refused(w, "ends inside function %5");
   w = kernel_module();
   const size_t function = find_instruction(w, 54);
@@ -368,7 +376,7 @@ TEST(SdkSpirv, FunctionsMustBeClosedAndNotNested) {
 TEST(SdkSpirv, EntryPointsMustNameDefinedFunctionsOnce) {
   std::vector<uint32_t> w = kernel_module();
   const size_t ep = find_instruction(w, 15);
-  w[ep + 2] = 12;  // the spec constant, not a function
+  w[ep + 2] = 12; // the spec constant, not a function
   expect_refused(w, "which the module does not define");
   w = kernel_module();
   std::vector<uint32_t> twice(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(ep));
@@ -377,7 +385,7 @@ TEST(SdkSpirv, EntryPointsMustNameDefinedFunctionsOnce) {
   twice.insert(twice.end(), w.begin() + static_cast<std::ptrdiff_t>(ep), w.end());
   expect_refused(twice, "two entry points");
   w = kernel_module();
-  w[ep + 3] = 0x41414141;  // "AAAA" fills the name's only word: no NUL inside
+  w[ep + 3] = 0x41414141; // "AAAA" fills the name's only word: no NUL inside
   expect_refused(w, "not a NUL-terminated string");
 }
 
@@ -395,7 +403,8 @@ TEST(SdkSpirv, ATypeCycleDoesNotRecurseForever) {
   m.w = {spirv::kMagic, 0x00010000, 0, 9, 0};
   m.add(14, {2, 2});
   std::vector<uint32_t> entry = {6, 5};
-  for (uint32_t s : str("k")) entry.push_back(s);
+  for (uint32_t s : str("k"))
+    entry.push_back(s);
   m.add(15, entry);
   m.add(19, {1});
   m.add(30, {2, 3});
@@ -422,8 +431,8 @@ TEST(SdkSpirv, ParameterAttributesReachThroughDecorationGroups) {
   ASSERT_EQ(w[decorate + 1], 6u);
   w[decorate + 1] = 13;
   Words extra;
-  extra.add(73, {13});         // %13 = OpDecorationGroup
-  extra.add(74, {13, 6, 7});   // OpGroupDecorate %13 %6 %7
+  extra.add(73, {13});       // %13 = OpDecorationGroup
+  extra.add(74, {13, 6, 7}); // OpGroupDecorate %13 %6 %7
   const size_t after = decorate + 4;
   w.insert(w.begin() + static_cast<std::ptrdiff_t>(after), extra.w.begin(), extra.w.end());
   spirv::Module m;
@@ -440,20 +449,22 @@ TEST(SdkSpirv, AModuleThatMultipliesReflectionWorkIsRefused) {
   constexpr uint32_t kIds = 30000, kEntries = 2400;
   Words m;
   m.w = {spirv::kMagic, 0x00010000, 0, kIds + 16, 0};
-  m.add(17, {1});      // OpCapability Shader
-  m.add(14, {0, 1});   // OpMemoryModel Logical GLSL450
+  m.add(17, {1});    // OpCapability Shader
+  m.add(14, {0, 1}); // OpMemoryModel Logical GLSL450
   for (uint32_t i = 0; i < kEntries; ++i) {
     std::vector<uint32_t> entry = {spirv::kExecutionModelGLCompute, 3};
-    for (uint32_t word : str("k" + std::to_string(i))) entry.push_back(word);
+    for (uint32_t word : str("k" + std::to_string(i)))
+      entry.push_back(word);
     m.add(15, entry);
   }
-  m.add(19, {1});           // %1 = OpTypeVoid
-  m.add(33, {2, 1});        // %2 = OpTypeFunction %1
-  m.add(54, {1, 3, 0, 2});  // %3 = OpFunction %1 None %2
-  m.add(248, {4});          // %4 = OpLabel
+  m.add(19, {1});          // %1 = OpTypeVoid
+  m.add(33, {2, 1});       // %2 = OpTypeFunction %1
+  m.add(54, {1, 3, 0, 2}); // %3 = OpFunction %1 None %2
+  m.add(248, {4});         // %4 = OpLabel
   std::vector<uint32_t> ids(kIds);
-  for (uint32_t i = 0; i < kIds; ++i) ids[i] = 16 + i;
-  m.add(4242, ids);         // an instruction the reader does not know: every word an id
+  for (uint32_t i = 0; i < kIds; ++i)
+    ids[i] = 16 + i;
+  m.add(4242, ids); // an instruction the reader does not know: every word an id
   m.add(253, {});
   m.add(56, {});
   spirv::Module out;
@@ -467,7 +478,8 @@ TEST(SdkSpirv, AModuleThatMultipliesReflectionWorkIsRefused) {
 TEST(SdkSpirv, MutatedModulesAreReadOrRefusedWithAMessage) {
   std::vector<std::vector<uint32_t>> seeds = {kernel_module()};
   for (const char* name : {"saxpy.spv", "cts_kernels.spirv-kernel.spv", "local_reverse.spv"}) {
-    if (auto w = load(name); !w.empty()) seeds.push_back(std::move(w));
+    if (auto w = load(name); !w.empty())
+      seeds.push_back(std::move(w));
   }
   std::mt19937 rng(12345);
   int refused = 0;
@@ -477,16 +489,23 @@ TEST(SdkSpirv, MutatedModulesAreReadOrRefusedWithAMessage) {
     for (int e = 0; e < edits; ++e) {
       const size_t at = rng() % w.size();
       switch (rng() % 3) {
-        case 0: w[at] = rng(); break;
-        case 1: w[at] ^= 1u << (rng() % 32); break;
-        default: w[at] = rng() % 64; break;
+      case 0:
+        w[at] = rng();
+        break;
+      case 1:
+        w[at] ^= 1u << (rng() % 32);
+        break;
+      default:
+        w[at] = rng() % 64;
+        break;
       }
     }
     spirv::Module m;
     const std::string why = spirv::read(w, &m);
-    if (!why.empty()) ++refused;
+    if (!why.empty())
+      ++refused;
   }
   EXPECT_GT(refused, 0);
 }
 
-}  // namespace
+} // namespace

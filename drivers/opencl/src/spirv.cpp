@@ -23,10 +23,10 @@ KernelReflection reflect(const sdk::EntryPoint& entry) {
       case sdk::kStorageCrossWorkgroup:
       case sdk::kStorageUniformConstant:
         arg.kind = UDAL_ARG_KIND_BUFFER;
-        arg.access = p.storage_class == sdk::kStorageUniformConstant || p.no_write ||
-                             p.no_read_write
-                         ? UDAL_ARG_ACCESS_READ
-                         : UDAL_ARG_ACCESS_READ_WRITE;
+        arg.access =
+            p.storage_class == sdk::kStorageUniformConstant || p.no_write || p.no_read_write
+                ? UDAL_ARG_ACCESS_READ
+                : UDAL_ARG_ACCESS_READ_WRITE;
         break;
       case sdk::kStorageWorkgroup:
         if (i + 1 != count || r.uses_local_memory) {
@@ -73,13 +73,15 @@ std::string parse_spirv(const void* data, size_t size, uint32_t address_bits, Sp
   sdk::Module module;
   if (std::string why = sdk::read_bytes(data, size, &module); !why.empty())
     return why;
-  const uint32_t want = address_bits == 32 ? sdk::kAddressingPhysical32 : sdk::kAddressingPhysical64;
+  const uint32_t want =
+      address_bits == 32 ? sdk::kAddressingPhysical32 : sdk::kAddressingPhysical64;
   if (module.addressing_model != want) {
     return fmt::format("the module's addressing model is {} but the device has {}-bit "
                        "addresses (Physical{} needed)",
-                       module.addressing_model == sdk::kAddressingPhysical32   ? "Physical32"
-                       : module.addressing_model == sdk::kAddressingPhysical64 ? "Physical64"
-                                                       : fmt::format("{}", module.addressing_model),
+                       module.addressing_model == sdk::kAddressingPhysical32 ? "Physical32"
+                       : module.addressing_model == sdk::kAddressingPhysical64
+                           ? "Physical64"
+                           : fmt::format("{}", module.addressing_model),
                        address_bits, address_bits);
   }
   SpirvModule result;

@@ -35,9 +35,11 @@ bool is_value_member(sdk::MemberKind kind) {
 std::optional<std::vector<ValueArgument>> value_arguments(const sdk::PushConstantBlock& block) {
   std::vector<ValueArgument> values;
   for (const sdk::PushConstantMember& m : block.members) {
-    if (!m.offset) return std::nullopt;
+    if (!m.offset)
+      return std::nullopt;
     if (is_value_member(m.kind)) {
-      if (!m.size || *m.size > UINT32_MAX) return std::nullopt;
+      if (!m.size || *m.size > UINT32_MAX)
+        return std::nullopt;
       values.push_back({*m.offset, static_cast<uint32_t>(*m.size), 0});
       continue;
     }
@@ -50,18 +52,22 @@ std::optional<std::vector<ValueArgument>> value_arguments(const sdk::PushConstan
     const auto element = static_cast<uint32_t>(*m.element_size);
     for (uint32_t k = 0; k < length; ++k) {
       const uint64_t offset = *m.offset + uint64_t{k} * *m.array_stride;
-      if (offset > UINT32_MAX) return std::nullopt;
+      if (offset > UINT32_MAX)
+        return std::nullopt;
       values.push_back({static_cast<uint32_t>(offset), element, 0});
     }
-    if (length > 1 && *m.array_stride == element) values[values.size() - length].array_elements = length;
+    if (length > 1 && *m.array_stride == element)
+      values[values.size() - length].array_elements = length;
   }
   // The members must sit where the launch's packing puts the values.
   uint32_t end = 0;
   for (const ValueArgument& v : values) {
-    if (v.size == 0) return std::nullopt;
+    if (v.size == 0)
+      return std::nullopt;
     const uint32_t alignment = std::min(16u, v.size & (~v.size + 1));
     const uint64_t at = (uint64_t{end} + alignment - 1) / alignment * alignment;
-    if (at != v.offset) return std::nullopt;
+    if (at != v.offset)
+      return std::nullopt;
     end = static_cast<uint32_t>(at + v.size);
   }
   return values;
@@ -69,17 +75,22 @@ std::optional<std::vector<ValueArgument>> value_arguments(const sdk::PushConstan
 
 const char* resource_name(sdk::ResourceKind kind) {
   switch (kind) {
-    case sdk::ResourceKind::kImage: return "an image";
-    case sdk::ResourceKind::kSampler: return "a sampler";
-    case sdk::ResourceKind::kSampledImage: return "a sampled image";
-    default: return "a resource";
+  case sdk::ResourceKind::kImage:
+    return "an image";
+  case sdk::ResourceKind::kSampler:
+    return "a sampler";
+  case sdk::ResourceKind::kSampledImage:
+    return "a sampled image";
+  default:
+    return "a resource";
   }
 }
 
 bool fits(const sdk::Size3& size, const SpirvLimits& limits) {
   const uint64_t items = uint64_t{size[0]} * size[1] * size[2];
   bool ok = items >= 1 && items <= limits.max_group_invocations;
-  for (int axis = 0; axis < 3; ++axis) ok = ok && size[axis] <= limits.max_group_size[axis];
+  for (int axis = 0; axis < 3; ++axis)
+    ok = ok && size[axis] <= limits.max_group_size[axis];
   return ok;
 }
 
@@ -92,8 +103,10 @@ std::optional<EntryPoint> read_entry(const sdk::EntryPoint& entry, const SpirvLi
   // The effective size, and the LocalSize mode even where WorkgroupSize overrides it (the
   // validation layer checks both against the limits).
   std::vector<sdk::Size3> sizes;
-  if (entry.fixed_group_size) sizes.push_back(*entry.fixed_group_size);
-  if (entry.local_size) sizes.push_back(*entry.local_size);
+  if (entry.fixed_group_size)
+    sizes.push_back(*entry.fixed_group_size);
+  if (entry.local_size)
+    sizes.push_back(*entry.local_size);
   for (const auto& size : sizes) {
     if (!fits(size, limits)) {
       *error = fmt::format("kernel '{}' fixes its group size at {}x{}x{}, which the device cannot "
@@ -106,20 +119,21 @@ std::optional<EntryPoint> read_entry(const sdk::EntryPoint& entry, const SpirvLi
     }
   }
 
-  std::map<uint32_t, uint32_t> buffer_access;  // binding -> access bits
+  std::map<uint32_t, uint32_t> buffer_access; // binding -> access bits
   for (const sdk::Binding& b : entry.bindings) {
     const uint32_t id = b.variable;
     switch (b.kind) {
-      case sdk::ResourceKind::kStorageBuffer: break;
-      case sdk::ResourceKind::kUniformBuffer:
-        *error = fmt::format("kernel '{}' uses a uniform buffer (%{}); the driver passes buffers "
-                             "as storage buffers and values as push constants (docs/spec.md 14.1)",
-                             e.name, id);
-        return std::nullopt;
-      default:
-        *error = fmt::format("kernel '{}' uses {} (%{}); the driver binds only storage buffers",
-                             e.name, resource_name(b.kind), id);
-        return std::nullopt;
+    case sdk::ResourceKind::kStorageBuffer:
+      break;
+    case sdk::ResourceKind::kUniformBuffer:
+      *error = fmt::format("kernel '{}' uses a uniform buffer (%{}); the driver passes buffers "
+                           "as storage buffers and values as push constants (docs/spec.md 14.1)",
+                           e.name, id);
+      return std::nullopt;
+    default:
+      *error = fmt::format("kernel '{}' uses {} (%{}); the driver binds only storage buffers",
+                           e.name, resource_name(b.kind), id);
+      return std::nullopt;
     }
     if (b.is_array) {
       *error = fmt::format("kernel '{}' uses an array of storage buffers (%{}); the driver binds "
@@ -169,7 +183,8 @@ std::optional<EntryPoint> read_entry(const sdk::EntryPoint& entry, const SpirvLi
       return std::nullopt;
     }
     e.push_constant_bytes = static_cast<uint32_t>((*block.size + 3) / 4 * 4);
-    if (!block.members.empty()) e.values = value_arguments(block);
+    if (!block.members.empty())
+      e.values = value_arguments(block);
   }
   e.uses_local_memory = std::find(entry.workgroup_spec_ids.begin(), entry.workgroup_spec_ids.end(),
                                   kLocalMemorySpecId) != entry.workgroup_spec_ids.end();
@@ -189,13 +204,15 @@ std::optional<EntryPoint> read_entry(const sdk::EntryPoint& entry, const SpirvLi
 // keep every kernel at its own size.
 std::string check_workgroup_sizes(const sdk::Module& module) {
   const auto& builtins = module.workgroup_size_builtins;
-  if (builtins.size() <= 1) return {};
+  if (builtins.size() <= 1)
+    return {};
   const bool all_specialized =
       std::all_of(builtins.begin(), builtins.end(), [](const auto& b) { return b.specialized; });
   const auto& first = builtins.front().value;
   const bool all_same = first && std::all_of(builtins.begin(), builtins.end(),
                                              [&](const auto& b) { return b.value == first; });
-  if (all_specialized || all_same) return {};
+  if (all_specialized || all_same)
+    return {};
   return fmt::format("the module has {} objects decorated BuiltIn WorkgroupSize (as spirv-link "
                      "makes of GLSL kernels that use gl_WorkGroupSize), not all specialization "
                      "constants: SPIR-V gives every kernel of the module one of them, so its "
@@ -206,9 +223,12 @@ std::string check_workgroup_sizes(const sdk::Module& module) {
 
 spv_target_env target_env(uint32_t api_version) {
   const uint32_t minor = (api_version >> 12) & 0x3ffu;
-  if (minor >= 3) return SPV_ENV_VULKAN_1_3;
-  if (minor == 2) return SPV_ENV_VULKAN_1_2;
-  if (minor == 1) return SPV_ENV_VULKAN_1_1;
+  if (minor >= 3)
+    return SPV_ENV_VULKAN_1_3;
+  if (minor == 2)
+    return SPV_ENV_VULKAN_1_2;
+  if (minor == 1)
+    return SPV_ENV_VULKAN_1_1;
   return SPV_ENV_VULKAN_1_0;
 }
 
@@ -223,9 +243,11 @@ struct OptionsDeleter {
 };
 
 std::string diagnostic_text(spv_diagnostic diagnostic) {
-  if (diagnostic == nullptr || diagnostic->error == nullptr) return "(no diagnostic)";
+  if (diagnostic == nullptr || diagnostic->error == nullptr)
+    return "(no diagnostic)";
   std::string text = diagnostic->error;
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
   return text;
 }
 
@@ -234,13 +256,15 @@ std::string validate(std::span<const uint32_t> words, const SpirvLimits& limits)
   const spv_target_env env = target_env(limits.vulkan_api_version);
   std::unique_ptr<spv_context_t, ContextDeleter> context(spvContextCreate(env));
   std::unique_ptr<spv_validator_options_t, OptionsDeleter> options(spvValidatorOptionsCreate());
-  if (!context || !options) throw std::bad_alloc();
+  if (!context || !options)
+    throw std::bad_alloc();
   spvValidatorOptionsSetScalarBlockLayout(options.get(), limits.scalar_block_layout);
   spv_const_binary_t binary{words.data(), words.size()};
   spv_diagnostic raw = nullptr;
   const spv_result_t valid = spvValidateWithOptions(context.get(), options.get(), &binary, &raw);
   std::unique_ptr<spv_diagnostic_t, DiagnosticDeleter> diagnostic(raw);
-  if (valid == SPV_ERROR_OUT_OF_MEMORY) throw std::bad_alloc();
+  if (valid == SPV_ERROR_OUT_OF_MEMORY)
+    throw std::bad_alloc();
   if (valid != SPV_SUCCESS) {
     return fmt::format("the SPIR-V validator ({}) refuses it: {}", spvTargetEnvDescription(env),
                        diagnostic_text(diagnostic.get()));
@@ -248,7 +272,7 @@ std::string validate(std::span<const uint32_t> words, const SpirvLimits& limits)
   return {};
 }
 
-}  // namespace
+} // namespace
 
 std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, const SpirvLimits& limits,
                                        std::string* error) {
@@ -261,9 +285,8 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, const Sp
     *error = std::move(why);
     return std::nullopt;
   }
-  if (std::none_of(module.entry_points.begin(), module.entry_points.end(), [](const auto& e) {
-        return e.model == sdk::kExecutionModelGLCompute;
-      })) {
+  if (std::none_of(module.entry_points.begin(), module.entry_points.end(),
+                   [](const auto& e) { return e.model == sdk::kExecutionModelGLCompute; })) {
     *error = "the module has no OpEntryPoint GLCompute (a Vulkan compute kernel)";
     return std::nullopt;
   }
@@ -274,15 +297,17 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, const Sp
   SpirvModule result;
   result.version = module.version;
   for (const sdk::SpecConstant& c : module.spec_constants) {
-    result.specialization_constants[c.spec_id] = c.is_bool ? 4u : c.size;  // a VkBool32
+    result.specialization_constants[c.spec_id] = c.is_bool ? 4u : c.size; // a VkBool32
   }
   for (const sdk::EntryPoint& entry : module.entry_points) {
-    if (entry.model != sdk::kExecutionModelGLCompute) continue;
+    if (entry.model != sdk::kExecutionModelGLCompute)
+      continue;
     auto e = read_entry(entry, limits, error);
-    if (!e) return std::nullopt;
+    if (!e)
+      return std::nullopt;
     result.entry_points.push_back(std::move(*e));
   }
   return result;
 }
 
-}  // namespace udal::vulkan
+} // namespace udal::vulkan

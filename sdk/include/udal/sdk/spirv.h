@@ -75,21 +75,21 @@ using Size3 = std::array<uint32_t, 3>;
 // ---------------------------------------------------------------------------------------
 
 enum class ResourceKind {
-  kStorageBuffer,  // StorageBuffer, or Uniform with a BufferBlock struct
-  kUniformBuffer,  // Uniform with a Block struct
+  kStorageBuffer, // StorageBuffer, or Uniform with a BufferBlock struct
+  kUniformBuffer, // Uniform with a Block struct
   kImage,
   kSampler,
   kSampledImage,
-  kOther,          // any other UniformConstant (acceleration structures, ...)
+  kOther, // any other UniformConstant (acceleration structures, ...)
 };
 
 // A global in a descriptor set that an entry point's static call tree references.
 struct Binding {
-  uint32_t variable = 0;            // the OpVariable's id
-  std::optional<uint32_t> set;      // DescriptorSet, if decorated
-  std::optional<uint32_t> binding;  // Binding, if decorated
+  uint32_t variable = 0;           // the OpVariable's id
+  std::optional<uint32_t> set;     // DescriptorSet, if decorated
+  std::optional<uint32_t> binding; // Binding, if decorated
   ResourceKind kind = ResourceKind::kOther;
-  bool is_array = false;  // an array of descriptors (the variable's type is an array)
+  bool is_array = false; // an array of descriptors (the variable's type is an array)
   // false when the variable is NonReadable / NonWritable, or every member of its struct is.
   bool readable = true;
   bool writable = true;
@@ -97,16 +97,16 @@ struct Binding {
 
 // What one member of a push-constant block holds.
 enum class MemberKind {
-  kScalar,         // int, float, bool
+  kScalar, // int, float, bool
   kVector,
-  kDeviceAddress,  // a PhysicalStorageBuffer pointer (64 bits)
-  kArray,          // a fixed-length array (see the array_* fields)
-  kOther,          // structs, matrices, runtime arrays, ...
+  kDeviceAddress, // a PhysicalStorageBuffer pointer (64 bits)
+  kArray,         // a fixed-length array (see the array_* fields)
+  kOther,         // structs, matrices, runtime arrays, ...
 };
 
 struct PushConstantMember {
-  std::optional<uint32_t> offset;  // its Offset decoration
-  std::optional<uint64_t> size;    // bytes by the block's explicit layout; nullopt: unknown
+  std::optional<uint32_t> offset; // its Offset decoration
+  std::optional<uint64_t> size;   // bytes by the block's explicit layout; nullopt: unknown
   MemberKind kind = MemberKind::kOther;
   // kArray only: the length (nullopt when it is not a plain constant), ArrayStride, and the
   // element: its kind and size.
@@ -121,7 +121,7 @@ struct PushConstantBlock {
   // The block's extent by its members' Offsets and sizes; nullopt when a member has no
   // Offset or a type whose size cannot be derived.
   std::optional<uint64_t> size;
-  std::vector<PushConstantMember> members;  // empty when the block is not a struct
+  std::vector<PushConstantMember> members; // empty when the block is not a struct
 };
 
 // ---------------------------------------------------------------------------------------
@@ -129,16 +129,16 @@ struct PushConstantBlock {
 // ---------------------------------------------------------------------------------------
 
 enum class ParameterKind {
-  kPointer,  // see storage_class
-  kValue,    // int, float, vector, struct, array: bytes
-  kOpaque,   // image, sampler, event, pipe, queue, bool, ...: see |what|
+  kPointer, // see storage_class
+  kValue,   // int, float, vector, struct, array: bytes
+  kOpaque,  // image, sampler, event, pipe, queue, bool, ...: see |what|
 };
 
 struct Parameter {
-  uint32_t id = 0;    // the entry point's OpFunctionParameter
-  uint32_t type = 0;  // its type's id
+  uint32_t id = 0;   // the entry point's OpFunctionParameter
+  uint32_t type = 0; // its type's id
   ParameterKind kind = ParameterKind::kOpaque;
-  uint32_t storage_class = 0;  // kPointer
+  uint32_t storage_class = 0; // kPointer
   // FuncParamAttr decorations, on the parameter or (compilers wrap a kernel in an entry
   // point that only calls its body) on the body's parameter at the same place.
   bool by_val = false;
@@ -149,7 +149,7 @@ struct Parameter {
   std::optional<uint64_t> size;
   // kPointer: the pointee's bytes (what a ByVal struct passes); nullopt when unknown.
   std::optional<uint64_t> pointee_size;
-  std::string what;  // kOpaque: "an image", "a sampler", "a bool", "an undefined type %7", ...
+  std::string what; // kOpaque: "an image", "a sampler", "a bool", "an undefined type %7", ...
 };
 
 // ---------------------------------------------------------------------------------------
@@ -157,11 +157,11 @@ struct Parameter {
 // ---------------------------------------------------------------------------------------
 
 struct EntryPoint {
-  uint32_t model = 0;     // ExecutionModel
-  uint32_t function = 0;  // its OpFunction's id
+  uint32_t model = 0;    // ExecutionModel
+  uint32_t function = 0; // its OpFunction's id
   std::string name;
-  std::optional<Size3> local_size;       // ExecutionMode LocalSize
-  bool local_size_id = false;            // ExecutionMode(Id) LocalSizeId
+  std::optional<Size3> local_size; // ExecutionMode LocalSize
+  bool local_size_id = false;      // ExecutionMode(Id) LocalSizeId
   // The group size a launch must use: Kernel: LocalSize (reqd_work_group_size). Shader:
   // the module's WorkgroupSize built-in when one is decorated (the last: what
   // implementations take), if it is a plain constant; else LocalSize unless LocalSizeId.
@@ -184,30 +184,30 @@ struct EntryPoint {
 // A scalar specialization constant with a SpecId.
 struct SpecConstant {
   uint32_t spec_id = 0;
-  uint32_t id = 0;    // the OpSpecConstant*'s result id
+  uint32_t id = 0; // the OpSpecConstant*'s result id
   uint32_t type = 0;
-  uint32_t size = 0;  // the scalar's bytes (width / 8); a bool counts 1
+  uint32_t size = 0; // the scalar's bytes (width / 8); a bool counts 1
   bool is_bool = false;
 };
 
 // An object decorated BuiltIn WorkgroupSize that is a constant, not a variable.
 struct WorkgroupSizeBuiltin {
   uint32_t id = 0;
-  bool specialized = false;     // an OpSpecConstantComposite
-  std::optional<Size3> value;   // when it is a composite of three 32-bit OpConstants
+  bool specialized = false;   // an OpSpecConstantComposite
+  std::optional<Size3> value; // when it is a composite of three 32-bit OpConstants
 };
 
 struct Module {
-  uint32_t version = 0;    // the header's version word
-  uint32_t generator = 0;  // the header's generator word
-  uint32_t bound = 0;      // the header's id bound
+  uint32_t version = 0;   // the header's version word
+  uint32_t generator = 0; // the header's generator word
+  uint32_t bound = 0;     // the header's id bound
   uint32_t addressing_model = 0;
   uint32_t memory_model = 0;
-  std::vector<EntryPoint> entry_points;  // in module order, every execution model
-  std::vector<SpecConstant> spec_constants;  // in module order
-  std::vector<WorkgroupSizeBuiltin> workgroup_size_builtins;  // in decoration order
-  bool imports = false;           // LinkageAttributes Import on anything but a built-in
-  bool global_variables = false;  // module-scope CrossWorkgroup variables (program scope)
+  std::vector<EntryPoint> entry_points;     // in module order, every execution model
+  std::vector<SpecConstant> spec_constants; // in module order
+  std::vector<WorkgroupSizeBuiltin> workgroup_size_builtins; // in decoration order
+  bool imports = false;          // LinkageAttributes Import on anything but a built-in
+  bool global_variables = false; // module-scope CrossWorkgroup variables (program scope)
 
   // The bytes of a Kernel pointer: 4 under Physical32, else 8.
   uint32_t pointer_bytes() const noexcept {
@@ -230,6 +230,6 @@ const EntryPoint* find_entry_point(const Module& module, std::string_view name,
 // "CrossWorkgroup", "Workgroup", ... or the number, for messages.
 std::string storage_class_name(uint32_t storage_class);
 
-}  // namespace udal::sdk::spirv
+} // namespace udal::sdk::spirv
 
-#endif  // UDAL_SDK_SPIRV_H_
+#endif // UDAL_SDK_SPIRV_H_
