@@ -119,7 +119,8 @@ udal_result_t buffer_create(udal_device_t, const udal_buffer_desc_t*, udal_buffe
 // Every entry defined above, found by name (the names of UDAL_DRIVER_ENTRIES in
 // udal_driver.h); the others stay NULL. A driver whose entries live in several files
 // declares them in its common header with UDAL_SDK_DECLARE_ENTRY(name), or all of them with
-// UDAL_SDK_DECLARE_ENTRIES() and fills the table with UDAL_SDK_FULL_TABLE().
+// UDAL_SDK_DECLARE_ENTRIES() and fills the table with UDAL_SDK_GUARDED_FULL_TABLE(), which
+// also runs every entry inside udal::sdk::guard (no C++ exception crosses the C ABI).
 udal_driver_table_t full_table() noexcept { return UDAL_SDK_TABLE(); }
 
 }  // namespace

@@ -302,6 +302,10 @@ namespace sdk_test_full {
 udal_driver_table_t table() noexcept { return UDAL_SDK_FULL_TABLE(); }
 }  // namespace sdk_test_full
 
+namespace sdk_test_throwing {
+udal_driver_table_t table() noexcept { return UDAL_SDK_GUARDED_FULL_TABLE(); }
+}  // namespace sdk_test_throwing
+
 namespace {
 
 TEST(SdkTable, TakesTheEntriesDeclaredInScopeAndLeavesTheOthersNull) {
@@ -332,6 +336,32 @@ TEST(SdkTable, AFullTableHasEveryEntryOfTheList) {
                          sizeof(void*));
   EXPECT_EQ(table.event_signal(nullptr), UDAL_ERROR_INTERNAL);
   EXPECT_STREQ(table.last_error_message(), "full: event_signal");
+}
+
+// Without the guard each call would end the process (an exception through a noexcept C
+// function): the guarded table turns it into a result and a message naming the entry.
+TEST(SdkTable, AGuardedTableTurnsEveryExceptionIntoAResultWithAMessage) {
+  const udal_driver_table_t table = sdk_test_throwing::table();
+  std::size_t entries = 0;
+#define UDAL_SDK_TEST_COUNT_(name, required, is_public, params, args) \
+  EXPECT_NE(table.name, nullptr) << #name;                          \
+  ++entries;
+  UDAL_DRIVER_ENTRIES(UDAL_SDK_TEST_COUNT_)
+#undef UDAL_SDK_TEST_COUNT_
+  EXPECT_EQ(entries, (sizeof(udal_driver_table_t) - offsetof(udal_driver_table_t, driver_create)) /
+                         sizeof(void*));
+  sdk_test_throwing::throw_bad_alloc = true;
+  udal_buffer_t buffer = nullptr;
+  EXPECT_EQ(table.buffer_create(nullptr, nullptr, &buffer), UDAL_ERROR_OUT_OF_HOST_MEMORY);
+  EXPECT_STREQ(table.last_error_message(), "udal_buffer_create: out of host memory");
+  EXPECT_EQ(table.stream_synchronize(nullptr, 0), UDAL_ERROR_OUT_OF_HOST_MEMORY);
+  EXPECT_STREQ(table.last_error_message(), "udal_stream_synchronize: out of host memory");
+  sdk_test_throwing::throw_bad_alloc = false;
+  EXPECT_EQ(table.event_signal(nullptr), UDAL_ERROR_INTERNAL);
+  EXPECT_NE(std::string(table.last_error_message()).find("thrown by event_signal"),
+            std::string::npos)
+      << table.last_error_message();
+  sdk_test_throwing::throw_bad_alloc = true;
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // The entries of the test drivers of sdk_table_entries.h, away from their tables.
 #include "sdk_table_entries.h"
 
+#include <new>
+#include <stdexcept>
+
 namespace sdk_test_partial {
 
 udal_result_t driver_create(const udal_driver_table_t*, const udal_driver_create_desc_t*,
@@ -28,3 +31,14 @@ namespace sdk_test_full {
 UDAL_DRIVER_ENTRIES(SDK_TEST_DEFINE_)
 #undef SDK_TEST_DEFINE_
 }  // namespace sdk_test_full
+
+namespace sdk_test_throwing {
+bool throw_bad_alloc = true;
+#define SDK_TEST_DEFINE_(name, required, is_public, params, args) \
+  udal_result_t name params {                                    \
+    if (throw_bad_alloc) throw std::bad_alloc();                 \
+    throw std::runtime_error("thrown by " #name);                \
+  }
+UDAL_DRIVER_ENTRIES(SDK_TEST_DEFINE_)
+#undef SDK_TEST_DEFINE_
+}  // namespace sdk_test_throwing

@@ -17,4 +17,11 @@ namespace sdk_test_full {
 UDAL_SDK_DECLARE_ENTRIES();
 }  // namespace sdk_test_full
 
+// Implements every entry of the list; each throws std::bad_alloc, or std::runtime_error
+// naming the entry while throw_bad_alloc is false: for UDAL_SDK_GUARDED_FULL_TABLE().
+namespace sdk_test_throwing {
+extern bool throw_bad_alloc;
+UDAL_SDK_DECLARE_ENTRIES();
+}  // namespace sdk_test_throwing
+
 #endif  // UDAL_SDK_TEST_TABLE_ENTRIES_H_

@@ -425,7 +425,8 @@ void DeviceState::shut_down() noexcept {
 DeviceState::~DeviceState() { slots.reset(); }
 
 namespace {
-udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE(); }
+// Every entry runs inside udal::sdk::guard: no exception crosses the C ABI.
+udal_driver_table_t full_table() noexcept { return UDAL_SDK_GUARDED_FULL_TABLE(); }
 }  // namespace
 
 }  // namespace udal::level_zero

@@ -281,21 +281,9 @@ udal_result_t driver_get_device(udal_driver_t handle, uint32_t index, udal_devic
 }
 
 namespace {
-// Every table entry runs inside udal::sdk::guard, whether or not its body guards itself: no
-// C++ exception (std::bad_alloc, std::system_error from starting a thread, fmt's errors, a
-// container's length_error) crosses the C ABI into libudal, where it would end the process;
-// it becomes UDAL_ERROR_OUT_OF_HOST_MEMORY or UDAL_ERROR_INTERNAL with a message. A try block
-// costs nothing until something throws.
-#define UDAL_DRIVER_GUARD_ENTRY_(name, required, is_public, params, args)                    \
-  guarded.name = [] params noexcept -> udal_result_t {                                     \
-    return udal::sdk::guard("udal_" #name, [&]() -> udal_result_t { return name args; });   \
-  };
 
-udal_driver_table_t full_table() noexcept {
-  udal_driver_table_t guarded = UDAL_SDK_FULL_TABLE(); // a missing entry is a compile error
-  UDAL_DRIVER_ENTRIES(UDAL_DRIVER_GUARD_ENTRY_)
-  return guarded;
-}
+// Every entry runs inside udal::sdk::guard: no exception crosses the C ABI.
+udal_driver_table_t full_table() noexcept { return UDAL_SDK_GUARDED_FULL_TABLE(); }
 } // namespace
 
 } // namespace udal::opencl

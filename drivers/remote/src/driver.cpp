@@ -198,7 +198,8 @@ udal_result_t device_get_memory_usage(udal_device_t handle, udal_memory_usage_t*
 }
 
 namespace {
-udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE(); }
+// Every entry runs inside udal::sdk::guard: no exception crosses the C ABI.
+udal_driver_table_t full_table() noexcept { return UDAL_SDK_GUARDED_FULL_TABLE(); }
 }  // namespace
 
 }  // namespace udal::remote

@@ -11,7 +11,7 @@
 //   // buffer.cpp, stream.cpp, ...: define the entries in namespace acme
 //   // driver.cpp
 //   namespace acme {
-//   udal_driver_table_t full_table() noexcept { return UDAL_SDK_FULL_TABLE(); }
+//   udal_driver_table_t full_table() noexcept { return UDAL_SDK_GUARDED_FULL_TABLE(); }
 //   }
 //   extern "C" UDAL_DRIVER_EXPORT udal_result_t udal_driver_negotiate(
 //       uint32_t loader_abi_version, udal_driver_table_t* table) {
@@ -133,5 +133,24 @@ UDAL_DRIVER_ENTRIES(UDAL_SDK_ABSENT_ENTRY_)
 // The same, for a driver that implements every entry of the list: a missing one is a
 // compile error naming it.
 #define UDAL_SDK_FULL_TABLE() UDAL_SDK_TABLE_BODY_(UDAL_DRIVER_ENTRIES(UDAL_SDK_REQUIRE_ENTRY_))
+
+#define UDAL_SDK_GUARD_ENTRY_(name, required, is_public, params, args)                     \
+  guarded_table.name = [] params noexcept -> udal_result_t {                                       \
+    return ::udal::sdk::guard("udal_" #name, [&]() -> udal_result_t { return name args; }); \
+  };
+
+// UDAL_SDK_FULL_TABLE() with every entry run inside udal::sdk::guard, whether or not its body
+// guards itself: no C++ exception (std::bad_alloc, std::system_error from starting a thread,
+// fmt's errors, a container's length_error) crosses the C ABI into libudal, where it would
+// end the process; it becomes UDAL_ERROR_OUT_OF_HOST_MEMORY or UDAL_ERROR_INTERNAL with a
+// message naming the entry. A try block costs nothing until something throws. What every
+// driver of this repository uses, and what a driver written in C++ should use.
+//   udal_driver_table_t full_table() noexcept { return UDAL_SDK_GUARDED_FULL_TABLE(); }
+#define UDAL_SDK_GUARDED_FULL_TABLE()                                                      \
+  ([]() noexcept {                                                                          \
+    udal_driver_table_t guarded_table = UDAL_SDK_FULL_TABLE();                              \
+    UDAL_DRIVER_ENTRIES(UDAL_SDK_GUARD_ENTRY_)                                              \
+    return guarded_table;                                                                   \
+  }())
 
 #endif  // UDAL_SDK_NEGOTIATE_H_
