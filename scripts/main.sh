@@ -9,6 +9,18 @@ bash scripts/setup.sh
 bash scripts/build.sh "$@"
 build=${BUILD_DIR:-build}
 
+# The Level Zero driver needs a Level Zero implementation; on a machine without Level Zero
+# hardware the front-end built here is one (libze_udal over this build's own drivers: PoCL
+# through the OpenCL driver), so the Level Zero driver is certified through the real loader.
+# A Level Zero driver the machine has (ZE_ENABLE_ALT_DRIVERS already set, or a GPU driver the
+# loader finds by default) is left alone.
+if [[ -z ${ZE_ENABLE_ALT_DRIVERS:-} && -e $build/lib/libze_udal.so.1 ]] &&
+  ! ls /usr/lib/*/libze_intel_gpu.so* >/dev/null 2>&1; then
+  ZE_ENABLE_ALT_DRIVERS=$(realpath -s "$build/lib/libze_udal.so.1")
+  export ZE_ENABLE_ALT_DRIVERS
+  echo "main: no Level Zero GPU driver here; the loader gets libze_udal ($ZE_ENABLE_ALT_DRIVERS)"
+fi
+
 echo; echo "== udal-info"
 "$build/bin/udal-info"
 

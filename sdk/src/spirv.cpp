@@ -688,8 +688,13 @@ std::string Reader::run() {
 std::string Reader::finish() {
   if (!memory_model_)
     return "the module has no OpMemoryModel";
-  // SPIR-V's own rule; it also catches a module cut short before its entry points.
-  if (entries_.empty() && !linkage_) {
+  // SPIR-V's own rule; it also catches a module cut short before its entry points. Kernel
+  // modules (the OpenCL memory model) are let through without one: Level Zero programs, and
+  // Intel's conformance suite (zeModuleGetKernelNames of a module of no kernels), create such
+  // modules, and Level Zero's own drivers take them; a driver finds no kernel in one, and a
+  // Kernel module cut before its first OpEntryPoint reads as one.
+  constexpr uint32_t kMemoryModelOpenCL = 2;
+  if (entries_.empty() && !linkage_ && out_->memory_model != kMemoryModelOpenCL) {
     return "the module has no OpEntryPoint and no Linkage capability (it is not a library): "
            "the image is truncated (cut short) or not a kernel module";
   }

@@ -303,10 +303,35 @@ TEST(SdkSpirv, BadHeadersAreRefused) {
 
 TEST(SdkSpirv, EveryTruncationIsRefused) {
   const std::vector<uint32_t> full = kernel_module();
+  // A Kernel module may declare no kernel (Level Zero's modules of no kernels): a cut before
+  // the first OpEntryPoint is such a module, with no entry point. Every later cut is refused.
+  const size_t first_entry = find_instruction(full, 15);
+  ASSERT_NE(first_entry, 0u);
   for (size_t n = 0; n < full.size(); ++n) {
     std::vector<uint32_t> cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
-    EXPECT_FALSE(read_error(cut).empty()) << "a module cut to " << n << " words was accepted";
+    spirv::Module m;
+    const std::string why = spirv::read(cut, &m);
+    if (n <= first_entry && why.empty()) {
+      EXPECT_TRUE(m.entry_points.empty());
+      continue;
+    }
+    EXPECT_FALSE(why.empty()) << "a module cut to " << n << " words was accepted";
   }
+}
+
+TEST(SdkSpirv, AShaderModuleWithoutAnEntryPointIsRefusedAKernelModuleIsNot) {
+  std::vector<uint32_t> kernel = kernel_module();
+  const size_t entry = find_instruction(kernel, 15);
+  ASSERT_NE(entry, 0u);
+  const uint32_t length = kernel[entry] >> 16;
+  kernel.erase(kernel.begin() + static_cast<std::ptrdiff_t>(entry),
+               kernel.begin() + static_cast<std::ptrdiff_t>(entry + length));
+  spirv::Module m;
+  EXPECT_EQ(spirv::read(kernel, &m), "");
+  EXPECT_TRUE(m.entry_points.empty());
+  std::vector<uint32_t> shader = kernel;
+  shader[find_instruction(shader, 14) + 2] = 1; // OpMemoryModel ... GLSL450
+  expect_refused(shader, "no OpEntryPoint");
 }
 
 TEST(SdkSpirv, EveryTruncationOfARealKernelIsRefused) {
