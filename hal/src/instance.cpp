@@ -250,6 +250,29 @@ udal_instance_s* checked_instance(const char* function, udal_instance_t handle,
 
 using udal::hal::fail;
 
+namespace udal::hal {
+namespace {
+
+// The body of every udal_instance_get_*_count: the output cleared first, the handle and the
+// pointer checked, then |count_of| the instance.
+template <typename CountOf>
+udal_result_t get_count(const char* fn, udal_instance_t instance, uint32_t* out_count,
+                        CountOf count_of) noexcept {
+  if (out_count)
+    *out_count = 0;
+  udal_result_t r = UDAL_SUCCESS;
+  udal_instance_s* self = checked_instance(fn, instance, r);
+  if (!self)
+    return r;
+  if (!out_count)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_count is NULL", fn);
+  *out_count = count_of(*self);
+  return UDAL_SUCCESS;
+}
+
+}  // namespace
+}  // namespace udal::hal
+
 extern "C" {
 
 UDAL_API udal_result_t udal_instance_create(const udal_instance_desc_t* desc,
@@ -307,17 +330,10 @@ UDAL_API udal_result_t udal_instance_release(udal_instance_t instance) {
 
 UDAL_API udal_result_t udal_instance_get_driver_count(udal_instance_t instance,
                                                       uint32_t* out_count) {
-  constexpr const char* fn = "udal_instance_get_driver_count";
-  if (out_count)
-    *out_count = 0;
-  udal_result_t r = UDAL_SUCCESS;
-  udal_instance_s* self = udal::hal::checked_instance(fn, instance, r);
-  if (!self)
-    return r;
-  if (!out_count)
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_count is NULL", fn);
-  *out_count = static_cast<uint32_t>(self->drivers.size());
-  return UDAL_SUCCESS;
+  return udal::hal::get_count("udal_instance_get_driver_count", instance, out_count,
+                              [](const udal_instance_s& self) {
+                                return static_cast<uint32_t>(self.drivers.size());
+                              });
 }
 
 UDAL_API udal_result_t udal_instance_get_driver_status(udal_instance_t instance, uint32_t index,
@@ -361,17 +377,10 @@ UDAL_API udal_result_t udal_instance_get_driver_status(udal_instance_t instance,
 
 UDAL_API udal_result_t udal_instance_get_layer_count(udal_instance_t instance,
                                                      uint32_t* out_count) {
-  constexpr const char* fn = "udal_instance_get_layer_count";
-  if (out_count)
-    *out_count = 0;
-  udal_result_t r = UDAL_SUCCESS;
-  udal_instance_s* self = udal::hal::checked_instance(fn, instance, r);
-  if (!self)
-    return r;
-  if (!out_count)
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_count is NULL", fn);
-  *out_count = udal::hal::layers::layer_count();
-  return UDAL_SUCCESS;
+  return udal::hal::get_count("udal_instance_get_layer_count", instance, out_count,
+                              [](const udal_instance_s&) {
+                                return udal::hal::layers::layer_count();
+                              });
 }
 
 UDAL_API udal_result_t udal_instance_get_layer_status(udal_instance_t instance, uint32_t index,
@@ -411,17 +420,10 @@ UDAL_API udal_result_t udal_instance_get_layer_status(udal_instance_t instance, 
 
 UDAL_API udal_result_t udal_instance_get_device_count(udal_instance_t instance,
                                                       uint32_t* out_count) {
-  constexpr const char* fn = "udal_instance_get_device_count";
-  if (out_count)
-    *out_count = 0;
-  udal_result_t r = UDAL_SUCCESS;
-  udal_instance_s* self = udal::hal::checked_instance(fn, instance, r);
-  if (!self)
-    return r;
-  if (!out_count)
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_count is NULL", fn);
-  *out_count = static_cast<uint32_t>(self->devices.size());
-  return UDAL_SUCCESS;
+  return udal::hal::get_count("udal_instance_get_device_count", instance, out_count,
+                              [](const udal_instance_s& self) {
+                                return static_cast<uint32_t>(self.devices.size());
+                              });
 }
 
 UDAL_API udal_result_t udal_instance_get_device(udal_instance_t instance, uint32_t index,
