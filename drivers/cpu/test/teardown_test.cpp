@@ -41,15 +41,11 @@ TEST(CpuTeardown, ReleasingAnInstanceWithWorkInFlightRunsItAndStopsEveryThread) 
     udal_device_t device = nullptr;
     UDAL_ASSERT_OK(udal_instance_get_device(instance.get(), 1, &device));
     // Objects the application never destroys: two streams held by a gate nobody signals,
-    // with a buffer, a kernel launch and a host function behind it.
+    // each with a buffer, a kernel launch and a host function behind it.
     udal_event_desc_t gate_desc = UDAL_EVENT_DESC_INIT;
     gate_desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
     udal_event_t gate = nullptr;
     UDAL_ASSERT_OK(udal_event_create(device, &gate_desc, &gate));
-    udal_buffer_desc_t buffer_desc = UDAL_BUFFER_DESC_INIT;
-    buffer_desc.size = 1 << 16;
-    udal_buffer_t buffer = nullptr;
-    UDAL_ASSERT_OK(udal_buffer_create(device, &buffer_desc, &buffer));
     udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
     image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
     image.path = UDAL_CPU_TEST_KERNELS;
@@ -61,6 +57,12 @@ TEST(CpuTeardown, ReleasingAnInstanceWithWorkInFlightRunsItAndStopsEveryThread) 
     udal_kernel_t kernel = nullptr;
     UDAL_ASSERT_OK(udal_kernel_create(module, "add_one", &kernel));
     for (int i = 0; i < 2; ++i) {
+      // A buffer per stream: the two launches run at once when the gate goes, and two
+      // streams writing one buffer unordered would be the test's own data race.
+      udal_buffer_desc_t buffer_desc = UDAL_BUFFER_DESC_INIT;
+      buffer_desc.size = 1 << 16;
+      udal_buffer_t buffer = nullptr;
+      UDAL_ASSERT_OK(udal_buffer_create(device, &buffer_desc, &buffer));
       udal_stream_t stream = nullptr;
       UDAL_ASSERT_OK(udal_stream_create(device, nullptr, &stream));
       UDAL_ASSERT_OK(udal_stream_wait_event(stream, gate));
