@@ -77,14 +77,17 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
     auto driver = std::make_unique<Driver>();
     driver->dispatch = dispatch;
     driver->live = std::make_unique<LiveObjects>();
-    if (!config.insecure) {
-      driver->tls = make_client_tls(config.tls, why);
-      if (!driver->tls) return fail(UDAL_ERROR_INVALID_ARGUMENT, "remote driver: TLS: {}", why);
+    // Every TLS context first (one per server), so a failure starts no connection.
+    for (size_t i = 0; !config.insecure && i < config.servers.size(); ++i) {
+      driver->tls.push_back(make_client_tls(config.tls, why));
+      if (!driver->tls.back())
+        return fail(UDAL_ERROR_INVALID_ARGUMENT, "remote driver: TLS: {}", why);
     }
     // All servers at once: instance creation waits at most one connect timeout.
-    for (const HostPort& server : config.servers) {
+    for (size_t i = 0; i < config.servers.size(); ++i) {
+      ssl::context* tls = config.insecure ? nullptr : driver->tls[i].get();
       driver->connections.push_back(
-          std::make_unique<Connection>(server, config, driver->tls.get(), logger));
+          std::make_unique<Connection>(config.servers[i], config, tls, logger));
       driver->connections.back()->start();
     }
     std::string failures;

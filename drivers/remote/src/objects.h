@@ -32,7 +32,10 @@ UDAL_SDK_DISPATCHABLE(Device);
 struct Driver {
   const udal_driver_table_t* dispatch;
   std::unique_ptr<LiveObjects> live;
-  std::unique_ptr<ssl::context> tls;
+  // One TLS context per server connection (declared before the connections, so destroyed
+  // after them): connections handshake at once on their own threads, and OpenSSL's shared
+  // certificate-store caches are what ThreadSanitizer reported racing when they shared one.
+  std::vector<std::unique_ptr<ssl::context>> tls;
   std::vector<std::unique_ptr<Connection>> connections;
   std::vector<std::unique_ptr<Device>> devices;
 };
