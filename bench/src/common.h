@@ -7,7 +7,11 @@
 //           "udal-direct:<driver>" the same driver's table called without libudal
 //           "opencl:<name>"        an OpenCL peer through the ICD loader
 //           "vulkan-raw"           hand-written Vulkan
-//           "limit"                what the host itself does (memcpy, memset, std::thread)
+//           "limit:<way>"          what the host itself does (limit_bench.cpp: 1-thread,
+//                                  cores, cores-nt; the report takes the best)
+//           "remote:<driver>"      a udal-server child's device through the remote driver,
+//           "remote+tls:<driver>"  over plain TCP / TLS 1.3 on 127.0.0.1
+//           "tcp-raw"              TCP on loopback through Boost.Asio, the remote baseline
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -69,6 +73,10 @@ inline void set_launch_rate(benchmark::State& state, uint64_t launches_per_itera
 // and prints why it found none).
 void register_limit_benchmarks();
 int register_udal_benchmarks();
+// Starts the udal-server children and registers the remote rows and their raw TCP baseline;
+// the children are stopped by release_udal() (and on every other way out).
+int register_remote_benchmarks();
+void register_tcp_benchmarks(uint64_t bulk_bytes);
 int register_opencl_benchmarks();
 int register_raw_vulkan_benchmarks();
 void release_udal();

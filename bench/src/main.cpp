@@ -13,6 +13,8 @@
 // --report-only  with --report DIR: run nothing, remake the table and plot from the JSON there.
 // --no-peers     UDAL and the limits only (sanitizer builds: the peers' runtimes are not
 //                built for them).
+// --no-remote    no remote rows (they start two udal-server children on 127.0.0.1; without
+//                udal-server beside udal-bench they are skipped anyway, with the reason).
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -41,6 +43,7 @@ void usage() {
       "  --kernels DIR  directory of bench_kernels.so, empty.spv, saxpy.spv,\n"
       "                 bench_kernels.spirv-kernel.spv\n"
       "  --no-peers     UDAL and the host limits only (no OpenCL, no raw Vulkan)\n"
+      "  --no-remote    no remote rows (udal-server children on 127.0.0.1, raw TCP)\n"
       "  --report-only  with --report DIR: remake the table and plot from DIR/udal-bench.json\n"
       "Google Benchmark's own flags follow (--benchmark_filter=REGEX, ...).\n");
 }
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   // it owns the --benchmark_* namespace and rejects anything else.
   std::string report_dir;
   bool no_peers = false;
+  bool no_remote = false;
   bool report_only = false;
   std::vector<std::string> passed = {argv[0]};
   g_config.kernel_dir = UDAL_BENCH_KERNEL_DIR;
@@ -77,6 +81,8 @@ int main(int argc, char** argv) {
       report_only = true;
     } else if (arg == "--no-peers") {
       no_peers = true;
+    } else if (arg == "--no-remote") {
+      no_remote = true;
     } else if (arg == "--help" || arg == "-h") {
       usage();
       return 0;
@@ -134,6 +140,8 @@ int main(int argc, char** argv) {
   // Each kind prints what it found and why a backend is missing; none is an error.
   udal_bench::register_limit_benchmarks();
   const int udal_devices = udal_bench::register_udal_benchmarks();
+  if (!no_remote)
+    udal_bench::register_remote_benchmarks();
   if (!no_peers) {
     udal_bench::register_opencl_benchmarks();
     udal_bench::register_raw_vulkan_benchmarks();

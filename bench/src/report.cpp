@@ -1,6 +1,7 @@
 // report.cpp — turns Google Benchmark's JSON into the ratio table (ratios.md) and the plot
 // (gnuplot data + script, then gnuplot itself), so the figures in docs/performance.md come
 // from one command.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -144,6 +146,10 @@ public:
       if (key->backend.rfind("opencl:", 0) == 0 || key->backend == "vulkan-raw") {
         peers_.insert(key->backend);
       }
+      if (key->backend == "limit" || key->backend.rfind("limit:", 0) == 0)
+        limits_.insert(key->backend);
+      if (key->backend.rfind("remote", 0) == 0)
+        remote_.insert(key->backend);
       if (key->size != 0)
         sizes_.insert(key->size);
     }
@@ -164,10 +170,22 @@ public:
   double get(const std::string& workload, const std::string& backend, uint64_t size,
              double (*value)(const Entry&)) const {
     const Entry* e = find(workload, backend, size);
+    // "limit" stands for the best of the host's ways (best_limit).
+    if (e == nullptr && backend == "limit")
+      return limit(workload, size, value);
     return e != nullptr ? value(*e) : NAN;
   }
 
+  // The best of the host's ways of doing |workload| (limit:1-thread, limit:cores,
+  // limit:cores-nt, or a plain "limit" of older runs), and which way it was.
+  std::pair<double, std::string> best_limit(const std::string& workload, uint64_t size,
+                                            double (*value)(const Entry&)) const;
+  double limit(const std::string& workload, uint64_t size, double (*value)(const Entry&)) const {
+    return best_limit(workload, size, value).first;
+  }
+
   std::string markdown() const;
+  std::string remote_section() const;
   // |others| against |base| on every workload both ran: values, ratios, and what each adds
   // per call or operation.
   std::string comparison(const std::string& base, const std::vector<std::string>& others) const;
@@ -181,6 +199,8 @@ private:
   std::set<std::string> udal_;
   std::set<std::string> layered_; // "udal+<layer>:<driver>": a driver with a layer on
   std::set<std::string> peers_;
+  std::set<std::string> limits_; // "limit:<way>": the host doing the work itself
+  std::set<std::string> remote_; // "remote:<driver>", "remote+tls:<driver>"
   std::set<uint64_t> sizes_;
   json context_;
 };
@@ -199,6 +219,21 @@ double rate(const Entry& e) {
 }
 double ns(const Entry& e) {
   return e.real_time_ns;
+}
+
+std::pair<double, std::string> Report::best_limit(const std::string& workload, uint64_t size,
+                                                  double (*value)(const Entry&)) const {
+  double best = NAN;
+  std::string way;
+  for (const std::string& b : limits_) {
+    const Entry* e = find(workload, b, size);
+    const double v = e != nullptr ? value(*e) : NAN;
+    if (!std::isnan(v) && (std::isnan(best) || v > best)) {
+      best = v;
+      way = b.size() > 6 ? b.substr(6) : std::string();
+    }
+  }
+  return {best, way};
 }
 
 std::string Report::markdown() const {
@@ -226,8 +261,11 @@ std::string Report::markdown() const {
   out += ".\n\nRatios are UDAL's value over the other's. For times (ns, µs) lower is better, "
          "so a ratio below 1 means UDAL is faster; for rates (GB/s, launches/s) higher is "
          "better. The limit is the host doing the work itself: the driver table called "
-         "directly (loader hop), memcpy (copy, host write/read), memset (fill), a "
-         "std::thread saxpy.\n";
+         "directly (loader hop); for copy (and host write/read), fill and saxpy the best of "
+         "memcpy / memset / a loop on one thread (1-thread), the same on every CPU with "
+         "threads started once, pinned, each part first touched by its thread (cores), and "
+         "copy and fill with non-temporal stores on every CPU (cores-nt), each the best "
+         "of its iterations, as STREAM reports; the way that won is in brackets.\n";
 
   const std::vector<std::string> peers(peers_.begin(), peers_.end());
   for (const std::string& b : udal_) {
@@ -252,10 +290,20 @@ std::string Report::markdown() const {
       const double v = get(workload, b, size, value);
       if (std::isnan(v))
         return;
-      const double lim =
-          limit_workload.empty() ? NAN : get(limit_workload, limit_backend, limit_size, value);
+      double lim = NAN;
+      std::string lim_text = fmt_value(lim);
+      if (limit_backend == "limit") {
+        const auto [best, way] = best_limit(limit_workload, limit_size, value);
+        lim = best;
+        lim_text = fmt_value(lim);
+        if (!way.empty())
+          lim_text += fmt::format(" ({})", way);
+      } else if (!limit_workload.empty()) {
+        lim = get(limit_workload, limit_backend, limit_size, value);
+        lim_text = fmt_value(lim);
+      }
       out += fmt::format("| {} | {} | {} | {} | {} | {} |", label, size != 0 ? size_text(size) : "",
-                         unit, fmt_value(v), fmt_value(lim), fmt_ratio(v / lim));
+                         unit, fmt_value(v), lim_text, fmt_ratio(v / lim));
       for (const auto& p : peers) {
         const double pv = get(workload, p, size, value);
         out += fmt::format(" {} | {} |", fmt_value(pv), fmt_ratio(v / pv));
@@ -348,6 +396,7 @@ std::string Report::markdown() const {
   }
   out += chain_section();
   out += layers_section();
+  out += remote_section();
   if (udal_.empty())
     out += "\nNo UDAL device ran: no ratios.\n";
   return out;
@@ -441,6 +490,94 @@ std::string Report::chain_section() const {
   return out;
 }
 
+// The remote driver over loopback against raw TCP through Asio in the same run (#12): what
+// a round trip adds, how many launches are pipelined, and how much of TCP's bandwidth the
+// host transfers keep.
+std::string Report::remote_section() const {
+  if (remote_.empty())
+    return {};
+  const double rtt = get("tcp_round_trip", "tcp-raw", 0, median);
+  uint64_t bulk_size = 0;
+  double bulk = NAN;
+  for (uint64_t s : sizes_) {
+    if (const Entry* e = find("tcp_bulk", "tcp-raw", s); e != nullptr) {
+      bulk_size = s;
+      bulk = gbps(*e);
+    }
+  }
+  std::string out = fmt::format(
+      "\n## Remote: udal-server on 127.0.0.1 against raw TCP\n\n"
+      "Two udal-server children of udal-bench on 127.0.0.1 serve the CPU driver, one over plain "
+      "TCP (`--insecure`: remote:cpu), one over TLS 1.3 with mutual certificates "
+      "(remote+tls:cpu); each is reached through an instance of the remote driver alone. Raw "
+      "TCP is Boost.Asio's blocking sockets between two threads of udal-bench: a 64-byte "
+      "ping-pong (median {} µs) and a {} transfer read in 1 MiB reads ({} GB/s). Targets "
+      "(#12) are for plain TCP; TLS is reported.\n\n",
+      fmt_value(rtt), bulk_size != 0 ? size_text(bulk_size) : "—", fmt_value(bulk));
+  // Plain TCP first: the targets are its.
+  std::vector<std::string> backends(remote_.begin(), remote_.end());
+  std::stable_partition(backends.begin(), backends.end(),
+                        [](const std::string& b) { return b.rfind("remote:", 0) == 0; });
+  out += "| workload | size | unit | raw TCP |";
+  std::string rule = "|---|---|---|---|";
+  for (const auto& b : backends) {
+    out += fmt::format(" {} | against raw TCP | target |", b);
+    rule += "---|---|---|";
+  }
+  out += "\n" + rule + "\n";
+  const auto row = [&](const std::string& label, uint64_t size, const std::string& unit,
+                       double raw, auto&& cell) {
+    std::string line = fmt::format("| {} | {} | {} | {} |", label,
+                                   size != 0 ? size_text(size) : "", unit, fmt_value(raw));
+    bool any = false;
+    for (const auto& b : backends) {
+      const bool plain = b.rfind("remote:", 0) == 0;
+      const auto [value, versus, target] = cell(b, plain);
+      any = any || !std::isnan(value);
+      line += fmt::format(" {} | {} | {} |", fmt_value(value), versus, target);
+    }
+    if (any)
+      out += line + "\n";
+  };
+  row("event record + wait, median", 0, "µs", rtt, [&](const std::string& b, bool plain) {
+    const double v = get("event_round_trip", b, 0, median);
+    const double added = v - rtt;
+    std::string target;
+    if (!std::isnan(added))
+      target = fmt::format("RTT + {:.1f} µs ≤ RTT + 20 µs: {}", added,
+                           plain ? verdict(added <= 20.0) : "reported");
+    return std::tuple{v, std::isnan(added) ? std::string("—") : fmt::format("{:+.1f} µs", added),
+                      target};
+  });
+  row("event record + wait, p99", 0, "µs", get("tcp_round_trip", "tcp-raw", 0, p99),
+      [&](const std::string& b, bool) {
+        return std::tuple{get("event_round_trip", b, 0, p99), std::string(), std::string()};
+      });
+  row("pipelined launch throughput", 0, "launches/s", NAN, [&](const std::string& b, bool plain) {
+    const double v = get("launch_throughput", b, 0, rate);
+    std::string target;
+    if (!std::isnan(v))
+      target = fmt::format("≥ 100000/s: {}", plain ? verdict(v >= 1e5) : "reported");
+    return std::tuple{v, std::string(), target};
+  });
+  for (const auto& transfer : {std::pair{"host_write", "host write (DEVICE buffer)"},
+                                std::pair{"host_read", "host read (DEVICE buffer)"}}) {
+    const std::string workload = transfer.first;
+    row(transfer.second, bulk_size, "GB/s", bulk, [&](const std::string& b, bool plain) {
+      const double v = get(workload, b, bulk_size, gbps);
+      const double fraction = v / bulk;
+      std::string target;
+      if (!std::isnan(fraction))
+        target = fmt::format("≥ 80 % of raw TCP ({:.0f} %): {}", 100 * fraction,
+                             plain ? verdict(fraction >= 0.8) : "reported");
+      return std::tuple{v, std::isnan(fraction) ? std::string("—")
+                                                : fmt::format("{:.0f} %", 100 * fraction),
+                        target};
+    });
+  }
+  return out;
+}
+
 // Each layer's cost per call on the CPU driver, and the proof that off is no layer.
 std::string Report::layers_section() const {
   if (layered_.empty() || !udal_.contains("udal:cpu"))
@@ -515,7 +652,7 @@ void Report::write_plot_data(const std::filesystem::path& dir) const {
     for (uint64_t s : sizes_) {
       f << s;
       for (const auto& b : sweep) {
-        // The limit of a host transfer is memcpy, recorded under copy.
+        // The limit of a host transfer is the host's copy.
         const std::string w = (host && b == "limit") ? "copy" : workload;
         f << ' ' << get(w, b, s, gbps);
       }

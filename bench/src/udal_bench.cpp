@@ -1,5 +1,6 @@
 // udal_bench.cpp — every workload on every device of every driver libudal loads, and the
 // per-call workloads on the CPU driver again with each of libudal's layers on.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,7 @@
 
 #include "bench_kernels_cl.h"
 #include "common.h"
+#include "remote_servers.h"
 #include "udal/udal.h"
 #include "udal/udal_driver.h"
 
@@ -454,10 +456,11 @@ udal_layer_status_t layer_status(udal_instance_t instance, udal_layer_t layer) {
   return status;
 }
 
-// Opens every device of |instance| as "<prefix>:<driver>[:<n>]", makes its stream and
-// kernels, and registers its workloads with |register_fn|.
+// Opens every device of |instance| as "<prefix>:<driver>[:<n>]" (<driver> is |driver_label|
+// when given), makes its stream and kernels, and registers its workloads with |register_fn|.
 int open_devices(udal_instance_t instance, const std::string& prefix,
-                 const std::function<void(Device*)>& register_fn) {
+                 const std::function<void(Device*)>& register_fn,
+                 const char* driver_label = nullptr) {
   int opened = 0;
   uint32_t device_count = 0;
   udal_instance_get_device_count(instance, &device_count);
@@ -468,7 +471,7 @@ int open_devices(udal_instance_t instance, const std::string& prefix,
       continue;
     if (udal_device_get_info(d->device, &d->info) != UDAL_SUCCESS)
       continue;
-    d->driver = d->info.driver_name;
+    d->driver = driver_label != nullptr ? driver_label : d->info.driver_name;
     // ":<n>" for a driver's second and later devices.
     int same = 0;
     for (const auto& other : g_devices)
@@ -563,7 +566,126 @@ void open_layered(udal_layer_t layer, const std::string& cpu_path) {
                  backend_prefix.c_str(), g_trace_path.c_str());
 }
 
+// ---- remote -----------------------------------------------------------------------------
+
+// The servers of the remote rows and their files; released after every instance, so the
+// clients leave before their servers do.
+struct RemoteRun {
+  RemoteFiles files;
+  std::unique_ptr<TempDir> dir;
+  std::unique_ptr<ServerChild> plain;
+  std::unique_ptr<ServerChild> tls;
+};
+std::unique_ptr<RemoteRun> g_remote;
+
+// The rows #12 asks for, over the network: a round trip, pipelined launches, and host
+// transfers of the largest size into and out of a DEVICE buffer.
+void register_remote_device(Device* d) {
+  const std::string& b = d->backend;
+  add("event_round_trip", b, bm_event_round_trip, d, udal_event_flags_t{0});
+  if (d->empty != nullptr)
+    add("launch_throughput", b, bm_launch_throughput, d);
+  const uint64_t bytes = config().sizes.empty() ? 0 : config().sizes.back();
+  if (bytes != 0 && bytes <= d->info.max_allocation_bytes) {
+    add_sized("host_write", b, bytes, bm_host_write, d);
+    add_sized("host_read", b, bytes, bm_host_read, d);
+  }
+}
+
+// An instance of the remote driver alone, connected to |server| (with |certs| for TLS, else
+// plain TCP); its device is "<prefix>:cpu". Returns the devices opened.
+int open_remote(const std::string& prefix, const ServerChild& server, const Certificates* certs) {
+  const RemoteRun& run = *g_remote;
+  const std::string address = server.address();
+  udal_instance_t instance = nullptr;
+  udal_result_t r = UDAL_SUCCESS;
+  {
+    // Only what is set here: no config file, no driver filter of the caller's.
+    const ScopedEnv servers("UDAL_REMOTE_SERVERS", address.c_str());
+    const ScopedEnv insecure("UDAL_REMOTE_INSECURE", certs == nullptr ? "1" : "0");
+    const ScopedEnv cert("UDAL_REMOTE_CERT", certs ? certs->client_cert.c_str() : nullptr);
+    const ScopedEnv key("UDAL_REMOTE_KEY", certs ? certs->client_key.c_str() : nullptr);
+    const ScopedEnv ca("UDAL_REMOTE_CA", certs ? certs->ca.c_str() : nullptr);
+    const ScopedEnv config("UDAL_REMOTE_CONFIG", nullptr);
+    const ScopedEnv xdg("XDG_CONFIG_HOME", run.dir->path().c_str());
+    const ScopedEnv select("UDAL_DRIVERS_SELECT", nullptr);
+    const ScopedEnv disable("UDAL_DRIVERS_DISABLE", nullptr);
+    const char* path = run.files.remote_manifest.c_str();
+    udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
+    desc.driver_paths = &path;
+    desc.driver_path_count = 1;
+    r = udal_instance_create(&desc, &instance);
+  }
+  if (r != UDAL_SUCCESS) {
+    std::fprintf(stderr, "udal-bench: no %s:cpu: %s\n", prefix.c_str(),
+                 failure("udal_instance_create", r).c_str());
+    return 0;
+  }
+  g_instances.push_back(instance);
+  udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
+  if (udal_instance_get_driver_status(instance, 0, &status) == UDAL_SUCCESS &&
+      status.state != UDAL_DRIVER_STATE_LOADED) {
+    std::fprintf(stderr, "udal-bench: no %s:cpu: the remote driver did not load: %s\n",
+                 prefix.c_str(), status.reason);
+    return 0;
+  }
+  const int opened = open_devices(instance, prefix, register_remote_device, "cpu");
+  if (opened == 0)
+    std::fprintf(stderr, "udal-bench: no %s:cpu: udal-server at %s offers no device\n",
+                 prefix.c_str(), address.c_str());
+  return opened;
+}
+
 } // namespace
+
+int register_remote_benchmarks() {
+  g_remote = std::make_unique<RemoteRun>();
+  RemoteRun& run = *g_remote;
+  run.files = find_remote_files();
+  if (!run.files.missing.empty()) {
+    std::fprintf(stderr, "udal-bench: no remote rows: %s\n", run.files.missing.c_str());
+    return 0;
+  }
+  run.dir = std::make_unique<TempDir>();
+  if (!run.dir->ok()) {
+    std::fprintf(stderr, "udal-bench: no remote rows: cannot make a temporary directory: %s\n",
+                 std::strerror(errno));
+    return 0;
+  }
+  int opened = 0;
+  std::string error;
+  run.plain = ServerChild::start(run.files, "plain", {"--insecure"}, *run.dir, error);
+  if (run.plain == nullptr)
+    std::fprintf(stderr, "udal-bench: no remote:cpu: %s\n", error.c_str());
+  else
+    opened += open_remote("remote", *run.plain, nullptr);
+
+  const Certificates certs = make_certificates(*run.dir);
+  if (!certs.error.empty()) {
+    std::fprintf(stderr, "udal-bench: no remote+tls:cpu: %s\n", certs.error.c_str());
+  } else {
+    run.tls = ServerChild::start(
+        run.files, "tls",
+        {"--cert", certs.server_cert, "--key", certs.server_key, "--client-ca", certs.ca},
+        *run.dir, error);
+    if (run.tls == nullptr)
+      std::fprintf(stderr, "udal-bench: no remote+tls:cpu: %s\n", error.c_str());
+    else
+      opened += open_remote("remote+tls", *run.tls, &certs);
+  }
+  if (opened > 0) {
+    // bench.smoke reads the pids to check that no server outlives udal-bench.
+    for (const ServerChild* server : {run.plain.get(), run.tls.get()}) {
+      if (server != nullptr) {
+        std::fprintf(stderr, "udal-bench: remote rows: udal-server pid %d on %s (%s), log in %s\n",
+                     static_cast<int>(server->pid()), server->address().c_str(),
+                     server == run.plain.get() ? "plain TCP" : "TLS 1.3", run.dir->path().c_str());
+      }
+    }
+    register_tcp_benchmarks(config().sizes.empty() ? 0 : config().sizes.back());
+  }
+  return opened;
+}
 
 int register_udal_benchmarks() {
   udal_instance_t instance = nullptr;
@@ -624,6 +746,7 @@ void release_udal() {
   for (udal_instance_t instance : g_instances)
     udal_instance_release(instance);
   g_instances.clear();
+  g_remote.reset(); // the servers go after their clients
   if (!g_trace_path.empty()) {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(g_trace_path, ec);

@@ -1,0 +1,133 @@
+// tcp_bench.cpp — raw TCP on loopback through Boost.Asio's blocking sockets, the baseline
+// of the remote rows: a 64-byte ping-pong (tcp_round_trip/tcp-raw) and a bulk transfer
+// (tcp_bulk/tcp-raw/<bytes>: the bytes written, read by the other end one 1 MiB read after
+// another, then a 1-byte answer). The other end is a thread of udal-bench, as udal-server
+// is a process of the same machine.
+#include "common.h"
+
+#if UDAL_BENCH_HAVE_ASIO
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <functional>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace udal_bench {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// A connected pair on 127.0.0.1: |client| here, the other end served by |serve| on a thread
+// of its own, which ends when the client closes.
+class Loopback {
+public:
+  explicit Loopback(std::function<void(tcp::socket&)> serve)
+      : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}), client(io_) {
+    peer_ = std::thread([this, serve = std::move(serve)] {
+      try {
+        tcp::socket peer = acceptor_.accept();
+        peer.set_option(tcp::no_delay(true));
+        serve(peer);
+      } catch (const std::exception&) {
+        // The client closed, or the benchmark failed and says so itself.
+      }
+    });
+    client.connect(acceptor_.local_endpoint());
+    client.set_option(tcp::no_delay(true));
+  }
+  ~Loopback() {
+    boost::system::error_code ignored;
+    client.shutdown(tcp::socket::shutdown_both, ignored);
+    client.close(ignored);
+    acceptor_.close(ignored); // in case the peer never accepted
+    peer_.join();
+  }
+  Loopback(const Loopback&) = delete;
+  Loopback& operator=(const Loopback&) = delete;
+
+private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread peer_;
+
+public:
+  tcp::socket client;
+};
+
+void bm_round_trip(benchmark::State& state) {
+  try {
+    Loopback link([](tcp::socket& peer) {
+      char bytes[64];
+      for (;;) {
+        asio::read(peer, asio::buffer(bytes));
+        asio::write(peer, asio::buffer(bytes));
+      }
+    });
+    char bytes[64] = {};
+    for (int i = 0; i < 100; ++i) { // warm-up: the threads and the socket buffers
+      asio::write(link.client, asio::buffer(bytes));
+      asio::read(link.client, asio::buffer(bytes));
+    }
+    LatencySamples samples;
+    for (auto _ : state) {
+      samples.start();
+      asio::write(link.client, asio::buffer(bytes));
+      asio::read(link.client, asio::buffer(bytes));
+      samples.stop();
+    }
+    samples.report(state);
+  } catch (const std::exception& e) {
+    state.SkipWithError(fmt::format("raw TCP: {}", e.what()).c_str());
+  }
+}
+
+void bm_bulk(benchmark::State& state, uint64_t bytes) {
+  try {
+    Loopback link([bytes](tcp::socket& peer) {
+      std::vector<char> sink(std::min<uint64_t>(bytes, uint64_t{1} << 20));
+      char done = 1;
+      for (;;) {
+        for (uint64_t got = 0; got < bytes;)
+          got += peer.read_some(asio::buffer(sink));
+        asio::write(peer, asio::buffer(&done, 1));
+      }
+    });
+    std::vector<char> data(bytes, 1); // touched: no page fault is timed
+    char done = 0;
+    for (auto _ : state) {
+      asio::write(link.client, asio::buffer(data));
+      asio::read(link.client, asio::buffer(&done, 1));
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  } catch (const std::exception& e) {
+    state.SkipWithError(fmt::format("raw TCP: {}", e.what()).c_str());
+  }
+}
+
+} // namespace
+
+void register_tcp_benchmarks(uint64_t bulk_bytes) {
+  benchmark::RegisterBenchmark("tcp_round_trip/tcp-raw", bm_round_trip)->UseRealTime();
+  benchmark::RegisterBenchmark(fmt::format("tcp_bulk/tcp-raw/{}", bulk_bytes).c_str(), bm_bulk,
+                               bulk_bytes)
+      ->UseRealTime();
+}
+
+} // namespace udal_bench
+
+#else // no Boost.Asio
+
+#include <cstdio>
+
+namespace udal_bench {
+void register_tcp_benchmarks(uint64_t) {
+  std::fprintf(stderr, "udal-bench: no raw TCP rows: built without Boost.Asio\n");
+}
+} // namespace udal_bench
+
+#endif
