@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "driver.h"
+#include "udal/sdk/checks.h"
 
 namespace udal::cpu {
 
@@ -53,17 +54,6 @@ std::shared_ptr<Memory> Memory::allocate(std::shared_ptr<Topology> topology,
 Memory::~Memory() {
   hwloc_free(topology_->get(), mapping_, mapping_bytes_);
   account_->release(host_visible_, accounted_bytes_);
-}
-
-udal_result_t check_range(const char* function, const char* what, const Buffer& buffer,
-                          uint64_t offset, uint64_t size) noexcept {
-  // Written so that offset + size cannot overflow.
-  if (offset > buffer.size || size > buffer.size - offset) {
-    return fail(UDAL_ERROR_OUT_OF_RANGE,
-                "{}: {} of {} bytes at offset {} runs past the end of buffer {} ({} bytes)",
-                function, what, size, offset, fmt::ptr(&buffer), buffer.size);
-  }
-  return UDAL_SUCCESS;
 }
 
 udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_t* desc_in,
@@ -183,7 +173,8 @@ udal_result_t buffer_map(udal_buffer_t handle, uint64_t offset, uint64_t size, v
   if (size == 0) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_buffer_map: size is 0");
   }
-  if (udal_result_t r = check_range("udal_buffer_map", "mapping", *buffer, offset, size)) {
+  if (udal_result_t r = udal::sdk::check_range("udal_buffer_map", "mapping", buffer,
+                                               buffer->size, offset, size)) {
     return r;
   }
   if (buffer->mapped.exchange(true, std::memory_order_acq_rel)) {

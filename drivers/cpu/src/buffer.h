@@ -65,12 +65,6 @@ inline Buffer* to_buffer(udal_buffer_t handle) noexcept {
   return udal::sdk::from_handle<Buffer>(handle);
 }
 
-// Checks that [offset, offset + size) lies in |buffer|; else sets the message
-// "<function>: <what> of <size> bytes at offset <offset> runs past the end of buffer ..."
-// and returns UDAL_ERROR_OUT_OF_RANGE.
-udal_result_t check_range(const char* function, const char* what, const Buffer& buffer,
-                          uint64_t offset, uint64_t size) noexcept;
-
 }  // namespace udal::cpu
 
 #endif  // UDAL_CPU_BUFFER_H_

@@ -93,7 +93,7 @@ udal_result_t driver_destroy(udal_driver_t handle) {
   // held by an unsignalled HOST_SIGNAL event are released as if it had been destroyed.
   // Then what is left is freed; the devices' worker pools stop with the devices.
   const auto events = driver->events.take_all();
-  for (Event* event : events) release_host_signal(*event);
+  for (Event* event : events) event->state.release_host_signal();
   for (Stream* stream : driver->streams.take_all()) std::unique_ptr<Stream> owned(stream);
   for (Kernel* kernel : driver->kernels.take_all()) std::unique_ptr<Kernel> owned(kernel);
   for (Module* module : driver->modules.take_all()) std::unique_ptr<Module> owned(module);

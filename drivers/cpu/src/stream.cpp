@@ -8,6 +8,7 @@
 #include "kernel.h"
 #include "launch.h"
 #include "transfer.h"
+#include "udal/sdk/checks.h"
 
 namespace udal::cpu {
 
@@ -40,6 +41,12 @@ udal_result_t check_event_device(const char* function, const Stream& stream,
 
 }  // namespace
 
+StreamWork::StreamWork(Device& device)
+    : context{*device.node->pool, local},
+      executor("udal-cpu-stream", [&device] {
+        bind_current_thread(*device.topology, device.node->node.cpuset.get());
+      }) {}
+
 udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_t* desc_in,
                             udal_stream_t* out_stream) {
   constexpr const char* kFn = "udal_stream_create";
@@ -59,7 +66,7 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
     stream->dispatch = device->dispatch;
     stream->device = device;
     try {
-      stream->executor = std::make_shared<Executor>(*device);
+      stream->work = std::make_shared<StreamWork>(*device);
     } catch (const std::system_error& e) {
       return fail(UDAL_ERROR_OUT_OF_HOST_MEMORY,
                   "udal_stream_create: could not start the stream's thread: {}", e.what());
@@ -89,29 +96,15 @@ udal_result_t stream_copy_buffer(udal_stream_t handle, udal_buffer_t src_handle,
     if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", kFn);
     if (udal_result_t r = check_buffer_device(kFn, "source", *stream, *src)) return r;
     if (udal_result_t r = check_buffer_device(kFn, "destination", *stream, *dst)) return r;
-    if (src_offset > src->size || size > src->size - src_offset) {
-      return fail(UDAL_ERROR_OUT_OF_RANGE,
-                  "{}: copy of {} bytes at source offset {} runs past the end of buffer {} ({} "
-                  "bytes)",
-                  kFn, size, src_offset, fmt::ptr(src), src->size);
+    if (udal_result_t r = udal::sdk::check_copy(kFn, src, src->size, src_offset, dst, dst->size,
+                                                 dst_offset, size)) {
+      return r;
     }
-    if (dst_offset > dst->size || size > dst->size - dst_offset) {
-      return fail(UDAL_ERROR_OUT_OF_RANGE,
-                  "{}: copy of {} bytes at destination offset {} runs past the end of buffer {} "
-                  "({} bytes)",
-                  kFn, size, dst_offset, fmt::ptr(dst), dst->size);
-    }
-    if (src == dst && src_offset < dst_offset + size && dst_offset < src_offset + size) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: source [{}, {}) and destination [{}, {}) overlap in buffer {}", kFn,
-                  src_offset, src_offset + size, dst_offset, dst_offset + size, fmt::ptr(src));
-    }
-    stream->executor->submit(make_operation(
-        [src_memory = src->memory, dst_memory = dst->memory, src_offset, dst_offset,
-         size](ExecContext& context) noexcept {
-          copy_bytes(context, dst_memory->data() + dst_offset, src_memory->data() + src_offset,
-                     size);
-        }));
+    StreamWork& work = *stream->work;
+    work.executor.submit([context = &work.context, src_memory = src->memory,
+                          dst_memory = dst->memory, src_offset, dst_offset, size]() noexcept {
+      copy_bytes(*context, dst_memory->data() + dst_offset, src_memory->data() + src_offset, size);
+    });
     return UDAL_SUCCESS;
   });
 }
@@ -123,21 +116,20 @@ udal_result_t stream_fill_buffer(udal_stream_t handle, udal_buffer_t dst_handle,
     Stream* stream = to_stream(handle);
     const Buffer* dst = to_buffer(dst_handle);
     if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", kFn);
-    if (pattern == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: pattern is NULL", kFn);
-    if (pattern_size != 1 && pattern_size != 2 && pattern_size != 4 && pattern_size != 8 &&
-        pattern_size != 16) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: pattern_size {} is not 1, 2, 4, 8 or 16", kFn, pattern_size);
-    }
+    if (udal_result_t r = udal::sdk::check_fill_pattern(kFn, pattern, pattern_size)) return r;
     if (udal_result_t r = check_buffer_device(kFn, "destination", *stream, *dst)) return r;
-    if (udal_result_t r = check_range(kFn, "fill", *dst, offset, size)) return r;
+    if (udal_result_t r =
+            udal::sdk::check_range(kFn, "fill", dst, dst->size, offset, size)) {
+      return r;
+    }
     FillPattern captured{};
     std::memcpy(captured.bytes, pattern, pattern_size);
     captured.size = pattern_size;
-    stream->executor->submit(make_operation(
-        [memory = dst->memory, offset, size, captured](ExecContext& context) noexcept {
-          fill_bytes(context, memory->data() + offset, size, captured);
-        }));
+    StreamWork& work = *stream->work;
+    work.executor.submit(
+        [context = &work.context, memory = dst->memory, offset, size, captured]() noexcept {
+          fill_bytes(*context, memory->data() + offset, size, captured);
+        });
     return UDAL_SUCCESS;
   });
 }
@@ -151,12 +143,16 @@ udal_result_t stream_write_buffer(udal_stream_t handle, udal_buffer_t dst_handle
     if (src == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: src is NULL", kFn);
     if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", kFn);
     if (udal_result_t r = check_buffer_device(kFn, "destination", *stream, *dst)) return r;
-    if (udal_result_t r = check_range(kFn, "write", *dst, dst_offset, size)) return r;
+    if (udal_result_t r =
+            udal::sdk::check_range(kFn, "write", dst, dst->size, dst_offset, size)) {
+      return r;
+    }
     const auto* host = static_cast<const std::byte*>(src);
-    stream->executor->submit(make_operation(
-        [memory = dst->memory, dst_offset, host, size](ExecContext& context) noexcept {
-          copy_bytes(context, memory->data() + dst_offset, host, size);
-        }));
+    StreamWork& work = *stream->work;
+    work.executor.submit(
+        [context = &work.context, memory = dst->memory, dst_offset, host, size]() noexcept {
+          copy_bytes(*context, memory->data() + dst_offset, host, size);
+        });
     return UDAL_SUCCESS;
   });
 }
@@ -170,12 +166,16 @@ udal_result_t stream_read_buffer(udal_stream_t handle, udal_buffer_t src_handle,
     if (dst == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: dst is NULL", kFn);
     if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", kFn);
     if (udal_result_t r = check_buffer_device(kFn, "source", *stream, *src)) return r;
-    if (udal_result_t r = check_range(kFn, "read", *src, src_offset, size)) return r;
+    if (udal_result_t r =
+            udal::sdk::check_range(kFn, "read", src, src->size, src_offset, size)) {
+      return r;
+    }
     auto* host = static_cast<std::byte*>(dst);
-    stream->executor->submit(make_operation(
-        [memory = src->memory, src_offset, host, size](ExecContext& context) noexcept {
-          copy_bytes(context, host, memory->data() + src_offset, size);
-        }));
+    StreamWork& work = *stream->work;
+    work.executor.submit(
+        [context = &work.context, memory = src->memory, src_offset, host, size]() noexcept {
+          copy_bytes(*context, host, memory->data() + src_offset, size);
+        });
     return UDAL_SUCCESS;
   });
 }
@@ -188,12 +188,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
   return udal::sdk::guard(kFn, [&]() -> udal_result_t {
     Stream* stream = to_stream(handle);
     const udal_launch_desc_t desc = udal::sdk::read_struct(desc_in);
-    std::unique_ptr<Operation> operation;
-    if (udal_result_t r = prepare_launch(*stream->device, *to_kernel(kernel_handle), desc,
-                                         operation)) {
-      return r;
-    }
-    stream->executor->submit(std::move(operation));
+    return enqueue_launch(*stream->device, *to_kernel(kernel_handle), desc, *stream->work);
     return UDAL_SUCCESS;
   });
 }
@@ -204,18 +199,7 @@ udal_result_t stream_record_event(udal_stream_t handle, udal_event_t event_handl
     Stream* stream = to_stream(handle);
     Event* event = to_event(event_handle);
     if (udal_result_t r = check_event_device(kFn, *stream, *event)) return r;
-    if (event->flags & UDAL_EVENT_FLAG_HOST_SIGNAL) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: event {} is a HOST_SIGNAL event: only udal_event_signal completes it",
-                  kFn, fmt::ptr(event));
-    }
-    auto record = std::make_shared<EventRecord>((event->flags & UDAL_EVENT_FLAG_TIMING) != 0);
-    // Submitted before it becomes the latest record, so a wait that captures it always
-    // waits for a record some stream will complete.
-    stream->executor->submit(
-        make_operation([record](ExecContext&) noexcept { record->complete(); }));
-    set_latest_record(*event, std::move(record));
-    return UDAL_SUCCESS;
+    return event->state.record_on(kFn, event, stream->work->executor);
   });
 }
 
@@ -225,25 +209,15 @@ udal_result_t stream_wait_event(udal_stream_t handle, udal_event_t event_handle)
     Stream* stream = to_stream(handle);
     Event* event = to_event(event_handle);
     if (udal_result_t r = check_event_device(kFn, *stream, *event)) return r;
-    auto record = latest_record(*event);
-    if (!record || record->done()) return UDAL_SUCCESS;  // nothing to wait for
-    // Each stream has its own thread, so holding this one until the record completes holds
-    // only this stream's later work.
-    stream->executor->submit(make_operation([record](ExecContext&) noexcept {
-      // The record was submitted before this wait was (or is a HOST_SIGNAL record, which
-      // its signal, its event's destroy or driver_destroy completes): no deadlock.
-      (void)record->wait(Deadline::after(UINT64_MAX));
-    }));
+    event->state.wait_on(stream->work->executor);
     return UDAL_SUCCESS;
   });
 }
 
 udal_result_t stream_synchronize(udal_stream_t handle, uint64_t timeout_ns) {
-  return udal::sdk::guard("udal_stream_synchronize", [&]() -> udal_result_t {
-    Stream* stream = to_stream(handle);
-    // UDAL_TIMEOUT is a status: libudal gives it its static message.
-    return stream->executor->synchronize(Deadline::after(timeout_ns)) ? UDAL_SUCCESS
-                                                                      : UDAL_TIMEOUT;
+  constexpr const char* kFn = "udal_stream_synchronize";
+  return udal::sdk::guard(kFn, [&]() -> udal_result_t {
+    return to_stream(handle)->work->executor.synchronize(kFn, timeout_ns);
   });
 }
 
@@ -252,10 +226,9 @@ udal_result_t stream_enqueue_host_function(udal_stream_t handle, udal_host_funct
   constexpr const char* kFn = "udal_stream_enqueue_host_function";
   if (fn == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: fn is NULL", kFn);
   return udal::sdk::guard(kFn, [&]() -> udal_result_t {
-    // The executor runs operations one after another: fn runs after every earlier operation
-    // of the stream completed, and the next starts when fn has returned.
-    to_stream(handle)->executor->submit(
-        make_operation([fn, user_data](ExecContext&) noexcept { fn(user_data); }));
+    // fn runs after every earlier operation of the stream completed, and the next starts
+    // when fn has returned.
+    to_stream(handle)->work->executor.host_function(fn, user_data);
     return UDAL_SUCCESS;
   });
 }

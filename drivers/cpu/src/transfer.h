@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "operation.h"
+#include "worker_pool.h"
 
 namespace udal::cpu {
 

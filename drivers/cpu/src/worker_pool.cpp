@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <new>
 
-#include "signal.h"
+#include "udal/sdk/signal.h"
 
 namespace udal::cpu {
+
+using udal::sdk::Clock;
+using udal::sdk::cpu_relax;
+using udal::sdk::kSpinTime;
 
 void bind_current_thread(const Topology& topology, hwloc_const_cpuset_t cpuset) noexcept {
   // Binding is an optimisation (locality with the node's memory); a container that forbids

@@ -92,6 +92,13 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
+// What the CPU driver's stream work may use while it runs: the device's worker pool (for
+// big work) and the stream thread's own local memory (for groups it runs itself).
+struct ExecContext {
+  WorkerPool& pool;
+  LocalMemory& local;
+};
+
 }  // namespace udal::cpu
 
 #endif  // UDAL_CPU_WORKER_POOL_H_

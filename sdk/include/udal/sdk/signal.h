@@ -1,10 +1,12 @@
-// signal.h — waiting for a condition that another thread makes true, cheaply.
+// signal.h — waiting for a condition that another thread makes true, cheaply, with
+// timeouts safe at UINT64_MAX. Header-only; the stream executor (executor.h) is built on it,
+// and a driver's own worker threads may use it too.
 //
 // Waiters spin for a bounded time first (a completion often arrives within microseconds,
 // and a futex sleep + wake costs tens), then sleep on a condition variable. Notifiers take
 // the mutex only when someone sleeps, so the common case costs one atomic load.
-#ifndef UDAL_CPU_SIGNAL_H_
-#define UDAL_CPU_SIGNAL_H_
+#ifndef UDAL_SDK_SIGNAL_H_
+#define UDAL_SDK_SIGNAL_H_
 
 #include <atomic>
 #include <chrono>
@@ -13,7 +15,7 @@
 #include <mutex>
 #include <thread>
 
-namespace udal::cpu {
+namespace udal::sdk {
 
 using Clock = std::chrono::steady_clock;
 
@@ -33,11 +35,12 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// How long waiters spin before they sleep. Bounded because this machine may have two
-// cores shared by the application, the stream executors and the worker pool.
+// How long waiters spin before they sleep. Bounded because a machine may have two cores
+// shared by the application, the stream executors and a driver's worker threads.
 inline constexpr std::chrono::microseconds kSpinTime{50};
 
-// Deadline for a wait of |timeout_ns| (UINT64_MAX: none).
+// Deadline for a wait of |timeout_ns|: UINT64_MAX waits for ever, 0 only checks, and any
+// other value, however large, never overflows the clock.
 struct Deadline {
   bool infinite;
   Clock::time_point at;
@@ -75,8 +78,8 @@ class Signal {
           if (now >= spin_end || (!deadline.infinite && now >= deadline.at)) break;
           // Give the core away between checks from the start: when the cores are busy the
           // thread we wait for may be queued on ours, and holding it for half the spin
-          // cost ~50 us per launch (measured with udal-bench under load). With a free core
-          // the yield returns at once.
+          // cost ~50 us per launch (measured with udal-bench on the CPU driver, loaded).
+          // With a free core the yield returns at once.
           std::this_thread::yield();
         }
         cpu_relax();
@@ -103,6 +106,6 @@ class Signal {
   std::atomic<uint32_t> sleepers_{0};
 };
 
-}  // namespace udal::cpu
+}  // namespace udal::sdk
 
-#endif  // UDAL_CPU_SIGNAL_H_
+#endif  // UDAL_SDK_SIGNAL_H_
