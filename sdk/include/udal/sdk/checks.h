@@ -196,8 +196,10 @@ inline udal_result_t check_launch_shape(const char* fn, const udal_device_info_t
                   "{}: group_count[{}] = {} is over the device's max_group_count[{}] = {}", fn,
                   axis, desc.group_count[axis], axis, info.max_group_count[axis]);
     }
-    // Three 32-bit factors: the product fits in 64 bits.
-    invocations *= desc.group_size[axis];
+    // Three 32-bit factors can pass 64 bits: saturate (it is over any limit then).
+    if (__builtin_mul_overflow(invocations, uint64_t{desc.group_size[axis]}, &invocations)) {
+      invocations = UINT64_MAX;
+    }
   }
   if (invocations > info.max_group_invocations) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
