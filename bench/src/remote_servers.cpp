@@ -73,6 +73,34 @@ void kill_all() {
   kill_and_reap(0);
 }
 
+// The run's temporary directory and the files udal-bench and openssl write there, kept as
+// plain text so that a signal handler can remove them with unlink and rmdir (both
+// async-signal-safe); set before the first child starts, read by the handler only.
+constexpr const char* kRunFiles[] = {
+    "plain.out",  "plain.err",  "tls.out",    "tls.err",    "openssl.log", "server.ext",
+    "client.ext", "ca.key",     "ca.crt",     "ca.srl",     "server.key",  "server.csr",
+    "server.crt", "client.key", "client.csr", "client.crt"};
+char g_run_dir[512];
+std::atomic<bool> g_run_dir_set{false};
+
+void remove_run_files() {
+  if (!g_run_dir_set.load())
+    return;
+  char path[sizeof g_run_dir + 32];
+  for (const char* name : kRunFiles) {
+    size_t at = 0;
+    for (const char* c = g_run_dir; *c != '\0' && at + 1 < sizeof path; ++c)
+      path[at++] = *c;
+    if (at + 1 < sizeof path)
+      path[at++] = '/';
+    for (const char* c = name; *c != '\0' && at + 1 < sizeof path; ++c)
+      path[at++] = *c;
+    path[at] = '\0';
+    unlink(path);
+  }
+  rmdir(g_run_dir);
+}
+
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 // Kills the children, then dies of the signal as it would have (the handler is reset by
@@ -80,6 +108,7 @@ constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 extern "C" void on_signal(int signal) {
   const int saved = errno;
   kill_all();
+  remove_run_files();
   raise(signal);
   errno = saved;
 }
@@ -180,9 +209,16 @@ TempDir::TempDir() {
       (std::filesystem::temp_directory_path() / "udal-bench-remote-XXXXXX").string();
   if (mkdtemp(pattern.data()) != nullptr)
     path_ = pattern;
+  // The first run directory is the one a signal handler cleans (udal-bench makes one).
+  if (!path_.empty() && path_.size() < sizeof g_run_dir && !g_run_dir_set.load()) {
+    std::memcpy(g_run_dir, path_.c_str(), path_.size() + 1);
+    g_run_dir_set.store(true);
+  }
 }
 
 TempDir::~TempDir() {
+  if (g_run_dir_set.load() && path_ == g_run_dir)
+    g_run_dir_set.store(false);
   std::error_code ignored;
   if (!path_.empty())
     std::filesystem::remove_all(path_, ignored);
