@@ -329,6 +329,28 @@ udal_result_t host_kernel_argument_info(const HostKernel& kernel, uint32_t index
   return UDAL_SUCCESS;
 }
 
+udal_result_t get_host_kernel_info(const HostKernel& kernel, uint32_t max_group_invocations,
+                                   udal_kernel_info_t* out_info) noexcept {
+  constexpr const char* kFn = "udal_kernel_get_info";
+  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", kFn);
+  if (udal_result_t r = check_struct(kFn, "out_info", out_info)) return r;
+  auto info = make_struct<udal_kernel_info_t>();
+  host_kernel_info(kernel, max_group_invocations, info);
+  write_struct(out_info, info);
+  return UDAL_SUCCESS;
+}
+
+udal_result_t get_host_kernel_argument_info(const HostKernel& kernel, uint32_t index,
+                                            udal_kernel_arg_info_t* out_info) noexcept {
+  constexpr const char* kFn = "udal_kernel_get_argument_info";
+  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", kFn);
+  if (udal_result_t r = check_struct(kFn, "out_info", out_info)) return r;
+  auto info = make_struct<udal_kernel_arg_info_t>();
+  if (udal_result_t r = host_kernel_argument_info(kernel, index, info)) return r;
+  write_struct(out_info, info);
+  return UDAL_SUCCESS;
+}
+
 // ==========================================================================================
 // Launches
 // ==========================================================================================

@@ -94,11 +94,11 @@ udal_result_t driver_destroy(udal_driver_t handle) {
   // Then what is left is freed; the devices' worker pools stop with the devices.
   const auto events = driver->events.take_all();
   for (Event* event : events) event->state.release_host_signal();
-  for (Stream* stream : driver->streams.take_all()) std::unique_ptr<Stream> owned(stream);
-  for (Kernel* kernel : driver->kernels.take_all()) std::unique_ptr<Kernel> owned(kernel);
-  for (Module* module : driver->modules.take_all()) std::unique_ptr<Module> owned(module);
+  driver->streams.destroy_all();
+  driver->kernels.destroy_all();
+  driver->modules.destroy_all();
   for (Event* event : events) std::unique_ptr<Event> owned(event);
-  for (Buffer* buffer : driver->buffers.take_all()) std::unique_ptr<Buffer> owned(buffer);
+  driver->buffers.destroy_all();
   return UDAL_SUCCESS;
 }
 

@@ -4,13 +4,12 @@
 #define UDAL_CPU_DRIVER_H_
 
 #include <memory>
-#include <mutex>
-#include <unordered_set>
 #include <vector>
 
 #include "device.h"
 #include "entries.h"
 #include "topology.h"
+#include "udal/sdk/live_set.h"
 #include "udal/sdk/sdk.h"
 
 namespace udal::cpu {
@@ -21,44 +20,17 @@ struct Kernel;
 struct Module;
 struct Stream;
 
-// The live objects of one type. driver_destroy takes what the application did not destroy:
-// it must finish their work and stop their threads before libudal unloads the driver.
-template <typename T>
-class LiveSet {
- public:
-  // Throws std::bad_alloc.
-  void add(T* object) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    objects_.insert(object);
-  }
-  void remove(T* object) noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    objects_.erase(object);
-  }
-  // Every object still live, and forgets them. Never allocates (driver_destroy cannot fail).
-  std::unordered_set<T*> take_all() noexcept {
-    std::unordered_set<T*> all;
-    std::lock_guard<std::mutex> lock(mutex_);
-    all.swap(objects_);
-    return all;
-  }
-
- private:
-  std::mutex mutex_;
-  std::unordered_set<T*> objects_;
-};
-
 // The object behind a udal_driver_t; one per instance that loads the driver, so two
 // instances (or two copies of libudal) share nothing.
 struct Driver {
   const udal_driver_table_t* dispatch;
   std::shared_ptr<Topology> topology;
   std::vector<std::unique_ptr<Device>> devices;
-  LiveSet<Buffer> buffers;
-  LiveSet<Event> events;
-  LiveSet<Module> modules;
-  LiveSet<Kernel> kernels;
-  LiveSet<Stream> streams;
+  udal::sdk::LiveSet<Buffer> buffers;
+  udal::sdk::LiveSet<Event> events;
+  udal::sdk::LiveSet<Module> modules;
+  udal::sdk::LiveSet<Kernel> kernels;
+  udal::sdk::LiveSet<Stream> streams;
 };
 UDAL_SDK_DISPATCHABLE(Driver);
 

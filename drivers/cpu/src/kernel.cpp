@@ -37,32 +37,14 @@ udal_result_t kernel_destroy(udal_kernel_t handle) {
 }
 
 udal_result_t kernel_get_info(udal_kernel_t handle, udal_kernel_info_t* out_info) {
-  constexpr const char* kFn = "udal_kernel_get_info";
-  if (out_info == nullptr)
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", kFn);
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "out_info", out_info))
-    return r;
   const Kernel* kernel = to_kernel(handle);
-  auto info = udal::sdk::make_struct<udal_kernel_info_t>();
-  udal::sdk::host_kernel_info(kernel->host, kernel->device->info.max_group_invocations, info);
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::get_host_kernel_info(kernel->host, kernel->device->info.max_group_invocations,
+                                         out_info);
 }
 
 udal_result_t kernel_get_argument_info(udal_kernel_t handle, uint32_t index,
                                        udal_kernel_arg_info_t* out_info) {
-  constexpr const char* kFn = "udal_kernel_get_argument_info";
-  if (out_info == nullptr)
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", kFn);
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "out_info", out_info))
-    return r;
-  auto info = udal::sdk::make_struct<udal_kernel_arg_info_t>();
-  if (udal_result_t r =
-          udal::sdk::host_kernel_argument_info(to_kernel(handle)->host, index, info)) {
-    return r;
-  }
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::get_host_kernel_argument_info(to_kernel(handle)->host, index, out_info);
 }
 
-} // namespace udal::cpu
+}  // namespace udal::cpu

@@ -229,6 +229,16 @@ TEST(HostModule, KernelsAreLookedUpAndBadDeclarationsRefused) {
   EXPECT_EQ(arg.kind, UDAL_ARG_KIND_BUFFER);
   EXPECT_EQ(arg.access, UDAL_ARG_ACCESS_WRITE);
   EXPECT_EQ(udal::sdk::host_kernel_argument_info(kernel, 1, arg), UDAL_ERROR_NOT_FOUND);
+  // The entry-level forms check the out-struct first.
+  EXPECT_EQ(udal::sdk::get_host_kernel_info(kernel, 256, nullptr), UDAL_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(udal::sdk::get_host_kernel_argument_info(kernel, 0, nullptr),
+            UDAL_ERROR_INVALID_ARGUMENT);
+  info = udal::sdk::make_struct<udal_kernel_info_t>();
+  ASSERT_EQ(udal::sdk::get_host_kernel_info(kernel, 32, &info), UDAL_SUCCESS);
+  EXPECT_EQ(info.max_group_invocations, 32u);
+  EXPECT_EQ(info.argument_count, 1u);
+  arg = udal::sdk::make_struct<udal_kernel_arg_info_t>();
+  EXPECT_EQ(udal::sdk::get_host_kernel_argument_info(kernel, 1, &arg), UDAL_ERROR_NOT_FOUND);
 
   std::shared_ptr<HostLibrary> bad;
   ASSERT_EQ(udal::sdk::load_host_image(path_image(UDAL_SDK_TEST_BAD_DECLARATIONS), 0, bad),

@@ -16,9 +16,10 @@
 //   if (udal_result_t r = udal::sdk::find_host_kernel(module->library, name,
 //       device->info.max_kernel_arguments, module, kernel->host)) return r;
 //
-//   // udal_kernel_get_info / udal_kernel_get_argument_info:
-//   udal::sdk::host_kernel_info(kernel->host, device->info.max_group_invocations, info);
-//   return udal::sdk::host_kernel_argument_info(kernel->host, index, info);
+//   // udal_kernel_get_info / udal_kernel_get_argument_info, the whole entries:
+//   return udal::sdk::get_host_kernel_info(kernel->host, device->info.max_group_invocations,
+//                                          out_info);
+//   return udal::sdk::get_host_kernel_argument_info(kernel->host, index, out_info);
 //
 //   // udal_stream_launch: udal::sdk::check_launch (checks.h) with kernel->host.signature(),
 //   // then capture the launch and run it later (its work-groups on any threads):
@@ -131,6 +132,14 @@ void host_kernel_info(const HostKernel& kernel, uint32_t max_group_invocations,
 // UDAL_ERROR_NOT_FOUND for an index past its arguments.
 udal_result_t host_kernel_argument_info(const HostKernel& kernel, uint32_t index,
                                         udal_kernel_arg_info_t& info) noexcept;
+
+// The whole of the entries udal_kernel_get_info and udal_kernel_get_argument_info for a
+// host kernel: |out_info| NULL or of another struct type is refused (INVALID_ARGUMENT),
+// else filled as above within the caller's struct_size.
+udal_result_t get_host_kernel_info(const HostKernel& kernel, uint32_t max_group_invocations,
+                                   udal_kernel_info_t* out_info) noexcept;
+udal_result_t get_host_kernel_argument_info(const HostKernel& kernel, uint32_t index,
+                                            udal_kernel_arg_info_t* out_info) noexcept;
 
 // One launch of a host kernel, captured at enqueue (value bytes copied, the library held)
 // so that it runs later, on any thread, while the caller reuses its arguments. Make it

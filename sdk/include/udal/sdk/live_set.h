@@ -1,0 +1,53 @@
+// live_set.h — the objects of one type a driver handed out and the application has not
+// destroyed yet. Header-only.
+//
+// Nothing of a driver may run once driver_destroy returns (libudal may unload it), so
+// driver_destroy takes what the application left behind and destroys it: streams first
+// (their destructors finish the queued work and stop their threads), after releasing the
+// HOST_SIGNAL events a stream may be waiting on, then kernels, modules, events, buffers.
+//
+//   struct Driver { ...; udal::sdk::LiveSet<Stream> streams; udal::sdk::LiveSet<Buffer> buffers; };
+//   create:  driver->buffers.add(buffer.get());          // may throw std::bad_alloc
+//   destroy: driver->buffers.remove(buffer);
+//   driver_destroy: driver->streams.destroy_all(); ... driver->buffers.destroy_all();
+#ifndef UDAL_SDK_LIVE_SET_H_
+#define UDAL_SDK_LIVE_SET_H_
+
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+namespace udal::sdk {
+
+template <typename T> class LiveSet {
+public:
+  // Throws std::bad_alloc.
+  void add(T* object) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    objects_.insert(object);
+  }
+  void remove(T* object) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    objects_.erase(object);
+  }
+  // Every object still live, and forgets them. Never allocates (driver_destroy cannot fail).
+  std::unordered_set<T*> take_all() noexcept {
+    std::unordered_set<T*> all;
+    std::lock_guard<std::mutex> lock(mutex_);
+    all.swap(objects_);
+    return all;
+  }
+  // Deletes every object still live (each was made with std::make_unique<T> / new T).
+  void destroy_all() noexcept {
+    for (T* object : take_all())
+      std::unique_ptr<T> owned(object);
+  }
+
+private:
+  std::mutex mutex_;
+  std::unordered_set<T*> objects_;
+};
+
+} // namespace udal::sdk
+
+#endif // UDAL_SDK_LIVE_SET_H_
