@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "driver.h"
+#include "udal/sdk/buffer_info.h"
 #include "udal/sdk/checks.h"
 
 namespace udal::cpu {
@@ -144,18 +145,7 @@ udal_result_t buffer_destroy(udal_buffer_t handle) {
 }
 
 udal_result_t buffer_get_info(udal_buffer_t handle, udal_buffer_info_t* out_info) {
-  constexpr const char* kFn = "udal_buffer_get_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", kFn);
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "out_info", out_info)) return r;
-  const Buffer* buffer = to_buffer(handle);
-  auto info = udal::sdk::make_struct<udal_buffer_info_t>();
-  info.device = udal::sdk::to_handle<udal_device_t>(buffer->device);
-  info.kind = buffer->kind;
-  info.flags = buffer->flags;
-  info.size = buffer->size;
-  info.alignment = buffer->alignment;
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::get_buffer_info(*to_buffer(handle), out_info);
 }
 
 udal_result_t buffer_map(udal_buffer_t handle, uint64_t offset, uint64_t size, void** out_ptr) {

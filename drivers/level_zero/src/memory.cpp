@@ -3,6 +3,7 @@
 // later checkpoint of that stream has completed, so destroying a buffer with work in flight
 // frees the memory only after that work.
 #include "ze_driver.h"
+#include "udal/sdk/buffer_info.h"
 
 namespace udal::level_zero {
 
@@ -200,18 +201,7 @@ udal_result_t buffer_destroy(udal_buffer_t handle) {
 }
 
 udal_result_t buffer_get_info(udal_buffer_t handle, udal_buffer_info_t* out_info) {
-  static constexpr const char* fn = "udal_buffer_get_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info)) return r;
-  const Buffer* buffer = to_buffer(handle);
-  udal_buffer_info_t info = udal::sdk::make_struct<udal_buffer_info_t>();
-  info.device = udal::sdk::to_handle<udal_device_t>(buffer->device);
-  info.size = buffer->size;
-  info.alignment = buffer->alignment;
-  info.flags = buffer->flags;
-  info.kind = buffer->kind;
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::get_buffer_info(*to_buffer(handle), out_info);
 }
 
 udal_result_t buffer_map(udal_buffer_t handle, uint64_t offset, uint64_t size, void** out_ptr) {
