@@ -271,7 +271,8 @@ int main(int argc, char** argv) {
                  "MANIFEST.sha256) into this new or empty directory");
   app.add_option("--expectations", opt.expectations_file,
                  "expected failures file (`<test glob> <reason>` a line); default: the "
-                 "driver's cts-expectations.txt when found");
+                 "driver's declared one, share/udal/cts/expectations/<name>.txt beside the "
+                 "share/udal/drivers.d that holds its manifest");
   app.add_flag("--run-expected-failures", opt.run_expected_failures,
                "run declared expected failures anyway and report unexpected passes");
   app.add_flag("--certify", opt.certify,
@@ -345,7 +346,8 @@ int main(int argc, char** argv) {
     if (opt.out_dir.empty()) return Fail("--certify needs --out DIR");
     if (!opt.expectations_file.empty() || opt.run_expected_failures)
       return Fail("--certify takes the expected failures declared beside the driver "
-                  "(drivers/<name>/cts-expectations.txt) and nothing else");
+                  "(share/udal/cts/expectations/<name>.txt next to the manifest's "
+                  "share/udal/drivers.d) and nothing else");
     for (const std::string& arg : gtest_args) {
       if (ChangesProfile(arg))
         return Fail("--certify runs the fixed profile; `" + arg + "` is refused");
@@ -365,10 +367,12 @@ int main(int argc, char** argv) {
     if (error) return Fail("cannot create " + opt.out_dir + ": " + error.message());
   }
 
-  // Kernel images: beside the binary in the build tree and once installed.
+  // Kernel images: the installed ones of the prefix this binary runs from, else those the
+  // build tree keeps beside the binary. Both are found from the binary's own place, so a
+  // moved prefix still finds its kernels and an installed suite never reads a build tree.
   if (opt.kernel_dir.empty()) {
-    for (fs::path candidate : {ExeDir() / "udal-cts-kernels",
-                               ExeDir() / ".." / "share" / "udal" / "cts" / "kernels"}) {
+    for (fs::path candidate : {ExeDir() / ".." / "share" / "udal" / "cts" / "kernels",
+                               ExeDir() / "udal-cts-kernels"}) {
       if (fs::is_directory(candidate)) {
         opt.kernel_dir = candidate.string();
         break;
@@ -391,6 +395,7 @@ int main(int argc, char** argv) {
 
   nlohmann::json drivers = nlohmann::json::array();
   std::vector<std::string> tested_driver_names;
+  std::vector<std::string> tested_manifest_paths;
   uint32_t driver_count = 0;
   udal_instance_get_driver_count(ctx.instance, &driver_count);
   std::string load_failures;
@@ -402,6 +407,7 @@ int main(int argc, char** argv) {
       load_failures += fmt::format("\n  {} ({}): {}", status.name, status.library_path, status.reason);
     } else {
       tested_driver_names.push_back(status.name);
+      tested_manifest_paths.push_back(status.manifest_path);
     }
     std::string library_file = LibraryFile(status.library_path);
     drivers.push_back({{"name", status.name},
@@ -451,19 +457,24 @@ int main(int argc, char** argv) {
                                        : ": it did not load:" + load_failures));
   }
 
-  // Expected failures: the file declared beside the driver. A certification takes that file
-  // only, and its verdict says PASS_WITH_WAIVERS when it waived anything.
+  // Expected failures: the file declared beside the driver, `<name>.txt` in
+  // share/udal/cts/expectations of the tree that holds its manifest in share/udal/drivers.d
+  // (an install prefix, a build tree: UDAL's own and udal_add_driver's mirror that layout);
+  // for a driver given as a library, that of the prefix this binary runs from. No path of
+  // the machine the suite was built on is ever read. A certification takes that file only, and its verdict says
+  // PASS_WITH_WAIVERS when it waived anything.
   {
     std::string file = opt.expectations_file;
     if (file.empty() && tested_driver_names.size() == 1) {
       const std::string& name = tested_driver_names.front();
-      for (fs::path candidate :
-           {fs::path(UDAL_CTS_SOURCE_DIR) / "drivers" / name / "cts-expectations.txt",
-            ExeDir() / ".." / "share" / "udal" / "cts" / "expectations" / (name + ".txt")}) {
-        if (fs::exists(candidate)) {
-          file = candidate.string();
-          break;
-        }
+      const std::string& manifest = tested_manifest_paths.front();
+      const fs::path share = manifest.empty() ? ExeDir() / ".." / "share" / "udal"
+                                              : fs::path(manifest).parent_path() / "..";
+      const fs::path candidate = share / "cts" / "expectations" / (name + ".txt");
+      std::error_code error;
+      if (fs::is_regular_file(candidate, error)) {
+        file = fs::weakly_canonical(candidate, error).string();
+        if (error) file = candidate.string();
       }
     }
     if (!file.empty()) {
