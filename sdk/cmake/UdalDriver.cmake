@@ -2,6 +2,7 @@
 #
 #   udal_add_driver(<name> SOURCES ... [LIBRARIES ...] [NO_INSTALL] [DRIVER_VERSION x.y])
 #   udal_add_host_module(<target> SOURCES ... [OUTPUT_DIR dir])
+#   udal_add_conformance_test(<driver target> ...)   in UdalConformance.cmake
 #
 # The same file serves the UDAL build itself and vendors building against an installed UDAL
 # (find_package(udal)); every directory it uses has a default, so both work unchanged.
@@ -45,6 +46,23 @@ function(_udal_write_manifest file name library_path)
   file(CONFIGURE OUTPUT "${file}" CONTENT "${content}" @ONLY)
 endfunction()
 
+# The driver SDK's libraries format their messages with fmt: find_package(udal) loads fmt
+# only for COMPONENTS sdk, so a framework never needs it; a driver build that did not ask
+# for the component gets it here, or a message saying what is missing.
+macro(_udal_require_sdk caller)
+  if(NOT TARGET udal::sdk)
+    message(FATAL_ERROR "${caller}: the driver SDK (udal::sdk) is not in this UDAL package")
+  endif()
+  if(NOT TARGET fmt::fmt)
+    find_package(fmt QUIET)
+    if(NOT TARGET fmt::fmt)
+      message(FATAL_ERROR "${caller}: the driver SDK needs fmt's CMake package, which was not "
+                          "found: install libfmt-dev (or set fmt_DIR). "
+                          "find_package(udal REQUIRED COMPONENTS sdk) asks for it up front.")
+    endif()
+  endif()
+endmacro()
+
 function(udal_add_driver name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "NO_INSTALL" "DRIVER_VERSION" "SOURCES;LIBRARIES")
   if(NOT name MATCHES "^[A-Za-z0-9_]+$")
@@ -71,6 +89,7 @@ function(udal_add_driver name)
     endif()
   endif()
   _udal_driver_defaults()
+  _udal_require_sdk(udal_add_driver(${name}))
 
   set(target udal_driver_${name})
   set(file_name ${CMAKE_SHARED_MODULE_PREFIX}udal_driver_${name}${CMAKE_SHARED_MODULE_SUFFIX})
@@ -127,7 +146,13 @@ function(udal_add_driver name)
     _udal_write_manifest(${install_manifest} ${name} ${install_rel})
     install(FILES ${install_manifest} DESTINATION ${UDAL_INSTALL_MANIFEST_DIR})
   endif()
-  set_property(TARGET ${target} PROPERTY UDAL_MANIFEST ${UDAL_BUILD_MANIFEST_DIR}/${name}.json)
+  # What udal_add_conformance_test() needs to find the driver's manifest and its place.
+  set_target_properties(${target} PROPERTIES
+    UDAL_MANIFEST ${UDAL_BUILD_MANIFEST_DIR}/${name}.json
+    UDAL_DRIVER_NAME ${name})
+  if(NOT ARG_NO_INSTALL)
+    set_target_properties(${target} PROPERTIES UDAL_INSTALL_MANIFEST_DIR ${UDAL_INSTALL_MANIFEST_DIR})
+  endif()
 endfunction()
 
 function(udal_add_host_module target)

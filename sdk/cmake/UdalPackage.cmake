@@ -1,6 +1,8 @@
-# The installed package: find_package(udal) gives udal::udal, udal::headers, udal::sdk,
-# udal::sdk_spirv (the SPIR-V reader, a static library) and
-# the functions of UdalDriver.cmake; udal.pc serves libudal users without CMake.
+# The installed package: find_package(udal) gives udal::udal, udal::headers and
+# udal_add_host_module(); COMPONENTS sdk adds fmt, which udal::sdk, udal::sdk_spirv and the
+# SDK's other libraries need, and udal_add_driver(); udal::cts and udal_add_conformance_test()
+# come with udal-cts (conformance/ installs udalCtsTargets.cmake). udal.pc serves libudal
+# users without CMake, udal-host-module.pc builds HOST_NATIVE modules without it.
 include(CMakePackageConfigHelpers)
 
 set(UDAL_INSTALL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/udal)
@@ -20,6 +22,8 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/udalConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/udalConfigVersion.cmake
   ${CMAKE_CURRENT_LIST_DIR}/UdalDriver.cmake
+  ${CMAKE_CURRENT_LIST_DIR}/UdalConformance.cmake
+  ${CMAKE_CURRENT_LIST_DIR}/UdalRunConformance.cmake
   DESTINATION ${UDAL_INSTALL_CMAKE_DIR})
 
 # libudal (hal/) joins the export set in a directory added after this one, so the export
@@ -39,5 +43,7 @@ cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL _udal_install_export)
 file(RELATIVE_PATH UDAL_PC_PREFIX_FROM_PCFILEDIR
   /udal-install-prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /udal-install-prefix)
 string(REGEX REPLACE "/$" "" UDAL_PC_PREFIX_FROM_PCFILEDIR "${UDAL_PC_PREFIX_FROM_PCFILEDIR}")
-configure_file(${CMAKE_CURRENT_LIST_DIR}/udal.pc.in ${CMAKE_CURRENT_BINARY_DIR}/udal.pc @ONLY)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/udal.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+foreach(pc udal udal-host-module)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/${pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
