@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 #endif
 
-#include "device.h"
+#include <fmt/format.h>
 
 namespace udal::opencl {
 
@@ -80,7 +80,7 @@ std::string cache_directory() {
   return {};
 }
 
-std::string cache_key(const DeviceCaps& caps, uint32_t format, const std::string& options,
+std::string cache_key(const CompilerIdentity& compiler, uint32_t format, const std::string& options,
                       const void* image, size_t image_size, const std::string& specialization) {
 #ifdef UDAL_OPENCL_HAVE_OPENSSL
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -95,11 +95,11 @@ std::string cache_key(const DeviceCaps& caps, uint32_t format, const std::string
   };
   const auto text = [&](const std::string& s) { field(s.data(), s.size()); };
   text("udal-opencl-program-cache-1");
-  text(caps.platform_name);
-  text(caps.platform_version);
-  text(caps.device_name);
-  text(caps.device_version);
-  text(caps.driver_version);
+  text(compiler.platform_name);
+  text(compiler.platform_version);
+  text(compiler.device_name);
+  text(compiler.device_version);
+  text(compiler.driver_version);
   field(&format, sizeof(format));
   text(options);
   field(image, image_size);
@@ -115,7 +115,7 @@ std::string cache_key(const DeviceCaps& caps, uint32_t format, const std::string
     hex += fmt::format("{:02x}", digest[i]);
   return hex;
 #else
-  (void)caps, (void)format, (void)options, (void)image, (void)image_size, (void)specialization;
+  (void)compiler, (void)format, (void)options, (void)image, (void)image_size, (void)specialization;
   return {};
 #endif
 }
@@ -160,46 +160,48 @@ bool cache_load(const std::string& dir, const std::string& key, CacheEntry* out,
     *why = fmt::format("{}: read {} of {} bytes", path, done, bytes.size());
     return false;
   }
-  const uint64_t json_bytes = get_le(bytes.data() + 8, 4);
-  const uint64_t binary_bytes = get_le(bytes.data() + 16, 8);
-  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0 || binary_bytes > size ||
-      json_bytes + binary_bytes + kHeaderBytes != size || binary_bytes == 0) {
-    *why = fmt::format("{} is not a program cache entry", path);
+  return cache_parse(bytes.data(), bytes.size(), out, why, path);
+}
+
+bool cache_parse(const unsigned char* bytes, size_t size, CacheEntry* out, std::string* why,
+                 const std::string& name) {
+  if (size < kHeaderBytes || size > kMaxCacheEntryBytes) {
+    *why = fmt::format("{} has {} bytes, outside {}..{}", name, size, kHeaderBytes,
+                       kMaxCacheEntryBytes);
+    return false;
+  }
+  const uint64_t json_bytes = get_le(bytes + 8, 4);
+  const uint64_t binary_bytes = get_le(bytes + 16, 8);
+  // Each size alone is at most the file's, so the sum below cannot wrap.
+  if (std::memcmp(bytes, kMagic, sizeof(kMagic)) != 0 || binary_bytes > size ||
+      json_bytes > size || json_bytes + binary_bytes + kHeaderBytes != size ||
+      binary_bytes == 0) {
+    *why = fmt::format("{} is not a program cache entry", name);
     return false;
   }
   unsigned char sum[kDigestBytes];
-  const unsigned char* binary = bytes.data() + kHeaderBytes + json_bytes;
-  if (!digest(binary, binary_bytes, sum) ||
-      std::memcmp(sum, bytes.data() + 24, kDigestBytes) != 0) {
-    *why = fmt::format("{}: the binary does not match its checksum", path);
+  const unsigned char* binary = bytes + kHeaderBytes + json_bytes;
+  if (!digest(binary, binary_bytes, sum) || std::memcmp(sum, bytes + 24, kDigestBytes) != 0) {
+    *why = fmt::format("{}: the binary does not match its checksum", name);
     return false;
   }
   auto reflection = reflection_from_json(
-      std::string(reinterpret_cast<const char*>(bytes.data()) + kHeaderBytes, json_bytes));
+      std::string(reinterpret_cast<const char*>(bytes) + kHeaderBytes, json_bytes));
   if (!reflection) {
-    *why = fmt::format("{} holds no valid kernel reflection", path);
+    *why = fmt::format("{} holds no valid kernel reflection", name);
     return false;
   }
   out->reflection = std::move(*reflection);
-  out->binary.assign(bytes.begin() + static_cast<std::ptrdiff_t>(kHeaderBytes + json_bytes),
-                     bytes.end());
+  out->binary.assign(binary, binary + binary_bytes);
   return true;
 }
 
-bool cache_store(const std::string& dir, const std::string& key,
-                 const std::vector<unsigned char>& binary, const ProgramReflection& reflection,
-                 std::string* why) {
-  if (dir.empty() || !is_hex_key(key) || binary.empty()) {
-    *why = "no cache";
+bool cache_encode(const std::string& json, const std::vector<unsigned char>& binary,
+                  std::vector<unsigned char>* out, std::string* why) {
+  if (json.size() > UINT32_MAX) {
+    *why = "the kernel reflection is larger than a cache entry holds";
     return false;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    *why = fmt::format("cannot create {}: {}", dir, ec.message());
-    return false;
-  }
-  const std::string json = reflection_to_json(reflection);
   std::vector<unsigned char> bytes(kMagic, kMagic + sizeof(kMagic));
   put_u32(&bytes, static_cast<uint32_t>(json.size()));
   put_u32(&bytes, 0);
@@ -217,6 +219,26 @@ bool cache_store(const std::string& dir, const std::string& key,
                        binary.size());
     return false;
   }
+  *out = std::move(bytes);
+  return true;
+}
+
+bool cache_store(const std::string& dir, const std::string& key,
+                 const std::vector<unsigned char>& binary, const ProgramReflection& reflection,
+                 std::string* why) {
+  if (dir.empty() || !is_hex_key(key) || binary.empty()) {
+    *why = "no cache";
+    return false;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *why = fmt::format("cannot create {}: {}", dir, ec.message());
+    return false;
+  }
+  std::vector<unsigned char> bytes;
+  if (!cache_encode(reflection_to_json(reflection), binary, &bytes, why))
+    return false;
   std::string temp = dir + "/." + key + ".XXXXXX";
   std::vector<char> name(temp.begin(), temp.end());
   name.push_back('\0');

@@ -123,19 +123,19 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
   state->platform = platform;
   state->id = id;
   DeviceCaps& caps = state->caps;
-  caps.platform_name = platform_string(platform, CL_PLATFORM_NAME);
-  caps.platform_version = platform_string(platform, CL_PLATFORM_VERSION);
-  caps.device_name = device_string(id, CL_DEVICE_NAME);
-  caps.device_version = device_string(id, CL_DEVICE_VERSION);
-  caps.driver_version = device_string(id, CL_DRIVER_VERSION);
+  caps.identity.platform_name = platform_string(platform, CL_PLATFORM_NAME);
+  caps.identity.platform_version = platform_string(platform, CL_PLATFORM_VERSION);
+  caps.identity.device_name = device_string(id, CL_DEVICE_NAME);
+  caps.identity.device_version = device_string(id, CL_DEVICE_VERSION);
+  caps.identity.driver_version = device_string(id, CL_DRIVER_VERSION);
   const std::string label =
-      fmt::format("'{}' of platform '{}'", caps.device_name, caps.platform_name);
+      fmt::format("'{}' of platform '{}'", caps.identity.device_name, caps.identity.platform_name);
 
-  caps.version = parse_version(caps.device_version);
+  caps.version = parse_version(caps.identity.device_version);
   if (caps.version < 12) {
     *why = fmt::format("{}: device version '{}' is older than OpenCL 1.2 (markers, barriers and "
                        "fills the driver needs)",
-                       label, caps.device_version);
+                       label, caps.identity.device_version);
     return nullptr;
   }
   cl_bool available = CL_FALSE;
@@ -227,7 +227,7 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
   // ---- UDAL device info ----
   udal_device_info_t& info = state->info;
   info = udal::sdk::make_struct<udal_device_info_t>();
-  copy_string(info.name, caps.device_name);
+  copy_string(info.name, caps.identity.device_name);
   copy_string(info.vendor, device_string(id, CL_DEVICE_VENDOR));
   copy_string(info.driver_name, settings.driver->name);
   if (has_extension(extensions, "cl_khr_pci_bus_info")) {
@@ -249,8 +249,8 @@ std::unique_ptr<Device> make_device(const DeviceSettings& settings, cl_platform_
   if (!have_uuid) {
     cl_uint vendor_id = 0;
     device_info(id, CL_DEVICE_VENDOR_ID, &vendor_id);
-    make_uuid(fmt::format("udal-opencl|{}|{}|{}|{:#x}|{}", caps.platform_name,
-                          platform_string(platform, CL_PLATFORM_VENDOR), caps.device_name,
+    make_uuid(fmt::format("udal-opencl|{}|{}|{}|{:#x}|{}", caps.identity.platform_name,
+                          platform_string(platform, CL_PLATFORM_VENDOR), caps.identity.device_name,
                           vendor_id, index_on_platform),
               info.uuid);
   }

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache.h"
 #include "cl.h"
 #include "driver.h"
 
@@ -52,7 +53,7 @@ struct DeviceCaps {
   uint64_t max_allocation = 0;
   uint64_t parameter_bytes = 0;
   // Identity of the compiler stack, part of every program cache key.
-  std::string platform_name, platform_version, device_name, device_version, driver_version;
+  CompilerIdentity identity;
 };
 
 // The live objects of one kind, so the driver can finish their work and free them when the

@@ -198,7 +198,7 @@ udal_result_t build_opencl_c(DeviceState& state, const unsigned char* data, size
   const std::string options =
       user_options + (user_options.empty() ? "" : " ") + "-cl-kernel-arg-info";
   const std::string key =
-      cache_key(state.caps, UDAL_MODULE_FORMAT_OPENCL_C, options, data, size, "");
+      cache_key(state.caps.identity, UDAL_MODULE_FORMAT_OPENCL_C, options, data, size, "");
   if (load_cached(state, key, options, out))
     return UDAL_SUCCESS;
   const char* text = reinterpret_cast<const char*>(data);
@@ -264,7 +264,7 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
       il ? user_options
          : "-x spir -spir-std=1.2" + (user_options.empty() ? "" : " " + user_options);
   const std::string key =
-      cache_key(caps, UDAL_MODULE_FORMAT_SPIRV_KERNEL, options, data, size, specialization);
+      cache_key(caps.identity, UDAL_MODULE_FORMAT_SPIRV_KERNEL, options, data, size, specialization);
   auto reflection = std::make_shared<ProgramReflection>(std::move(module.reflection));
   if (load_cached(state, key, options, out)) {
     out->reflection = std::move(reflection); // the SPIR-V's own is exact
@@ -327,7 +327,7 @@ udal_result_t build_spirv(DeviceState& state, const unsigned char* data, size_t 
 // damaged one): refuse what cannot be one before PoCL sees it.
 constexpr size_t kMinPoclBinaryBytes = 256;
 bool is_pocl(const DeviceState& state) {
-  return state.caps.platform_name == "Portable Computing Language";
+  return state.caps.identity.platform_name == "Portable Computing Language";
 }
 
 udal_result_t build_binary(DeviceState& state, const unsigned char* data, size_t size,

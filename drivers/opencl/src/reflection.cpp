@@ -180,12 +180,16 @@ std::string reflection_to_json(const ProgramReflection& reflection) {
 
 std::optional<ProgramReflection> reflection_from_json(const std::string& text) {
   const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object() || doc.value("version", 0) != 1 || !doc.contains("kernels") ||
+  // Each member's type is checked before it is read: json's value() and get() throw on a
+  // member of another type, and a cache file may hold anything.
+  if (!doc.is_object() || !doc.contains("version") || !doc["version"].is_number_unsigned() ||
+      doc["version"].get<uint64_t>() != 1 || !doc.contains("kernels") ||
       !doc["kernels"].is_object()) {
     return std::nullopt;
   }
   ProgramReflection reflection;
-  for (const auto& [name, k] : doc["kernels"].items()) {
+  for (const auto& item : doc["kernels"].items()) {
+    const nlohmann::json& k = item.value();
     if (!k.is_object() || !k.contains("args") || !k["args"].is_array())
       return std::nullopt;
     KernelReflection r;
@@ -204,17 +208,21 @@ std::optional<ProgramReflection> reflection_from_json(const std::string& text) {
           !a[1].is_number_unsigned() || !a[2].is_number_unsigned()) {
         return std::nullopt;
       }
-      const auto kind = a[0].get<uint32_t>();
-      const auto access = a[2].get<uint32_t>();
-      if (kind > UDAL_ARG_KIND_VALUE || access > UDAL_ARG_ACCESS_READ_WRITE)
+      // Read at full width, so 2^32 + 1 is not taken for kind 1.
+      const auto kind = a[0].get<uint64_t>();
+      const auto value_size = a[1].get<uint64_t>();
+      const auto access = a[2].get<uint64_t>();
+      if (kind > UDAL_ARG_KIND_VALUE || access > UDAL_ARG_ACCESS_READ_WRITE ||
+          value_size > UINT32_MAX) {
         return std::nullopt;
+      }
       ArgReflection arg;
       arg.kind = static_cast<udal_arg_kind_t>(kind);
-      arg.value_size = a[1].get<uint32_t>();
+      arg.value_size = static_cast<uint32_t>(value_size);
       arg.access = static_cast<udal_arg_access_t>(access);
       r.args.push_back(arg);
     }
-    reflection.kernels[name] = std::move(r);
+    reflection.kernels[item.key()] = std::move(r);
   }
   return reflection;
 }
