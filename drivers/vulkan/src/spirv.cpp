@@ -221,6 +221,40 @@ std::string check_workgroup_sizes(const sdk::Module& module) {
                      builtins.size());
 }
 
+// A compute kernel's only inputs are built-ins and it has no outputs, but the validator lets
+// an Input variable without BuiltIn through (and one decorated BuiltIn twice): lavapipe then
+// reads it from nowhere and crashes at launch (found by fuzz_vulkan_module). The words
+// passed the SDK's reader, so every instruction lies inside them.
+std::string check_interface_variables(std::span<const uint32_t> words) {
+  constexpr uint32_t kOpDecorate = 71, kOpVariable = 59, kDecorationBuiltIn = 11;
+  constexpr uint32_t kStorageInput = 1, kStorageOutput = 3;
+  std::map<uint32_t, uint32_t> builtins;  // id -> BuiltIn decorations on it
+  std::vector<std::pair<uint32_t, uint32_t>> variables;  // id, storage class (Input/Output)
+  for (size_t i = 5; i < words.size();) {
+    const uint32_t opcode = words[i] & 0xffffu;
+    const uint32_t length = words[i] >> 16;
+    if (length == 0 || i + length > words.size())
+      break;
+    if (opcode == kOpDecorate && length >= 3 && words[i + 2] == kDecorationBuiltIn)
+      ++builtins[words[i + 1]];
+    if (opcode == kOpVariable && length >= 4 &&
+        (words[i + 3] == kStorageInput || words[i + 3] == kStorageOutput))
+      variables.emplace_back(words[i + 2], words[i + 3]);
+    i += length;
+  }
+  for (const auto& [id, storage] : variables) {
+    if (storage == kStorageOutput)
+      return fmt::format("variable %{} is in the Output storage class: a compute kernel has no "
+                         "outputs", id);
+    const auto found = builtins.find(id);
+    const uint32_t count = found == builtins.end() ? 0 : found->second;
+    if (count != 1)
+      return fmt::format("Input variable %{} is decorated BuiltIn {} times: a compute kernel's "
+                         "only inputs are built-ins, each decorated once", id, count);
+  }
+  return {};
+}
+
 spv_target_env target_env(uint32_t api_version) {
   const uint32_t minor = (api_version >> 12) & 0x3ffu;
   if (minor >= 3)
@@ -291,6 +325,10 @@ std::optional<SpirvModule> parse_spirv(std::span<const uint32_t> words, const Sp
     return std::nullopt;
   }
   if (std::string why = check_workgroup_sizes(module); !why.empty()) {
+    *error = std::move(why);
+    return std::nullopt;
+  }
+  if (std::string why = check_interface_variables(words); !why.empty()) {
     *error = std::move(why);
     return std::nullopt;
   }

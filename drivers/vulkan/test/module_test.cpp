@@ -143,6 +143,32 @@ TEST_F(ModuleTest, MutatedImagesAreRefusedOrBuild) {
   EXPECT_GT(built, 0);
 }
 
+// fuzz_vulkan_module found it: an Input variable that is not a built-in passes the SPIR-V
+// validator, and lavapipe crashed (SIGSEGV on its queue thread) launching a kernel that read it.
+TEST_F(ModuleTest, AnInputVariableThatIsNotABuiltInIsInvalidModule) {
+  std::vector<uint8_t> bytes = kernel_spirv("store_u32");
+  ASSERT_EQ(bytes.size() % 4, 0u);
+  std::vector<uint32_t> words(bytes.size() / 4);
+  std::memcpy(words.data(), bytes.data(), bytes.size());
+  // OpDecorate %gl_GlobalInvocationID BuiltIn GlobalInvocationId -> ... Location 0.
+  bool rewritten = false;
+  for (size_t i = 5; i < words.size() && !rewritten; i += words[i] >> 16) {
+    ASSERT_NE(words[i] >> 16, 0u);
+    if ((words[i] & 0xffffu) == 71 && (words[i] >> 16) == 4 && words[i + 2] == 11 &&
+        words[i + 3] == 28) {
+      words[i + 2] = 30;  // Location
+      words[i + 3] = 0;
+      rewritten = true;
+    }
+  }
+  ASSERT_TRUE(rewritten) << "store_u32 has no BuiltIn GlobalInvocationId";
+  std::memcpy(bytes.data(), words.data(), bytes.size());
+  udal_module_t module = nullptr;
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, bytes, &module),
+                    "Input variable", "BuiltIn 0 times");
+  EXPECT_EQ(nullptr, module);
+}
+
 TEST_F(ModuleTest, SpecializationConstantsOfTheCallerAreApplied) {
   const std::vector<uint8_t> bytes = kernel_spirv("spec_constant");
   Buffer out = make_buffer(64);
