@@ -92,7 +92,7 @@ uint32_t compute_units(const VkPhysicalDeviceProperties& properties,
 std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
                                     VkPhysicalDevice physical, const char* driver_name,
                                     uint32_t driver_version, uint32_t copy, uint32_t copies,
-                                    std::string* why) {
+                                    const LogFunction& log, std::string* why) {
   VkPhysicalDeviceProperties properties;
   vkGetPhysicalDeviceProperties(physical, &properties);
   if (properties.apiVersion < VK_API_VERSION_1_2) {
@@ -202,6 +202,10 @@ std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
   enable.features.shaderFloat64 = features.features.shaderFloat64;
   enable.features.shaderInt64 = features.features.shaderInt64;
   enable.features.shaderInt16 = features.features.shaderInt16;
+#ifdef UDAL_VULKAN_ROBUST_BUFFER_ACCESS
+  // The fuzz build (fuzz/): kernels made of mutated SPIR-V index past their buffers.
+  enable.features.robustBufferAccess = features.features.robustBufferAccess;
+#endif
 
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queue_info{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
@@ -294,6 +298,13 @@ std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
   s.memory = std::make_unique<MemoryPool>(vk_device, memory, s.min_alignment, s.device_address,
                                           [raw_state](uint32_t heap) { return raw_state->heap_budget(heap); });
   s.queries = std::make_unique<TimestampQueries>(vk_device);
+  VkResult cache_error = VK_SUCCESS;
+  s.pipeline_cache = PipelineCache::open(vk_device, properties, ids.deviceUUID, log, &cache_error);
+  if (!s.pipeline_cache) {
+    *why = fmt::format("{}: vkCreatePipelineCache failed with {}", properties.deviceName,
+                       vk_result_name(cache_error));
+    return nullptr;
+  }
 
   udal_device_info_t& info = s.info;
   info.type = UDAL_STRUCTURE_TYPE_DEVICE_INFO;
@@ -394,9 +405,12 @@ DeviceState::~DeviceState() {
   // 2. Nothing may be pending on the queue when what it uses goes.
   vkDeviceWaitIdle(device);
   // 3. What was made from the VkDevice, users before what they use: command pools and
-  //    timelines of retired streams, query pools, then the memory blocks.
+  //    timelines of retired streams, query pools, the pipeline cache (saved first), then
+  //    the memory blocks.
   retired_streams.clear();
   queries.reset();
+  if (pipeline_cache) pipeline_cache->save();
+  pipeline_cache.reset();
   memory.reset();
   // 4. The VkDevice itself.
   vkDestroyDevice(device, nullptr);

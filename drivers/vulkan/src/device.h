@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "memory.h"
+#include "pipeline_cache.h"
 #include "query.h"
 #include "spirv.h"
 #include "vk_util.h"
@@ -63,6 +64,8 @@ struct DeviceState {
   std::string render_node;  // the DRM render node of the same PCI device; "" when none
   std::unique_ptr<TimestampQueries> queries;
   std::unique_ptr<MemoryPool> memory;
+  // Every pipeline is created through it; persisted in the user's cache directory.
+  std::unique_ptr<PipelineCache> pipeline_cache;
   // Streams not yet destroyed: the device stops them (and their worker threads) before it
   // goes, so no driver code runs after udal_instance_release unloads the driver.
   std::mutex streams_mutex;
@@ -94,7 +97,9 @@ struct DeviceState {
 // The object behind a udal_device_t. Owned by its Driver.
 struct Device {
   const udal_driver_table_t* dispatch;
-  std::unique_ptr<DeviceState> state;
+  // Sole owner; a shared_ptr because libstdc++'s unique_ptr is not standard-layout to
+  // clang (UDAL_SDK_DISPATCHABLE), which builds the fuzz target.
+  std::shared_ptr<DeviceState> state;
 };
 UDAL_SDK_DISPATCHABLE(Device);
 
@@ -105,11 +110,11 @@ inline Device* to_device(udal_device_t handle) noexcept {
 // Makes the UDAL device of |physical|, or nullptr with |*why| when it cannot be one (no
 // compute queue, Vulkan older than 1.2, no timeline semaphores or push descriptors). With
 // |copies| > 1 (UDAL_VULKAN_DEVICE_COPIES) it is copy |copy| of that many, told apart by
-// its name and UUID. Throws std::bad_alloc.
+// its name and UUID. |log| takes the pipeline cache's diagnostics. Throws std::bad_alloc.
 std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
                                     VkPhysicalDevice physical, const char* driver_name,
                                     uint32_t driver_version, uint32_t copy, uint32_t copies,
-                                    std::string* why);
+                                    const LogFunction& log, std::string* why);
 
 udal_result_t device_get_info(udal_device_t device, udal_device_info_t* out_info);
 udal_result_t device_get_memory_usage(udal_device_t device, udal_memory_usage_t* out_usage);

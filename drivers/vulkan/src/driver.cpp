@@ -137,10 +137,15 @@ udal_result_t driver_create(const udal_driver_table_t* dispatch,
     std::vector<VkPhysicalDevice> physical(count);
     vkEnumeratePhysicalDevices(vk_instance, &count, physical.data());
     const char* name = desc.driver_name && desc.driver_name[0] ? desc.driver_name : UDAL_DRIVER_NAME;
+    // libudal's log outlives the driver (its user data is libudal's record of the driver).
+    LogFunction log = [fn = desc.log, user = desc.log_user_data](udal_log_level_t level,
+                                                                 const std::string& text) {
+      if (fn != nullptr) fn(user, level, fmt::format("vulkan driver: {}", text).c_str());
+    };
     for (VkPhysicalDevice p : physical) {
       for (uint32_t copy = 0; copy < copies; ++copy) {
         std::string why;
-        auto device = make_device(dispatch, p, name, UDAL_SDK_DRIVER_VERSION, copy, copies, &why);
+        auto device = make_device(dispatch, p, name, UDAL_SDK_DRIVER_VERSION, copy, copies, log, &why);
         if (device) {
           state->devices.push_back(std::move(device));
         } else {

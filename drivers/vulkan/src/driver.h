@@ -33,7 +33,9 @@ struct DriverState {
 // The object behind a udal_driver_t.
 struct Driver {
   const udal_driver_table_t* dispatch;
-  std::unique_ptr<DriverState> state;
+  // Sole owner; a shared_ptr because libstdc++'s unique_ptr is not standard-layout to
+  // clang (UDAL_SDK_DISPATCHABLE), which builds the fuzz target.
+  std::shared_ptr<DriverState> state;
 };
 UDAL_SDK_DISPATCHABLE(Driver);
 

@@ -19,7 +19,7 @@ udal_result_t wait_result(const char* fn, VkResult r, uint64_t timeout_ns) {
 
 // Marks a HOST_SIGNAL event's point complete: its timeline goes to 1 and waiting streams
 // go on. Called with the event's mutex held; returns the streams to wake.
-VkResult signal_host_point(EventState& event, std::vector<std::weak_ptr<StreamState>>* wake) {
+VkResult signal_host_point(EventState& event, std::vector<std::weak_ptr<StreamEngine>>* wake) {
   VkSemaphoreSignalInfo info{VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO};
   info.semaphore = event.latest->timeline()->get();
   info.value = event.latest->value();
@@ -36,13 +36,13 @@ VkResult signal_host_point(EventState& event, std::vector<std::weak_ptr<StreamSt
 // Sync points
 // ===========================================================================================
 
-std::vector<std::weak_ptr<StreamState>> SyncPoint::mark_queued() {
+std::vector<std::weak_ptr<StreamEngine>> SyncPoint::mark_queued() {
   std::lock_guard lock(mutex_);
   queued_.store(true, std::memory_order_release);
   return std::move(waiters_);
 }
 
-bool SyncPoint::notify_when_queued(std::weak_ptr<StreamState> stream) {
+bool SyncPoint::notify_when_queued(std::weak_ptr<StreamEngine> stream) {
   std::lock_guard lock(mutex_);
   if (queued_.load(std::memory_order_relaxed)) return false;
   waiters_.push_back(std::move(stream));
@@ -75,7 +75,7 @@ VkResult SyncPoint::wait(VkDevice device, uint64_t timeout_ns) const {
   return failure();
 }
 
-void wake_streams(std::vector<std::weak_ptr<StreamState>>& streams) {
+void wake_streams(std::vector<std::weak_ptr<StreamEngine>>& streams) {
   for (auto& weak : streams) {
     if (auto stream = weak.lock()) stream->poke();
   }
@@ -165,7 +165,7 @@ udal_result_t event_destroy(udal_event_t handle) {
     std::lock_guard lock(state.device->events_mutex);
     state.device->events.erase(event.get());
   }
-  std::vector<std::weak_ptr<StreamState>> wake;
+  std::vector<std::weak_ptr<StreamEngine>> wake;
   VkResult r = VK_SUCCESS;
   {
     std::lock_guard lock(state.mutex);
@@ -190,7 +190,7 @@ udal_result_t event_signal(udal_event_t handle) {
                 "UDAL_EVENT_FLAG_HOST_SIGNAL; only the work it records completes it", fn,
                 static_cast<void*>(handle));
   }
-  std::vector<std::weak_ptr<StreamState>> wake;
+  std::vector<std::weak_ptr<StreamEngine>> wake;
   VkResult r = VK_SUCCESS;
   {
     std::lock_guard lock(event.mutex);

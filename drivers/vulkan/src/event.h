@@ -20,7 +20,7 @@
 
 namespace udal::vulkan {
 
-class StreamState;
+class StreamEngine;
 
 // What a stream tells the points it recorded when it fails: values from |failed_from| on
 // will never complete normally (their timeline is signalled from the host so that no
@@ -45,9 +45,9 @@ class SyncPoint {
   bool queued() const noexcept { return queued_.load(std::memory_order_acquire); }
   // Marks the point's signal queued; the streams waiting for that are returned, to be
   // woken (wake_streams) once the caller holds no stream's lock.
-  std::vector<std::weak_ptr<StreamState>> mark_queued();
+  std::vector<std::weak_ptr<StreamEngine>> mark_queued();
   // Registers |stream| to be woken when the point is queued; false when it already is.
-  bool notify_when_queued(std::weak_ptr<StreamState> stream);
+  bool notify_when_queued(std::weak_ptr<StreamEngine> stream);
 
   // VK_SUCCESS when complete, VK_NOT_READY when not yet, else the failure.
   VkResult status(VkDevice device) const;
@@ -63,11 +63,11 @@ class SyncPoint {
   std::shared_ptr<TimestampQuery> timestamp_;   // set for the records of TIMING events
   std::atomic<bool> queued_{false};
   std::mutex mutex_;
-  std::vector<std::weak_ptr<StreamState>> waiters_;
+  std::vector<std::weak_ptr<StreamEngine>> waiters_;
 };
 
 // Wakes the streams a point returned from mark_queued.
-void wake_streams(std::vector<std::weak_ptr<StreamState>>& streams);
+void wake_streams(std::vector<std::weak_ptr<StreamEngine>>& streams);
 
 struct EventState {
   DeviceState* device = nullptr;
@@ -87,7 +87,9 @@ struct EventState {
 // The object behind a udal_event_t.
 struct Event {
   const udal_driver_table_t* dispatch;
-  std::unique_ptr<EventState> state;
+  // Sole owner; a shared_ptr because libstdc++'s unique_ptr is not standard-layout to
+  // clang (UDAL_SDK_DISPATCHABLE), which builds the fuzz target.
+  std::shared_ptr<EventState> state;
 };
 UDAL_SDK_DISPATCHABLE(Event);
 

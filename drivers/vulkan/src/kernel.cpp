@@ -64,7 +64,8 @@ VkResult KernelState::pipeline(const uint32_t group_size[3], uint32_t local_word
   info.stage.pSpecializationInfo = &specialization;
   info.layout = layout_.get();
   VkPipeline pipeline = VK_NULL_HANDLE;
-  VkResult r = vkCreateComputePipelines(device_->vk(), VK_NULL_HANDLE, 1, &info, nullptr, &pipeline);
+  VkResult r = vkCreateComputePipelines(device_->vk(), device_->pipeline_cache->get(), 1,
+                                         &info, nullptr, &pipeline);
   if (r != VK_SUCCESS) return r;
   auto [it, inserted] = pipelines_.emplace(key, UniquePipeline(device_->vk(), pipeline));
   *out = it->second.get();

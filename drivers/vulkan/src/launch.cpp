@@ -79,7 +79,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
     const udal_launch_desc_t desc = udal::sdk::read_struct(desc_in);
     if (udal_result_t r = refuse_chain(fn, "desc", desc_in->next); r != UDAL_SUCCESS) return r;
-    StreamState& stream = *to_stream(handle)->state;
+    StreamEngine& stream = *to_stream(handle)->state;
     DeviceState& device = *stream.device();
     const udal_device_info_t& info = device.info;
     const std::shared_ptr<KernelState>& kernel = to_kernel(kernel_handle)->state;

@@ -40,7 +40,7 @@ udal_result_t stream_copy_buffer(udal_stream_t handle, udal_buffer_t src_handle,
                                  uint64_t dst_offset, uint64_t size) {
   constexpr const char* fn = "udal_stream_copy_buffer";
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    StreamState& stream = *to_stream(handle)->state;
+    StreamEngine& stream = *to_stream(handle)->state;
     const Buffer& src = *to_buffer(src_handle);
     const Buffer& dst = *to_buffer(dst_handle);
     if (auto r = check_device(fn, "src", src, *stream.device()); r != UDAL_SUCCESS) return r;
@@ -66,7 +66,7 @@ udal_result_t stream_fill_buffer(udal_stream_t handle, udal_buffer_t dst_handle,
                                  uint64_t size, const void* pattern, uint32_t pattern_size) {
   constexpr const char* fn = "udal_stream_fill_buffer";
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    StreamState& stream = *to_stream(handle)->state;
+    StreamEngine& stream = *to_stream(handle)->state;
     const Buffer& dst = *to_buffer(dst_handle);
     if (auto r = check_device(fn, "dst", dst, *stream.device()); r != UDAL_SUCCESS) return r;
     if (size == 0) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: size is 0", fn);
@@ -138,7 +138,7 @@ udal_result_t stream_write_buffer(udal_stream_t handle, udal_buffer_t dst_handle
                                   uint64_t dst_offset, const void* src, uint64_t size) {
   constexpr const char* fn = "udal_stream_write_buffer";
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    StreamState& stream = *to_stream(handle)->state;
+    StreamEngine& stream = *to_stream(handle)->state;
     const Buffer& dst = *to_buffer(dst_handle);
     if (auto r = check_device(fn, "dst", dst, *stream.device()); r != UDAL_SUCCESS) return r;
     if (src == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: src is NULL", fn);
@@ -165,7 +165,7 @@ udal_result_t stream_read_buffer(udal_stream_t handle, udal_buffer_t src_handle,
                                  uint64_t src_offset, void* dst, uint64_t size) {
   constexpr const char* fn = "udal_stream_read_buffer";
   return udal::sdk::guard(fn, [&]() -> udal_result_t {
-    StreamState& stream = *to_stream(handle)->state;
+    StreamEngine& stream = *to_stream(handle)->state;
     const Buffer& src = *to_buffer(src_handle);
     if (auto r = check_device(fn, "src", src, *stream.device()); r != UDAL_SUCCESS) return r;
     if (dst == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: dst is NULL", fn);

@@ -36,6 +36,8 @@ void VulkanDriverTest::SetUp() {
   } else {
     unsetenv("UDAL_VULKAN_FORCE_STAGING");
   }
+  // The tests' pipeline cache goes to the build tree, not the user's cache directory.
+  setenv("UDAL_VULKAN_PIPELINE_CACHE", UDAL_VULKAN_TEST_CACHE_DIR, 0);
   if (device_copies_ > 1) {
     setenv("UDAL_VULKAN_DEVICE_COPIES", std::to_string(device_copies_).c_str(), 1);
   } else {
