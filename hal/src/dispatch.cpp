@@ -168,6 +168,27 @@ bool range_wraps(uint64_t offset, uint64_t size) noexcept {
   return offset + size < offset;
 }
 
+// The check of an entry whose one argument to check is |handle|.
+inline udal_result_t check_handle(const char* function, const void* handle,
+                                  const char* what) noexcept {
+  return handle != nullptr ? UDAL_SUCCESS : null_handle(function, what);
+}
+
+// The check of a query into the caller's struct |*out| (named |out_name|): the handle, the
+// pointer, the struct's type and size; then the struct is cleared.
+template <typename Out>
+udal_result_t check_query(const char* function, const void* handle, const char* handle_name,
+                          Out* out, const char* out_name) noexcept {
+  if (handle == nullptr)
+    return null_handle(function, handle_name);
+  if (out == nullptr)
+    return null_argument(function, out_name);
+  if (udal_result_t r = check_struct(function, out_name, out); r != UDAL_SUCCESS)
+    return r;
+  clear_output(out);
+  return UDAL_SUCCESS;
+}
+
 constexpr udal_buffer_flags_t kKnownBufferFlags = UDAL_BUFFER_FLAG_DEVICE_ADDRESS;
 constexpr udal_event_flags_t kKnownEventFlags =
     UDAL_EVENT_FLAG_TIMING | UDAL_EVENT_FLAG_HOST_SIGNAL;
@@ -179,28 +200,12 @@ constexpr udal_event_flags_t kKnownEventFlags =
 // Devices
 
 udal_result_t check_device_get_info(udal_device_t device, udal_device_info_t* out_info) noexcept {
-  constexpr const char* fn = "udal_device_get_info";
-  if (!device)
-    return null_handle(fn, "device");
-  if (!out_info)
-    return null_argument(fn, "out_info");
-  if (udal_result_t r = check_struct(fn, "out_info", out_info); r != UDAL_SUCCESS)
-    return r;
-  clear_output(out_info);
-  return UDAL_SUCCESS;
+  return check_query("udal_device_get_info", device, "device", out_info, "out_info");
 }
 
 udal_result_t check_device_get_memory_usage(udal_device_t device,
                                             udal_memory_usage_t* out_usage) noexcept {
-  constexpr const char* fn = "udal_device_get_memory_usage";
-  if (!device)
-    return null_handle(fn, "device");
-  if (!out_usage)
-    return null_argument(fn, "out_usage");
-  if (udal_result_t r = check_struct(fn, "out_usage", out_usage); r != UDAL_SUCCESS)
-    return r;
-  clear_output(out_usage);
-  return UDAL_SUCCESS;
+  return check_query("udal_device_get_memory_usage", device, "device", out_usage, "out_usage");
 }
 
 // Buffers
@@ -238,21 +243,11 @@ udal_result_t check_buffer_create(udal_device_t device, const udal_buffer_desc_t
 }
 
 udal_result_t check_buffer_destroy(udal_buffer_t buffer) noexcept {
-  if (!buffer)
-    return null_handle("udal_buffer_destroy", "buffer");
-  return UDAL_SUCCESS;
+  return check_handle("udal_buffer_destroy", buffer, "buffer");
 }
 
 udal_result_t check_buffer_get_info(udal_buffer_t buffer, udal_buffer_info_t* out_info) noexcept {
-  constexpr const char* fn = "udal_buffer_get_info";
-  if (!buffer)
-    return null_handle(fn, "buffer");
-  if (!out_info)
-    return null_argument(fn, "out_info");
-  if (udal_result_t r = check_struct(fn, "out_info", out_info); r != UDAL_SUCCESS)
-    return r;
-  clear_output(out_info);
-  return UDAL_SUCCESS;
+  return check_query("udal_buffer_get_info", buffer, "buffer", out_info, "out_info");
 }
 
 udal_result_t check_buffer_map(udal_buffer_t buffer, uint64_t offset, uint64_t size,
@@ -273,9 +268,7 @@ udal_result_t check_buffer_map(udal_buffer_t buffer, uint64_t offset, uint64_t s
 }
 
 udal_result_t check_buffer_unmap(udal_buffer_t buffer) noexcept {
-  if (!buffer)
-    return null_handle("udal_buffer_unmap", "buffer");
-  return UDAL_SUCCESS;
+  return check_handle("udal_buffer_unmap", buffer, "buffer");
 }
 
 udal_result_t check_buffer_get_device_address(udal_buffer_t buffer,
@@ -319,21 +312,15 @@ udal_result_t check_event_create(udal_device_t device, const udal_event_desc_t* 
 }
 
 udal_result_t check_event_destroy(udal_event_t event) noexcept {
-  if (!event)
-    return null_handle("udal_event_destroy", "event");
-  return UDAL_SUCCESS;
+  return check_handle("udal_event_destroy", event, "event");
 }
 
 udal_result_t check_event_query(udal_event_t event) noexcept {
-  if (!event)
-    return null_handle("udal_event_query", "event");
-  return UDAL_SUCCESS;
+  return check_handle("udal_event_query", event, "event");
 }
 
 udal_result_t check_event_wait(udal_event_t event, uint64_t) noexcept {
-  if (!event)
-    return null_handle("udal_event_wait", "event");
-  return UDAL_SUCCESS;
+  return check_handle("udal_event_wait", event, "event");
 }
 
 udal_result_t check_event_elapsed_ns(udal_event_t start, udal_event_t end,
@@ -353,9 +340,7 @@ udal_result_t check_event_elapsed_ns(udal_event_t start, udal_event_t end,
 }
 
 udal_result_t check_event_signal(udal_event_t event) noexcept {
-  if (!event)
-    return null_handle("udal_event_signal", "event");
-  return UDAL_SUCCESS;
+  return check_handle("udal_event_signal", event, "event");
 }
 
 // Modules and kernels
@@ -424,21 +409,11 @@ udal_result_t check_module_create(udal_device_t device, const udal_module_desc_t
 }
 
 udal_result_t check_module_destroy(udal_module_t module) noexcept {
-  if (!module)
-    return null_handle("udal_module_destroy", "module");
-  return UDAL_SUCCESS;
+  return check_handle("udal_module_destroy", module, "module");
 }
 
 udal_result_t check_module_get_info(udal_module_t module, udal_module_info_t* out_info) noexcept {
-  constexpr const char* fn = "udal_module_get_info";
-  if (!module)
-    return null_handle(fn, "module");
-  if (!out_info)
-    return null_argument(fn, "out_info");
-  if (udal_result_t r = check_struct(fn, "out_info", out_info); r != UDAL_SUCCESS)
-    return r;
-  clear_output(out_info);
-  return UDAL_SUCCESS;
+  return check_query("udal_module_get_info", module, "module", out_info, "out_info");
 }
 
 udal_result_t check_kernel_create(udal_module_t module, const char* name,
@@ -458,34 +433,16 @@ udal_result_t check_kernel_create(udal_module_t module, const char* name,
 }
 
 udal_result_t check_kernel_destroy(udal_kernel_t kernel) noexcept {
-  if (!kernel)
-    return null_handle("udal_kernel_destroy", "kernel");
-  return UDAL_SUCCESS;
+  return check_handle("udal_kernel_destroy", kernel, "kernel");
 }
 
 udal_result_t check_kernel_get_info(udal_kernel_t kernel, udal_kernel_info_t* out_info) noexcept {
-  constexpr const char* fn = "udal_kernel_get_info";
-  if (!kernel)
-    return null_handle(fn, "kernel");
-  if (!out_info)
-    return null_argument(fn, "out_info");
-  if (udal_result_t r = check_struct(fn, "out_info", out_info); r != UDAL_SUCCESS)
-    return r;
-  clear_output(out_info);
-  return UDAL_SUCCESS;
+  return check_query("udal_kernel_get_info", kernel, "kernel", out_info, "out_info");
 }
 
 udal_result_t check_kernel_get_argument_info(udal_kernel_t kernel, uint32_t,
                                              udal_kernel_arg_info_t* out_info) noexcept {
-  constexpr const char* fn = "udal_kernel_get_argument_info";
-  if (!kernel)
-    return null_handle(fn, "kernel");
-  if (!out_info)
-    return null_argument(fn, "out_info");
-  if (udal_result_t r = check_struct(fn, "out_info", out_info); r != UDAL_SUCCESS)
-    return r;
-  clear_output(out_info);
-  return UDAL_SUCCESS;
+  return check_query("udal_kernel_get_argument_info", kernel, "kernel", out_info, "out_info");
 }
 
 // Streams
@@ -510,9 +467,7 @@ udal_result_t check_stream_create(udal_device_t device, const udal_stream_desc_t
 }
 
 udal_result_t check_stream_destroy(udal_stream_t stream) noexcept {
-  if (!stream)
-    return null_handle("udal_stream_destroy", "stream");
-  return UDAL_SUCCESS;
+  return check_handle("udal_stream_destroy", stream, "stream");
 }
 
 udal_result_t check_stream_copy_buffer(udal_stream_t stream, udal_buffer_t src, uint64_t src_offset,
@@ -745,9 +700,7 @@ udal_result_t check_stream_wait_event(udal_stream_t stream, udal_event_t event) 
 }
 
 udal_result_t check_stream_synchronize(udal_stream_t stream, uint64_t) noexcept {
-  if (!stream)
-    return null_handle("udal_stream_synchronize", "stream");
-  return UDAL_SUCCESS;
+  return check_handle("udal_stream_synchronize", stream, "stream");
 }
 
 udal_result_t check_stream_enqueue_host_function(udal_stream_t stream, udal_host_function_t fn,
