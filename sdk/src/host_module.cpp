@@ -12,6 +12,7 @@
 
 #include "udal/sdk/error.h"
 #include "udal/sdk/file_check.h"
+#include "udal/sdk/names.h"
 #include "udal/sdk/structs.h"
 
 namespace udal::sdk {
@@ -125,25 +126,6 @@ HostLibrary::~HostLibrary() {
 
 void* HostLibrary::symbol(const char* name) const noexcept {
   return dlsym(handle_, name);
-}
-
-const char* module_format_name(udal_module_format_t format) noexcept {
-  switch (format) {
-  case UDAL_MODULE_FORMAT_NONE:
-    return "NONE";
-  case UDAL_MODULE_FORMAT_HOST_NATIVE:
-    return "HOST_NATIVE";
-  case UDAL_MODULE_FORMAT_SPIRV_COMPUTE:
-    return "SPIRV_COMPUTE";
-  case UDAL_MODULE_FORMAT_SPIRV_KERNEL:
-    return "SPIRV_KERNEL";
-  case UDAL_MODULE_FORMAT_OPENCL_C:
-    return "OPENCL_C";
-  case UDAL_MODULE_FORMAT_PTX:
-    return "PTX";
-  default:
-    return "VENDOR";
-  }
 }
 
 udal_result_t load_host_image(const udal_module_image_t& image, uint32_t index,

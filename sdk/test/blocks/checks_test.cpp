@@ -81,6 +81,15 @@ TEST(Checks, FillPatternsAreOneToSixteenBytesInPowersOfTwo) {
   EXPECT_TRUE(message_has("pattern is NULL"));
 }
 
+TEST(Names, EveryValueTheAbiNamesHasItsNameAndOthersTheFallback) {
+  EXPECT_STREQ(udal::sdk::module_format_name(UDAL_MODULE_FORMAT_SPIRV_KERNEL), "SPIRV_KERNEL");
+  EXPECT_STREQ(udal::sdk::module_format_name(static_cast<udal_module_format_t>(0x10000)),
+               "VENDOR");
+  EXPECT_STREQ(udal::sdk::module_format_name(static_cast<udal_module_format_t>(0x10000), "?"), "?");
+  EXPECT_STREQ(udal::sdk::access_name(UDAL_ARG_ACCESS_READ_WRITE), "READ_WRITE");
+  EXPECT_STREQ(udal::sdk::access_name(9), "UNKNOWN");
+}
+
 // ==========================================================================================
 // Launches
 // ==========================================================================================

@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "udal/sdk/error.h"
+#include "udal/sdk/names.h"
 #include "udal/udal_driver.h"
 
 namespace udal::sdk {
@@ -124,22 +125,6 @@ inline udal_result_t check_fill_pattern(const char* function, const void* patter
 // ==========================================================================================
 // Launches
 // ==========================================================================================
-
-// "READ", "WRITE", "READ_WRITE", "NONE" or "UNKNOWN" for messages. Static.
-constexpr const char* access_name(uint32_t access) noexcept {
-  switch (access) {
-  case UDAL_ARG_ACCESS_NONE:
-    return "NONE";
-  case UDAL_ARG_ACCESS_READ:
-    return "READ";
-  case UDAL_ARG_ACCESS_WRITE:
-    return "WRITE";
-  case UDAL_ARG_ACCESS_READ_WRITE:
-    return "READ_WRITE";
-  default:
-    return "UNKNOWN";
-  }
-}
 
 // One argument as the kernel declares it.
 struct ArgDeclaration {

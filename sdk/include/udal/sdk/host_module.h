@@ -92,9 +92,6 @@ udal_result_t load_host_image(const udal_module_image_t& image, uint32_t index,
 udal_result_t load_host_module(const udal_module_desc_t& desc, const char* device_name,
                                std::shared_ptr<HostLibrary>& out, uint32_t& out_image_index);
 
-// "HOST_NATIVE", "SPIRV_COMPUTE", ... ("VENDOR" for the vendor range). Static.
-const char* module_format_name(udal_module_format_t format) noexcept;
-
 // One kernel of a host module, as udal_kernel_create found it. Immutable once made, so
 // launches from several threads read it without a lock.
 struct HostKernel {
