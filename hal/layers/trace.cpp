@@ -27,13 +27,14 @@ constexpr uint64_t kTeardownWaitNs = 5'000'000'000ull;
  * Arguments as JSON
  * ======================================================================================= */
 
-template <typename T> inline constexpr bool kIsHandlePointer = false;
-template <> inline constexpr bool kIsHandlePointer<udal_device_t*> = true;
-template <> inline constexpr bool kIsHandlePointer<udal_buffer_t*> = true;
-template <> inline constexpr bool kIsHandlePointer<udal_event_t*> = true;
-template <> inline constexpr bool kIsHandlePointer<udal_module_t*> = true;
-template <> inline constexpr bool kIsHandlePointer<udal_kernel_t*> = true;
-template <> inline constexpr bool kIsHandlePointer<udal_stream_t*> = true;
+// An output a create entry writes a handle to. One expression rather than a specialization
+// per handle type: clang warns of specializations no entry instantiates (nothing outputs a
+// udal_device_t).
+template <typename T>
+inline constexpr bool kIsHandlePointer =
+    std::is_same_v<T, udal_device_t*> || std::is_same_v<T, udal_buffer_t*> ||
+    std::is_same_v<T, udal_event_t*> || std::is_same_v<T, udal_module_t*> ||
+    std::is_same_v<T, udal_kernel_t*> || std::is_same_v<T, udal_stream_t*>;
 
 void append_pointer(Line& out, const void* p) {
   if (p == nullptr)
