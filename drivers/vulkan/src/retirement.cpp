@@ -39,6 +39,32 @@ void StreamEngine::release_waiters(Wake* wake) {
   mark_queued(last_value_, wake);
 }
 
+bool StreamEngine::needs_worker() const noexcept {
+  if (stopping_ || error_ != VK_SUCCESS || release_at_end_) return true;
+  for (const Node& node : queue_) {
+    if (node.kind != Kind::kBatch || !node.submitted) return true;
+  }
+  return false;
+}
+
+void StreamEngine::retire_completed(DeletionQueue::Entries* released, Wake* wake) noexcept {
+  if (queue_.empty() || queue_.front().kind != Kind::kBatch || !queue_.front().submitted) return;
+  uint64_t reached = 0;
+  if (vkGetSemaphoreCounterValue(device_->vk(), timeline_->get(), &reached) != VK_SUCCESS) return;
+  uint64_t retired = 0;
+  while (!queue_.empty() && queue_.front().kind == Kind::kBatch && queue_.front().submitted &&
+         queue_.front().value <= reached) {
+    Node& done = queue_.front();
+    if (done.command_buffer != VK_NULL_HANDLE) commands_.recycle(done.command_buffer);
+    retired = done.value;
+    // A batch keeps nothing but its command buffer (its objects are in deletions_).
+    queue_.pop_front();
+  }
+  if (retired == 0) return;
+  deletions_.collect(retired, released);
+  advance(wake);
+}
+
 void StreamEngine::run_worker() {
   Wake wake;
   DeletionQueue::Entries released;
@@ -48,14 +74,17 @@ void StreamEngine::run_worker() {
       if (error_ != VK_SUCCESS || release_at_end_) release_waiters(&wake);
       // Every value is reached (or was never going to be: dropped work).
       deletions_.collect(UINT64_MAX, &released);
-      if (!wake.empty() || !released.empty()) {
-        lock.unlock();
-        released.clear();
-        wake_streams(wake);
-        lock.lock();
-        continue;
-      }
-      if (stopping_) return;
+    }
+    if (!wake.empty() || !released.empty()) {
+      lock.unlock();
+      released.clear();
+      wake_streams(wake);
+      lock.lock();
+      continue;
+    }
+    if (queue_.empty() && stopping_) return;
+    if (queue_.empty() || !needs_worker()) {
+      // Nothing, or only submitted batches: whoever sees them complete retires them.
       wake_.wait(lock);
       continue;
     }
@@ -73,6 +102,11 @@ void StreamEngine::run_worker() {
       lock.unlock();
       result = wait_timeline(device_->vk(), timeline_->get(), value, UINT64_MAX);
       lock.lock();
+      // A synchronize or an enqueue may have retired it meanwhile.
+      if (queue_.empty() || queue_.front().kind != Kind::kBatch || queue_.front().value != value) {
+        if (result != VK_SUCCESS) fail_stream(result);
+        continue;
+      }
     } else if (front.kind == Kind::kHost) {
       // Everything before it has completed: the nodes before it were retired in order.
       auto task = std::move(front.task);

@@ -161,10 +161,13 @@ VkResult StreamEngine::seal_tail() {
 udal_result_t StreamEngine::record(const char* fn, const std::function<void(VkCommandBuffer)>& body,
                                    KeepAlive keep) {
   Wake wake;
+  DeletionQueue::Entries released;
   udal_result_t result = UDAL_SUCCESS;
   {
     std::lock_guard lock(mutex_);
     if (udal_result_t r = check_failed(fn); r != UDAL_SUCCESS) return r;
+    // What completed since the last call goes first: the stream may be idle again.
+    retire_completed(&released, &wake);
     Node* batch = nullptr;
     if (VkResult r = open_batch(true, &batch); r != VK_SUCCESS) {
       return fail_vk(fn, "starting a command buffer", r);
@@ -175,8 +178,11 @@ udal_result_t StreamEngine::record(const char* fn, const std::function<void(VkCo
     body(batch->command_buffer);
     ++batch->operations;
     advance(&wake);
+    // A batch left gathering behind work in flight is the worker's to submit.
+    if (needs_worker()) wake_.notify_all();
     result = check_submitted(fn);
   }
+  released.clear();
   wake_streams(wake);
   return result;
 }
@@ -231,7 +237,7 @@ udal_result_t StreamEngine::record_point(const char* fn, std::shared_ptr<Timesta
       unqueued_points_.push_back(point);
     }
     advance(&wake);
-    wake_.notify_all();
+    if (needs_worker()) wake_.notify_all();
     result = check_submitted(fn);
     if (result == UDAL_SUCCESS) *out = std::move(point);
   }
@@ -275,8 +281,8 @@ udal_result_t StreamEngine::synchronize(const char* fn, uint64_t timeout_ns) {
     if (error_ == VK_SUCCESS) {
       if (VkResult r = seal_tail(); r != VK_SUCCESS) fail_stream(r);
       advance(&wake);
-      wake_.notify_all();
     }
+    if (needs_worker()) wake_.notify_all();
     target = last_value_;
   }
   wake_streams(wake);
@@ -286,8 +292,16 @@ udal_result_t StreamEngine::synchronize(const char* fn, uint64_t timeout_ns) {
                 timeout_ns);
   }
   if (r != VK_SUCCESS) return fail_vk(fn, "vkWaitSemaphores", r);
-  std::lock_guard lock(mutex_);
-  return check_failed(fn);
+  DeletionQueue::Entries released;
+  udal_result_t result = UDAL_SUCCESS;
+  {
+    std::lock_guard lock(mutex_);
+    retire_completed(&released, &wake);
+    result = check_failed(fn);
+  }
+  released.clear();
+  wake_streams(wake);
+  return result;
 }
 
 void StreamEngine::poke() noexcept {
@@ -295,7 +309,7 @@ void StreamEngine::poke() noexcept {
   {
     std::lock_guard lock(mutex_);
     advance(&wake);
-    wake_.notify_all();
+    if (needs_worker()) wake_.notify_all();
   }
   wake_streams(wake);
 }

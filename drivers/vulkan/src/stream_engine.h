@@ -20,10 +20,16 @@
 // batches may then be in flight) as soon as it has kBatchOperations of them or the work
 // before it completes. A record, a synchronize, a host step or a hold seals it.
 //
-// Retirement (the worker thread): waits for the front node — a batch's value, a hold's
-// point — or runs a host step and signals its value; then hands what the node's value kept
-// alive (deletion_queue.h) back to be dropped outside the lock, recycles its command buffer,
-// and advances.
+// Retirement: batches that completed are retired by the thread that sees them complete —
+// synchronize after its wait, and the next enqueue (which reads the timeline) — so a launch
+// followed by a synchronize involves no other thread of the driver: the worker is not woken.
+// The worker thread is woken only for what needs a thread of its own: a host step to run, a
+// hold to wait for, a batch gathering behind work in flight (submitted once that work
+// completes), a failure or the stream's end. It waits for the front node — a batch's value,
+// a hold's point — or runs a host step and signals its value. Retiring a node recycles its
+// command buffer and hands what its value kept alive (deletion_queue.h) back to be dropped
+// outside the lock; then the engine advances. What completed work kept alive is therefore
+// released when the stream is next synchronized, enqueued to, or woken, or when it goes.
 //
 // Failure: a submission that fails (out of memory, a lost device) fails the stream with that
 // code: what was never submitted is dropped, what was is still waited for before anything it
@@ -119,6 +125,12 @@ class StreamEngine : public std::enable_shared_from_this<StreamEngine> {
   void mark_queued(uint64_t value, Wake* wake);
 
   // --- retirement (retirement.cpp) ---
+  // Whether the worker has something to do (a node that is not a submitted batch, a failure,
+  // the end). With mutex_ held.
+  bool needs_worker() const noexcept;
+  // Retires the front batches that have completed (the timeline is read once) into
+  // |*released|, and advances. With mutex_ held; never throws.
+  void retire_completed(DeletionQueue::Entries* released, Wake* wake) noexcept;
   void run_worker();
   void fail_stream(VkResult error);
   void release_waiters(Wake* wake);

@@ -91,7 +91,6 @@ void StreamEngine::advance(Wake* wake) {
           holds.clear();
           in_flight = true;
           mark_queued(node.value, wake);
-          wake_.notify_all();
           continue;
       }
     }
