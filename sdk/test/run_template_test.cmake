@@ -1,15 +1,17 @@
 # run_template_test.cmake — cmake -P script of the SDK's out-of-tree tests: UDAL installed
 # into a scratch prefix, used from there as a vendor and a framework use it.
-#   MODE          package: the installed tools run from the prefix with no environment
+#   MODE          install: installs the build tree into PREFIX (the tests' fixture)
+#                 package: the installed tools run from the prefix with no environment
 #                   (udal-info, udal-bench, udal-cts, which certifies the installed CPU
 #                   driver); a framework builds against the package with fmt hidden and
 #                   runs a HOST_NATIVE module built with pkg-config's flags only
 #                 template: sdk/template builds against the package and certifies itself
 #                   with its own ctest (udal_add_conformance_test, verdict PASS)
 #   BUILD_DIR     the UDAL build tree (already built)
+#   PREFIX        the scratch install prefix
 #   TEMPLATE_DIR  sdk/template
 #   CONSUMER_DIR  sdk/test/consumer (a framework: find_package(udal) + udal::udal)
-#   WORK_DIR      scratch directory (emptied first)
+#   WORK_DIR      this test's scratch directory (emptied first)
 #   GENERATOR, C_COMPILER, CXX_COMPILER, SANITIZE  as in the UDAL build
 cmake_minimum_required(VERSION 3.25)
 
@@ -31,26 +33,32 @@ foreach(variable ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS)
   endif()
 endforeach()
 
-file(REMOVE_RECURSE ${WORK_DIR})
-set(prefix ${WORK_DIR}/prefix)
-
-message(STATUS "install the build tree into ${prefix}")
-run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-foreach(file lib/cmake/udal/udalConfig.cmake lib/cmake/udal/udalConfigVersion.cmake
-             lib/cmake/udal/udalTargets.cmake lib/cmake/udal/UdalDriver.cmake
-             lib/cmake/udal/udalCtsTargets.cmake lib/cmake/udal/UdalConformance.cmake
-             lib/cmake/udal/UdalRunConformance.cmake lib/pkgconfig/udal.pc
-             lib/pkgconfig/udal-host-module.pc include/udal/udal.h include/udal/sdk/sdk.h
-             bin/udal-cts bin/udal-info share/udal/drivers.d/cpu.json
-             share/udal/cts/expectations/cpu.txt)
-  if(NOT EXISTS ${prefix}/${file})
-    message(FATAL_ERROR "the install lacks ${file}")
+set(prefix ${PREFIX})
+if(MODE STREQUAL "install")
+  file(REMOVE_RECURSE ${prefix})
+  message(STATUS "install the build tree into ${prefix}")
+  run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+  foreach(file lib/cmake/udal/udalConfig.cmake lib/cmake/udal/udalConfigVersion.cmake
+               lib/cmake/udal/udalTargets.cmake lib/cmake/udal/UdalDriver.cmake
+               lib/cmake/udal/udalCtsTargets.cmake lib/cmake/udal/UdalConformance.cmake
+               lib/cmake/udal/UdalRunConformance.cmake lib/pkgconfig/udal.pc
+               lib/pkgconfig/udal-host-module.pc include/udal/udal.h include/udal/sdk/sdk.h
+               bin/udal-cts bin/udal-info share/udal/drivers.d/cpu.json
+               share/udal/cts/expectations/cpu.txt)
+    if(NOT EXISTS ${prefix}/${file})
+      message(FATAL_ERROR "the install lacks ${file}")
+    endif()
+  endforeach()
+  file(GLOB installed_kernels ${prefix}/share/udal/cts/kernels/*)
+  if(NOT installed_kernels)
+    message(FATAL_ERROR "the install has no CTS kernels in share/udal/cts/kernels")
   endif()
-endforeach()
-file(GLOB installed_kernels ${prefix}/share/udal/cts/kernels/*)
-if(NOT installed_kernels)
-  message(FATAL_ERROR "the install has no CTS kernels in share/udal/cts/kernels")
+  return()
 endif()
+if(NOT EXISTS ${prefix}/lib/cmake/udal/udalConfig.cmake)
+  message(FATAL_ERROR "no UDAL install in ${prefix} (the test sdk.package_install makes it)")
+endif()
+file(REMOVE_RECURSE ${WORK_DIR})
 
 # A sanitized libudal needs the same runtime in everything loaded with it.
 set(flags)
