@@ -18,57 +18,26 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <new>
-#include <unordered_set>
 #include <vector>
 
+#include <udal/sdk/buffer_info.h>
 #include <udal/sdk/checks.h>
 #include <udal/sdk/executor.h>
 #include <udal/sdk/host_module.h>
+#include <udal/sdk/live_set.h>
 #include <udal/sdk/sdk.h>
 
 namespace {
 
 using udal::sdk::fail;
 using udal::sdk::from_handle;
+using udal::sdk::LiveSet;
 using udal::sdk::to_handle;
 
 // ==========================================================================================
 // Objects. R3: each one behind a handle is standard-layout with the table pointer first.
 // ==========================================================================================
-
-// The objects of one type the application has not destroyed: driver_destroy must finish
-// their work and stop their threads before libudal unloads the driver (R16).
-template <typename T>
-class LiveSet {
- public:
-  void add(T* object) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    objects_.insert(object);
-  }
-  void remove(T* object) noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    objects_.erase(object);
-  }
-  void destroy_all() noexcept {
-    std::unordered_set<T*> all;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      all.swap(objects_);
-    }
-    for (T* object : all) std::unique_ptr<T> owned(object);
-  }
-  template <typename F>
-  void for_each(F f) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (T* object : objects_) f(*object);
-  }
-
- private:
-  std::mutex mutex_;
-  std::unordered_set<T*> objects_;
-};
 
 struct Buffer;
 struct Driver;
@@ -85,6 +54,8 @@ struct Device {
 };
 UDAL_SDK_DISPATCHABLE(Device);
 
+// The objects the application has not destroyed are kept in LiveSets: driver_destroy must
+// finish their work and stop their threads before libudal unloads the driver (R16).
 struct Driver {
   const udal_driver_table_t* dispatch;
   Device device;  // one device; a real driver enumerates its hardware here
@@ -113,6 +84,10 @@ struct Buffer {
   const udal_driver_table_t* dispatch;
   Device* device;
   std::shared_ptr<Memory> memory;
+  uint64_t size;  // what udal_buffer_get_info reports (get_buffer_info reads these)
+  uint64_t alignment;
+  udal_buffer_kind_t kind;
+  udal_buffer_flags_t flags;
 };
 UDAL_SDK_DISPATCHABLE(Buffer);
 
@@ -215,11 +190,12 @@ udal_result_t driver_destroy(udal_driver_t handle) {
   std::unique_ptr<Driver> driver(from_handle<Driver>(handle));
   // R16: nothing may run after this returns. Streams held by a host-signalled event are
   // released first, then each stream left behind finishes its work and stops its thread.
-  driver->events.for_each([](Event& event) { event.state.release_host_signal(); });
+  const auto events = driver->events.take_all();
+  for (Event* event : events) event->state.release_host_signal();
   driver->streams.destroy_all();
   driver->kernels.destroy_all();
   driver->modules.destroy_all();
-  driver->events.destroy_all();
+  for (Event* event : events) std::unique_ptr<Event> owned(event);
   driver->buffers.destroy_all();
   return UDAL_SUCCESS;
 }
@@ -304,7 +280,8 @@ udal_result_t buffer_create(udal_device_t handle, const udal_buffer_desc_t* desc
   if (memory->bytes == nullptr) {
     return fail(UDAL_ERROR_OUT_OF_DEVICE_MEMORY, "{}: no memory for {} bytes", kFn, desc.size);
   }
-  auto buffer = std::make_unique<Buffer>(device->dispatch, device, std::move(memory));
+  auto buffer = std::make_unique<Buffer>(device->dispatch, device, std::move(memory), desc.size,
+                                         alignment, desc.kind, desc.flags);
   *out_buffer = publish<udal_buffer_t>(std::move(buffer), device->driver->buffers);
   return UDAL_SUCCESS;
 }
@@ -317,17 +294,7 @@ udal_result_t buffer_destroy(udal_buffer_t handle) {
 }
 
 udal_result_t buffer_get_info(udal_buffer_t handle, udal_buffer_info_t* out_info) {
-  if (udal_result_t r = udal::sdk::check_struct("udal_buffer_get_info", "out_info", out_info)) {
-    return r;
-  }
-  const Buffer* buffer = from_handle<Buffer>(handle);
-  auto info = udal::sdk::make_struct<udal_buffer_info_t>();
-  info.device = to_handle<udal_device_t>(buffer->device);
-  info.size = buffer->memory->size;
-  info.alignment = buffer->memory->alignment;
-  info.kind = UDAL_BUFFER_KIND_DEVICE;
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::get_buffer_info(*from_handle<Buffer>(handle), out_info);
 }
 
 udal_result_t buffer_map(udal_buffer_t, uint64_t, uint64_t, void** out_ptr) {
@@ -458,29 +425,15 @@ udal_result_t kernel_destroy(udal_kernel_t handle) {
 }
 
 udal_result_t kernel_get_info(udal_kernel_t handle, udal_kernel_info_t* out_info) {
-  if (udal_result_t r = udal::sdk::check_struct("udal_kernel_get_info", "out_info", out_info)) {
-    return r;
-  }
   const Kernel* kernel = from_handle<Kernel>(handle);
-  auto info = udal::sdk::make_struct<udal_kernel_info_t>();
-  udal::sdk::host_kernel_info(kernel->host, kernel->device->info.max_group_invocations, info);
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::get_host_kernel_info(kernel->host, kernel->device->info.max_group_invocations,
+                                         out_info);
 }
 
 udal_result_t kernel_get_argument_info(udal_kernel_t handle, uint32_t index,
                                        udal_kernel_arg_info_t* out_info) {
-  if (udal_result_t r = udal::sdk::check_struct("udal_kernel_get_argument_info", "out_info",
-                                                out_info)) {
-    return r;
-  }
-  auto info = udal::sdk::make_struct<udal_kernel_arg_info_t>();
-  if (udal_result_t r = udal::sdk::host_kernel_argument_info(from_handle<Kernel>(handle)->host,
-                                                             index, info)) {
-    return r;
-  }
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::get_host_kernel_argument_info(from_handle<Kernel>(handle)->host, index,
+                                                  out_info);
 }
 
 // ==========================================================================================
@@ -531,8 +484,8 @@ udal_result_t stream_copy_buffer(udal_stream_t handle, udal_buffer_t src_handle,
   const Buffer* dst = from_handle<Buffer>(dst_handle);
   if (udal_result_t r = check_same_device(kFn, "source buffer", stream, src->device)) return r;
   if (udal_result_t r = check_same_device(kFn, "destination buffer", stream, dst->device)) return r;
-  if (udal_result_t r = udal::sdk::check_copy(kFn, src, src->memory->size, src_offset, dst,
-                                               dst->memory->size, dst_offset, size)) {
+  if (udal_result_t r = udal::sdk::check_copy(kFn, src, src->size, src_offset, dst,
+                                               dst->size, dst_offset, size)) {
     return r;
   }
   // R17: capture what the work needs and return; the executor runs it later, in order.
@@ -549,7 +502,7 @@ udal_result_t stream_fill_buffer(udal_stream_t handle, udal_buffer_t dst_handle,
   const Buffer* dst = from_handle<Buffer>(dst_handle);
   if (udal_result_t r = check_same_device(kFn, "buffer", stream, dst->device)) return r;
   if (udal_result_t r = udal::sdk::check_fill_pattern(kFn, pattern, pattern_size)) return r;
-  if (udal_result_t r = udal::sdk::check_range(kFn, "fill", dst, dst->memory->size, offset, size)) {
+  if (udal_result_t r = udal::sdk::check_range(kFn, "fill", dst, dst->size, offset, size)) {
     return r;
   }
   std::array<std::byte, 16> bytes{};
@@ -566,7 +519,7 @@ udal_result_t stream_write_buffer(udal_stream_t handle, udal_buffer_t dst_handle
   Stream* stream = from_handle<Stream>(handle);
   const Buffer* dst = from_handle<Buffer>(dst_handle);
   if (udal_result_t r = check_same_device(kFn, "buffer", stream, dst->device)) return r;
-  if (udal_result_t r = udal::sdk::check_range(kFn, "write", dst, dst->memory->size, dst_offset,
+  if (udal_result_t r = udal::sdk::check_range(kFn, "write", dst, dst->size, dst_offset,
                                                 size)) {
     return r;
   }
@@ -583,7 +536,7 @@ udal_result_t stream_read_buffer(udal_stream_t handle, udal_buffer_t src_handle,
   Stream* stream = from_handle<Stream>(handle);
   const Buffer* src = from_handle<Buffer>(src_handle);
   if (udal_result_t r = check_same_device(kFn, "buffer", stream, src->device)) return r;
-  if (udal_result_t r = udal::sdk::check_range(kFn, "read", src, src->memory->size, src_offset,
+  if (udal_result_t r = udal::sdk::check_range(kFn, "read", src, src->size, src_offset,
                                                 size)) {
     return r;
   }
@@ -606,7 +559,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
     if (buffer->device != stream->device) {
       return fail(UDAL_ERROR_INVALID_HANDLE, "{}: args[{}] is a buffer of another device", kFn, i);
     }
-    view = {buffer, buffer->memory->size};
+    view = {buffer, buffer->size};
     return UDAL_SUCCESS;
   };
   // R9, R18: the device's limits and what the kernel declares, before anything is queued.
@@ -622,7 +575,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
     if (desc.args[i].kind != UDAL_ARG_KIND_BUFFER) continue;
     const Buffer* buffer = from_handle<Buffer>(desc.args[i].buffer);
     const uint64_t offset = desc.args[i].offset;
-    launch->set_buffer(i, buffer->memory->bytes + offset, buffer->memory->size - offset);
+    launch->set_buffer(i, buffer->memory->bytes + offset, buffer->size - offset);
     held.push_back(buffer->memory);
   }
   stream->executor->submit([launch, held = std::move(held)] {
