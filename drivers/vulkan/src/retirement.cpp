@@ -84,7 +84,11 @@ void StreamEngine::run_worker() {
     }
     if (queue_.empty() && stopping_) return;
     if (queue_.empty() || !needs_worker()) {
-      // Nothing, or only submitted batches: whoever sees them complete retires them.
+      // Nothing, or only submitted batches: whoever sees them complete retires them. The
+      // worker too, before it sleeps: a synchronize that saw them complete while a hold or
+      // host step was still in front of them retired nothing.
+      retire_completed(&released, &wake);
+      if (!released.empty() || !wake.empty()) continue;
       wake_.wait(lock);
       continue;
     }
