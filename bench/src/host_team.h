@@ -24,8 +24,7 @@ public:
   // all have returned. |body| must not throw. Members 1.. spin briefly for the next job, then
   // sleep, so back-to-back jobs cost a cache line, not a wake-up.
   template <typename F> void run(F& body) {
-    run_job(
-        [](void* object, unsigned member) { (*static_cast<F*>(object))(member); }, &body);
+    run_job([](void* object, unsigned member) { (*static_cast<F*>(object))(member); }, &body);
   }
 
   // Member |member|'s part [begin, end) of |count| units, in whole |granule|s.
@@ -62,7 +61,7 @@ private:
   void* object_ = nullptr;
   std::atomic<uint64_t> generation_{0}; // bumped once per job, and to stop
   std::atomic<bool> stopping_{false};
-  std::atomic<unsigned> pending_{0};    // members 1.. still running the current job
+  std::atomic<unsigned> pending_{0}; // members 1.. still running the current job
 };
 
 } // namespace udal_bench

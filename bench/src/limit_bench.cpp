@@ -77,7 +77,8 @@ template <typename F> void split(Way way, uint64_t bytes, F&& part) {
 
 void stream_fill(char* dst, uint64_t size, uint32_t pattern) {
 #if defined(__SSE2__)
-  const uint64_t head = std::min<uint64_t>(size, (16 - (reinterpret_cast<uintptr_t>(dst) & 15)) & 15);
+  const uint64_t head =
+      std::min<uint64_t>(size, (16 - (reinterpret_cast<uintptr_t>(dst) & 15)) & 15);
   std::memset(dst, static_cast<int>(pattern & 0xff), head);
   const __m128i vector = _mm_set1_epi32(static_cast<int>(pattern));
   const uint64_t body_end = head + ((size - head) & ~uint64_t{15});
@@ -116,8 +117,7 @@ void stream_copy(char* dst, const char* src, uint64_t size) {
 // Times |op| in batches long enough for the clock not to matter (≥ 1 MiB of work each) and
 // reports the best batch as bytes_per_second, as STREAM reports its best of N; the mean,
 // which Google Benchmark would report, is mean_bytes_per_second.
-template <typename Op>
-void best_of(benchmark::State& state, uint64_t bytes_per_op, Op&& op) {
+template <typename Op> void best_of(benchmark::State& state, uint64_t bytes_per_op, Op&& op) {
   const uint64_t reps = std::max<uint64_t>(1, (uint64_t{1} << 20) / bytes_per_op);
   double best_s = 0;
   double total_s = 0;
@@ -242,12 +242,11 @@ void register_limit_benchmarks() {
       const bool smoke_team = team && config().smoke && bytes == largest;
       if (team && bytes < (uint64_t{1} << 20) && !smoke_team)
         continue;
-      for (auto* bm : {benchmark::RegisterBenchmark(
-                           fmt::format("copy/{}/{}", backend(way), bytes).c_str(), bm_copy, way,
-                           bytes),
-                       benchmark::RegisterBenchmark(
-                           fmt::format("fill/{}/{}", backend(way), bytes).c_str(), bm_fill, way,
-                           bytes)}) {
+      for (auto* bm :
+           {benchmark::RegisterBenchmark(fmt::format("copy/{}/{}", backend(way), bytes).c_str(),
+                                         bm_copy, way, bytes),
+            benchmark::RegisterBenchmark(fmt::format("fill/{}/{}", backend(way), bytes).c_str(),
+                                         bm_fill, way, bytes)}) {
         bm->UseRealTime();
         if (smoke_team)
           bm->Iterations(2);

@@ -11,9 +11,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -76,10 +76,10 @@ void kill_all() {
 // The run's temporary directory and the files udal-bench and openssl write there, kept as
 // plain text so that a signal handler can remove them with unlink and rmdir (both
 // async-signal-safe); set before the first child starts, read by the handler only.
-constexpr const char* kRunFiles[] = {
-    "plain.out",  "plain.err",  "tls.out",    "tls.err",    "openssl.log", "server.ext",
-    "client.ext", "ca.key",     "ca.crt",     "ca.srl",     "server.key",  "server.csr",
-    "server.crt", "client.key", "client.csr", "client.crt"};
+constexpr const char* kRunFiles[] = {"plain.out",   "plain.err",  "tls.out",    "tls.err",
+                                     "openssl.log", "server.ext", "client.ext", "ca.key",
+                                     "ca.crt",      "ca.srl",     "server.key", "server.csr",
+                                     "server.crt",  "client.key", "client.csr", "client.crt"};
 char g_run_dir[512];
 std::atomic<bool> g_run_dir_set{false};
 
@@ -167,9 +167,8 @@ std::string last_lines(const std::string& text, int count) {
 // The variables a child must not take from udal-bench's environment: it serves the CPU
 // driver only, with no layer (the layers are what udal-bench's own rows measure).
 bool dropped(const std::string& entry) {
-  for (const char* name :
-       {"UDAL_DRIVER_FILES=", "UDAL_ADD_DRIVER_FILES=", "UDAL_DRIVERS_SELECT=",
-        "UDAL_DRIVERS_DISABLE=", "UDAL_VALIDATION=", "UDAL_TRACE="}) {
+  for (const char* name : {"UDAL_DRIVER_FILES=", "UDAL_ADD_DRIVER_FILES=", "UDAL_DRIVERS_SELECT=",
+                           "UDAL_DRIVERS_DISABLE=", "UDAL_VALIDATION=", "UDAL_TRACE="}) {
     if (entry.rfind(name, 0) == 0)
       return true;
   }
@@ -240,14 +239,16 @@ Certificates make_certificates(const TempDir& dir) {
       "openssl req {ec} -keyout {n}.key -out {n}.csr -subj /CN={n}{log} && "
       "openssl x509 -req -in {n}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out {n}.crt "
       "-days 2 -extfile {ext}{log}";
-  const std::string command = fmt::format(
-      "cd '{d}' && openssl req -x509 {ec} -keyout ca.key -out ca.crt -days 2 "
-      "-subj /CN=udal-bench-ca{log} && {server} && {client}",
-      fmt::arg("d", d), fmt::arg("ec", ec), fmt::arg("log", log),
-      fmt::arg("server", fmt::format(fmt::runtime(leaf), fmt::arg("ec", ec), fmt::arg("n", "server"),
-                                     fmt::arg("log", log), fmt::arg("ext", "server.ext"))),
-      fmt::arg("client", fmt::format(fmt::runtime(leaf), fmt::arg("ec", ec), fmt::arg("n", "client"),
-                                     fmt::arg("log", log), fmt::arg("ext", "client.ext"))));
+  const std::string command =
+      fmt::format("cd '{d}' && openssl req -x509 {ec} -keyout ca.key -out ca.crt -days 2 "
+                  "-subj /CN=udal-bench-ca{log} && {server} && {client}",
+                  fmt::arg("d", d), fmt::arg("ec", ec), fmt::arg("log", log),
+                  fmt::arg("server", fmt::format(fmt::runtime(leaf), fmt::arg("ec", ec),
+                                                 fmt::arg("n", "server"), fmt::arg("log", log),
+                                                 fmt::arg("ext", "server.ext"))),
+                  fmt::arg("client", fmt::format(fmt::runtime(leaf), fmt::arg("ec", ec),
+                                                 fmt::arg("n", "client"), fmt::arg("log", log),
+                                                 fmt::arg("ext", "client.ext"))));
   const int status = std::system(command.c_str());
   if (status != 0) {
     c.error = fmt::format("openssl failed making the certificates: {}",

@@ -548,8 +548,8 @@ std::string Report::remote_section() const {
   out += "\n" + rule + "\n";
   const auto row = [&](const std::string& label, uint64_t size, const std::string& unit,
                        const std::string& raw, auto&& cell) {
-    std::string line = fmt::format("| {} | {} | {} | {} |", label,
-                                   size != 0 ? size_text(size) : "", unit, raw);
+    std::string line =
+        fmt::format("| {} | {} | {} | {} |", label, size != 0 ? size_text(size) : "", unit, raw);
     bool any = false;
     for (const auto& b : backends) {
       const bool plain = b.rfind("remote:", 0) == 0;
@@ -560,17 +560,18 @@ std::string Report::remote_section() const {
     if (any)
       out += line + "\n";
   };
-  row("event record + wait, median", 0, "µs", fmt_value(rtt), [&](const std::string& b, bool plain) {
-    const double v = get("event_round_trip", b, 0, median);
-    const double added = v - rtt;
-    std::string target;
-    if (!std::isnan(added))
-      target = fmt::format("RTT + {:.1f} µs ≤ RTT + 20 µs: {}", added,
-                           plain ? verdict(added <= 20.0) : "reported");
-    return std::tuple{fmt_value(v),
-                      std::isnan(added) ? std::string("—") : fmt::format("{:+.1f} µs", added),
-                      target, !std::isnan(v)};
-  });
+  row("event record + wait, median", 0, "µs", fmt_value(rtt),
+      [&](const std::string& b, bool plain) {
+        const double v = get("event_round_trip", b, 0, median);
+        const double added = v - rtt;
+        std::string target;
+        if (!std::isnan(added))
+          target = fmt::format("RTT + {:.1f} µs ≤ RTT + 20 µs: {}", added,
+                               plain ? verdict(added <= 20.0) : "reported");
+        return std::tuple{fmt_value(v),
+                          std::isnan(added) ? std::string("—") : fmt::format("{:+.1f} µs", added),
+                          target, !std::isnan(v)};
+      });
   row("event record + wait, p99", 0, "µs", fmt_value(get("tcp_round_trip", "tcp-raw", 0, p99)),
       [&](const std::string& b, bool) {
         const double v = get("event_round_trip", b, 0, p99);
@@ -589,7 +590,7 @@ std::string Report::remote_section() const {
                             : fmt::format("{} (best {})", fmt_value(mean), fmt_value(best));
   };
   for (const auto& transfer : {std::pair{"host_write", "host write (DEVICE buffer)"},
-                                std::pair{"host_read", "host read (DEVICE buffer)"}}) {
+                               std::pair{"host_read", "host read (DEVICE buffer)"}}) {
     const std::string workload = transfer.first;
     row(transfer.second, bulk_size, "GB/s", with_best(bulk, bulk_best),
         [&](const std::string& b, bool plain) {

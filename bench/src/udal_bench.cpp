@@ -716,8 +716,8 @@ int register_remote_benchmarks() {
   } else {
     run.tls = ServerChild::start(
         run.files, "tls",
-        {"--cert", certs.server_cert, "--key", certs.server_key, "--client-ca", certs.ca},
-        *run.dir, error);
+        {"--cert", certs.server_cert, "--key", certs.server_key, "--client-ca", certs.ca}, *run.dir,
+        error);
     if (run.tls == nullptr)
       std::fprintf(stderr, "udal-bench: no remote+tls:cpu: %s\n", error.c_str());
     else
