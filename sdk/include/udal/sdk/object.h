@@ -2,8 +2,13 @@
 //
 // libudal dispatches a call by reading the first pointer-sized word of the object a handle
 // points to: the `const udal_driver_table_t*` it gave the driver. So every object behind a
-// handle must be standard-layout with that pointer first. A class with virtual functions
-// would put its vtable pointer there instead, and libudal would jump through the vtable.
+// handle must have that pointer at offset 0: no virtual functions (the vtable pointer would
+// be there instead, and libudal would jump through the vtable), no base class with data
+// before it, `dispatch` its first member.
+//
+// The rule is checked as such, not as std::is_standard_layout: clang (14 and 15, with
+// libstdc++) does not count std::unique_ptr as standard-layout, so that test would refuse an
+// object holding one under clang and accept it under GCC.
 #ifndef UDAL_SDK_OBJECT_H_
 #define UDAL_SDK_OBJECT_H_
 
@@ -14,20 +19,32 @@
 
 // Asserts that |Type| may stand behind a UDAL handle. Put it after the type's definition.
 #define UDAL_SDK_DISPATCHABLE(Type)                                                          \
-  static_assert(std::is_standard_layout_v<Type>,                                             \
-                #Type " must be standard-layout (no virtual functions, one access level)"); \
-  static_assert(offsetof(Type, dispatch) == 0,                                               \
-                #Type "::dispatch must be the first member");                                \
+  static_assert(!std::is_polymorphic_v<Type>,                                                \
+                #Type " must have no virtual functions (its vtable pointer would come first)"); \
+  static_assert(::udal::sdk::detail::dispatch_offset<Type>() == 0,                           \
+                #Type "::dispatch must be the first member, with no base class data before it"); \
   static_assert(std::is_same_v<decltype(Type::dispatch), const udal_driver_table_t*>,        \
                 #Type "::dispatch must be a const udal_driver_table_t*")
 
 namespace udal::sdk {
 
+namespace detail {
+// offsetof on a class that is not standard-layout is "conditionally supported": GCC and clang
+// support it for classes without virtual bases (a virtual base makes it no constant, which
+// fails the static_assert's compilation), and warn; the warning is what is silenced here.
+template <typename Type> constexpr std::size_t dispatch_offset() noexcept {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+  return offsetof(Type, dispatch);
+#pragma GCC diagnostic pop
+}
+} // namespace detail
+
 // The handle of |object| (a udal_buffer_t for a Buffer*, ...). Never null for non-null.
 template <typename Handle, typename Object>
 Handle to_handle(Object* object) noexcept {
   static_assert(std::is_pointer_v<Handle>, "Handle must be a udal_*_t handle type");
-  static_assert(std::is_standard_layout_v<Object> && offsetof(Object, dispatch) == 0,
+  static_assert(!std::is_polymorphic_v<Object> && detail::dispatch_offset<Object>() == 0,
                 "objects behind handles must satisfy UDAL_SDK_DISPATCHABLE");
   return reinterpret_cast<Handle>(object);
 }
@@ -37,7 +54,7 @@ Handle to_handle(Object* object) noexcept {
 template <typename Object, typename Handle>
 Object* from_handle(Handle handle) noexcept {
   static_assert(std::is_pointer_v<Handle>, "Handle must be a udal_*_t handle type");
-  static_assert(std::is_standard_layout_v<Object> && offsetof(Object, dispatch) == 0,
+  static_assert(!std::is_polymorphic_v<Object> && detail::dispatch_offset<Object>() == 0,
                 "objects behind handles must satisfy UDAL_SDK_DISPATCHABLE");
   return reinterpret_cast<Object*>(handle);
 }
