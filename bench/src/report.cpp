@@ -524,17 +524,23 @@ std::string Report::remote_section() const {
       bulk_best = best_gbps(*e);
     }
   }
+  // The same transfer with the bytes landing in memory of the transfer's size, as a remote
+  // host transfer's do: like for like, shown beside the target's baseline.
+  double landed_best = NAN;
+  if (const Entry* e = find("tcp_bulk", "tcp-raw-to-memory", bulk_size); e != nullptr)
+    landed_best = best_gbps(*e);
   std::string out = fmt::format(
       "\n## Remote: udal-server on 127.0.0.1 against raw TCP\n\n"
       "Two udal-server children of udal-bench on 127.0.0.1 serve the CPU driver, one over plain "
       "TCP (`--insecure`: remote:cpu), one over TLS 1.3 with mutual certificates "
       "(remote+tls:cpu); each is reached through an instance of the remote driver alone. Raw "
       "TCP is Boost.Asio's blocking sockets between two threads of udal-bench: a 64-byte "
-      "ping-pong (median {} µs) and a {} transfer read in 1 MiB reads ({} GB/s, best {}). "
+      "ping-pong (median {} µs) and a {} transfer read in 1 MiB reads ({} GB/s, best {}; "
+      "landing in memory of its size, as a host transfer's bytes do: best {}). "
       "Transfers are compared best with best (each row's best iteration; the mean is "
       "beside it). Targets (#12) are for plain TCP; TLS is reported.\n\n",
       fmt_value(rtt), bulk_size != 0 ? size_text(bulk_size) : "—", fmt_value(bulk),
-      fmt_value(bulk_best));
+      fmt_value(bulk_best), fmt_value(landed_best));
   // Plain TCP first: the targets are its.
   std::vector<std::string> backends(remote_.begin(), remote_.end());
   std::stable_partition(backends.begin(), backends.end(),
@@ -603,6 +609,9 @@ std::string Report::remote_section() const {
           if (!std::isnan(fraction))
             target = fmt::format("≥ 80 % of raw TCP ({:.0f} %): {}", 100 * fraction,
                                  plain ? verdict(fraction >= 0.8) : "reported");
+          if (!target.empty() && !std::isnan(v_best) && !std::isnan(landed_best))
+            target += fmt::format("; {:.0f} % of raw TCP landing in memory",
+                                  100 * v_best / landed_best);
           return std::tuple{with_best(v, v_best),
                             std::isnan(fraction) ? std::string("—")
                                                  : fmt::format("{:.0f} %", 100 * fraction),
