@@ -1,6 +1,7 @@
 #include "trace.h"
 
 #include "trace_writer.h"
+#include "udal/sdk/names.h"
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
@@ -53,19 +54,6 @@ void append_string(Line& out, const char* s) {
   out += '"';
 }
 
-const char* access_text(udal_arg_access_t access) {
-  switch (access) {
-  case UDAL_ARG_ACCESS_READ:
-    return "READ";
-  case UDAL_ARG_ACCESS_WRITE:
-    return "WRITE";
-  case UDAL_ARG_ACCESS_READ_WRITE:
-    return "READ_WRITE";
-  default:
-    return "NONE";
-  }
-}
-
 void append_launch(Line& out, const udal_launch_desc_t& d, bool with_args) {
   auto o = out.it();
   fmt::format_to(o, R"({{"group_count":[{},{},{}],"group_size":[{},{},{}],"local_memory_bytes":{})",
@@ -79,7 +67,7 @@ void append_launch(Line& out, const udal_launch_desc_t& d, bool with_args) {
         out += ',';
       if (a.kind == UDAL_ARG_KIND_BUFFER)
         fmt::format_to(o, R"({{"buffer":"{}","offset":{},"access":"{}"}})",
-                       static_cast<const void*>(a.buffer), a.offset, access_text(a.access));
+                       static_cast<const void*>(a.buffer), a.offset, udal::sdk::access_name(a.access, "NONE"));
       else
         fmt::format_to(o, R"({{"value_size":{}}})", a.value_size);
     }

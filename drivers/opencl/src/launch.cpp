@@ -4,6 +4,7 @@
 #include "buffer.h"
 #include "kernel.h"
 #include "stream.h"
+#include "udal/sdk/names.h"
 
 namespace udal::opencl {
 
@@ -12,19 +13,6 @@ using udal::sdk::fail;
 namespace {
 
 constexpr const char* kFn = "udal_stream_launch";
-
-const char* access_name(udal_arg_access_t access) {
-  switch (access) {
-  case UDAL_ARG_ACCESS_READ:
-    return "READ";
-  case UDAL_ARG_ACCESS_WRITE:
-    return "WRITE";
-  case UDAL_ARG_ACCESS_READ_WRITE:
-    return "READ_WRITE";
-  default:
-    return "NONE";
-  }
-}
 
 udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
                            const udal_launch_desc_t& desc, udal_kernel_t kernel_handle) {
@@ -148,7 +136,8 @@ udal_result_t check_launch(const Stream& stream, const Kernel& kernel,
       return fail(UDAL_ERROR_INVALID_ARGUMENT,
                   "{}: args[{}] gives access {}, but kernel '{}' declares parameter {} {} (it "
                   "may write what the caller said it only reads)",
-                  kFn, i, access_name(arg.access), kernel.name, i, access_name(want.access));
+                  kFn, i, udal::sdk::access_name(arg.access, "NONE"), kernel.name, i,
+                  udal::sdk::access_name(want.access, "NONE"));
     }
   }
   if (value_bytes > info.max_value_argument_bytes) {

@@ -15,6 +15,7 @@
 #include "kernel.h"
 #include "spirv.h"
 #include "translate.h"
+#include "udal/sdk/names.h"
 
 namespace udal::opencl {
 
@@ -27,21 +28,11 @@ constexpr uint64_t kMaxImageFileBytes = uint64_t{1} << 30;
 constexpr size_t kMaxLogInMessage = 1500;
 
 std::string format_name(udal_module_format_t format) {
-  switch (format) {
-  case UDAL_MODULE_FORMAT_HOST_NATIVE:
-    return "HOST_NATIVE";
-  case UDAL_MODULE_FORMAT_SPIRV_COMPUTE:
-    return "SPIRV_COMPUTE";
-  case UDAL_MODULE_FORMAT_SPIRV_KERNEL:
-    return "SPIRV_KERNEL";
-  case UDAL_MODULE_FORMAT_OPENCL_C:
-    return "OPENCL_C";
-  case UDAL_MODULE_FORMAT_PTX:
-    return "PTX";
-  default:
-    return format == kProgramBinaryFormat ? std::string("OPENCL_PROGRAM_BINARY")
-                                          : fmt::format("{:#x}", static_cast<uint32_t>(format));
-  }
+  if (format == kProgramBinaryFormat)
+    return "OPENCL_PROGRAM_BINARY";
+  if (const char* name = udal::sdk::module_format_name(format, nullptr))
+    return name;
+  return fmt::format("{:#x}", static_cast<uint32_t>(format));
 }
 
 bool accepts(const DeviceState& state, udal_module_format_t format) {
