@@ -50,6 +50,21 @@ void usage() {
 
 } // namespace
 
+// The kernels installed beside udal-bench (<prefix>/share/udal/bench/kernels) when they are
+// there, else the build tree's: an installed udal-bench never reads the build machine's paths
+// while its own prefix has the files.
+static std::string default_kernel_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed =
+        exe.parent_path().parent_path() / "share" / "udal" / "bench" / "kernels";
+    if (std::filesystem::exists(installed / "bench_kernels.so", ec))
+      return installed.string();
+  }
+  return UDAL_BENCH_KERNEL_DIR;
+}
+
 int main(int argc, char** argv) {
   using udal_bench::g_config;
   // udal-bench's flags are taken out of argv before Google Benchmark parses the rest, since
@@ -59,7 +74,7 @@ int main(int argc, char** argv) {
   bool no_remote = false;
   bool report_only = false;
   std::vector<std::string> passed = {argv[0]};
-  g_config.kernel_dir = UDAL_BENCH_KERNEL_DIR;
+  g_config.kernel_dir = default_kernel_dir();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const auto value = [&](const char* flag) -> std::string {

@@ -89,7 +89,10 @@ TEST_P(DeviceInfoTest, SubgroupSizesAreAscendingAndWithinTheGroupLimit) {
 
 TEST_P(DeviceInfoTest, ModuleFormatsAreListedOnceEach) {
   const udal_device_info_t& i = info();
-  ASSERT_GE(i.module_format_count, 1u);
+  ASSERT_GE(i.module_format_count, 1u)
+      << "a device must take at least one module format, or no kernel can run on it (the "
+         "driver SDK's udal/sdk/host_module.h loads HOST_NATIVE modules: see "
+         "docs/driver-guide.md)";
   ASSERT_LE(i.module_format_count, static_cast<uint32_t>(UDAL_MAX_MODULE_FORMATS));
   std::set<int> seen;
   for (uint32_t k = 0; k < i.module_format_count; ++k) {

@@ -227,7 +227,9 @@ TEST_P(LaunchTest, MisalignedBufferArgumentOffsetIsInvalidArgument) {
   ASSERT_TRUE(kernel && out);
   const uint32_t poison = 0xdeadbeef, n = 4, base = 1;
   ASSERT_OK(udal_stream_fill_buffer(stream_.get(), out.get(), 0, alignment * 4 + 256, &poison, 4));
-  for (uint64_t offset : {alignment / 2, alignment + 4, 3 * alignment - 1}) {
+  // Each offset is misaligned for every power-of-two alignment from 2 up (alignment + 4 was
+  // aligned when the alignment is 2 or 4, which failed correct drivers).
+  for (uint64_t offset : {alignment / 2, alignment + alignment / 2, 3 * alignment - 1}) {
     udal_result_t result = Launch(stream_.get(), kernel.get(), {1, 1, 1}, {4, 1, 1},
                                   {udal_arg_buffer(out.get(), offset), Value(n), Value(base)});
     std::string message = result == UDAL_SUCCESS ? "" : udal_last_error_message();
