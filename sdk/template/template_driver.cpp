@@ -190,13 +190,7 @@ udal_result_t driver_destroy(udal_driver_t handle) {
   std::unique_ptr<Driver> driver(from_handle<Driver>(handle));
   // R16: nothing may run after this returns. Streams held by a host-signalled event are
   // released first, then each stream left behind finishes its work and stops its thread.
-  const auto events = driver->events.take_all();
-  for (Event* event : events) event->state.release_host_signal();
-  driver->streams.destroy_all();
-  driver->kernels.destroy_all();
-  driver->modules.destroy_all();
-  for (Event* event : events) std::unique_ptr<Event> owned(event);
-  driver->buffers.destroy_all();
+  udal::sdk::destroy_left_behind(*driver);
   return UDAL_SUCCESS;
 }
 

@@ -92,13 +92,7 @@ udal_result_t driver_destroy(udal_driver_t handle) {
   // the application left behind finish their work and stop their threads first; streams
   // held by an unsignalled HOST_SIGNAL event are released as if it had been destroyed.
   // Then what is left is freed; the devices' worker pools stop with the devices.
-  const auto events = driver->events.take_all();
-  for (Event* event : events) event->state.release_host_signal();
-  driver->streams.destroy_all();
-  driver->kernels.destroy_all();
-  driver->modules.destroy_all();
-  for (Event* event : events) std::unique_ptr<Event> owned(event);
-  driver->buffers.destroy_all();
+  udal::sdk::destroy_left_behind(*driver);
   return UDAL_SUCCESS;
 }
 

@@ -10,11 +10,13 @@
 //   create:  driver->buffers.add(buffer.get());          // may throw std::bad_alloc
 //   destroy: driver->buffers.remove(buffer);
 //   driver_destroy: driver->streams.destroy_all(); ... driver->buffers.destroy_all();
+// or, for a driver whose objects follow the template's shape, destroy_left_behind(*driver).
 #ifndef UDAL_SDK_LIVE_SET_H_
 #define UDAL_SDK_LIVE_SET_H_
 
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <unordered_set>
 
 namespace udal::sdk {
@@ -47,6 +49,23 @@ private:
   std::mutex mutex_;
   std::unordered_set<T*> objects_;
 };
+
+// driver_destroy's work for a driver shaped like sdk/template (and the CPU driver): |driver|
+// has LiveSets `events`, `streams`, `kernels`, `modules` and `buffers`, and each event an
+// executor EventState `state` (udal/sdk/executor.h). HOST_SIGNAL events left unsignalled
+// release the streams waiting on them; then streams (finishing their work, stopping their
+// threads), kernels, modules, events and buffers go, in that order.
+template <typename Driver> void destroy_left_behind(Driver& driver) noexcept {
+  const auto events = driver.events.take_all();
+  for (auto* event : events)
+    event->state.release_host_signal();
+  driver.streams.destroy_all();
+  driver.kernels.destroy_all();
+  driver.modules.destroy_all();
+  for (auto* event : events)
+    std::unique_ptr<std::remove_pointer_t<decltype(event)>> owned(event);
+  driver.buffers.destroy_all();
+}
 
 } // namespace udal::sdk
 
