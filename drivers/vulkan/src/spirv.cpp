@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <udal/sdk/spirv.h>
@@ -221,36 +223,90 @@ std::string check_workgroup_sizes(const sdk::Module& module) {
                      builtins.size());
 }
 
-// A compute kernel's only inputs are built-ins and it has no outputs, but the validator lets
-// an Input variable without BuiltIn through (and one decorated BuiltIn twice): lavapipe then
-// reads it from nowhere and crashes at launch (found by fuzz_vulkan_module). The words
+// The components (1: a scalar) of the 32-bit integer type a compute built-in the driver takes
+// has, or 0 for a built-in it does not take.
+uint32_t builtin_components(uint32_t builtin) {
+  switch (builtin) {
+    case 24:  // NumWorkgroups
+    case 26:  // WorkgroupId
+    case 27:  // LocalInvocationId
+    case 28:  // GlobalInvocationId
+      return 3;
+    case 29:    // LocalInvocationIndex
+    case 36:    // SubgroupSize
+    case 38:    // NumSubgroups
+    case 40:    // SubgroupId
+    case 41:    // SubgroupLocalInvocationId
+    case 4438:  // DeviceIndex
+      return 1;
+    case 4416: case 4417: case 4418: case 4419: case 4420:  // Subgroup{Eq,Ge,Gt,Le,Lt}Mask
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+// A compute kernel's only inputs are built-ins of their own types, and it has no outputs; but
+// the validator lets through an Input variable without BuiltIn, one decorated BuiltIn twice,
+// and one of the wrong type (a v3uint LocalInvocationIndex): lavapipe then reads it from
+// nowhere or fails in LLVM, crashing at launch (each found by fuzz_vulkan_module). The words
 // passed the SDK's reader, so every instruction lies inside them.
 std::string check_interface_variables(std::span<const uint32_t> words) {
-  constexpr uint32_t kOpDecorate = 71, kOpVariable = 59, kDecorationBuiltIn = 11;
+  constexpr uint32_t kOpDecorate = 71, kOpVariable = 59, kOpTypeInt = 21, kOpTypeVector = 23,
+                     kOpTypePointer = 32, kDecorationBuiltIn = 11;
   constexpr uint32_t kStorageInput = 1, kStorageOutput = 3;
-  std::map<uint32_t, uint32_t> builtins;  // id -> BuiltIn decorations on it
-  std::vector<std::pair<uint32_t, uint32_t>> variables;  // id, storage class (Input/Output)
+  std::map<uint32_t, std::vector<uint32_t>> builtins;  // id -> its BuiltIn decorations
+  std::map<uint32_t, uint32_t> int32s;                 // 32-bit integer types
+  std::map<uint32_t, std::pair<uint32_t, uint32_t>> vectors;  // id -> component, count
+  std::map<uint32_t, uint32_t> pointees;               // pointer type -> pointee
+  struct Variable {
+    uint32_t id, type, storage;
+  };
+  std::vector<Variable> variables;  // Input and Output
   for (size_t i = 5; i < words.size();) {
     const uint32_t opcode = words[i] & 0xffffu;
     const uint32_t length = words[i] >> 16;
     if (length == 0 || i + length > words.size())
       break;
-    if (opcode == kOpDecorate && length >= 3 && words[i + 2] == kDecorationBuiltIn)
-      ++builtins[words[i + 1]];
+    if (opcode == kOpDecorate && length >= 4 && words[i + 2] == kDecorationBuiltIn)
+      builtins[words[i + 1]].push_back(words[i + 3]);
+    if (opcode == kOpTypeInt && length >= 4 && words[i + 2] == 32)
+      int32s[words[i + 1]] = 1;
+    if (opcode == kOpTypeVector && length >= 4)
+      vectors[words[i + 1]] = {words[i + 2], words[i + 3]};
+    if (opcode == kOpTypePointer && length >= 4)
+      pointees[words[i + 1]] = words[i + 3];
     if (opcode == kOpVariable && length >= 4 &&
         (words[i + 3] == kStorageInput || words[i + 3] == kStorageOutput))
-      variables.emplace_back(words[i + 2], words[i + 3]);
+      variables.push_back({words[i + 2], words[i + 1], words[i + 3]});
     i += length;
   }
-  for (const auto& [id, storage] : variables) {
-    if (storage == kStorageOutput)
+  // The components of the 32-bit integer scalar or vector |type|, else 0.
+  auto components = [&](uint32_t type) -> uint32_t {
+    if (int32s.count(type) != 0)
+      return 1;
+    const auto v = vectors.find(type);
+    return v != vectors.end() && int32s.count(v->second.first) != 0 ? v->second.second : 0;
+  };
+  for (const Variable& v : variables) {
+    if (v.storage == kStorageOutput)
       return fmt::format("variable %{} is in the Output storage class: a compute kernel has no "
-                         "outputs", id);
-    const auto found = builtins.find(id);
-    const uint32_t count = found == builtins.end() ? 0 : found->second;
+                         "outputs", v.id);
+    const auto found = builtins.find(v.id);
+    const size_t count = found == builtins.end() ? 0 : found->second.size();
     if (count != 1)
       return fmt::format("Input variable %{} is decorated BuiltIn {} times: a compute kernel's "
-                         "only inputs are built-ins, each decorated once", id, count);
+                         "only inputs are built-ins, each decorated once", v.id, count);
+    const uint32_t builtin = found->second.front();
+    const uint32_t wanted = builtin_components(builtin);
+    if (wanted == 0)
+      return fmt::format("Input variable %{} is BuiltIn {}, not a compute built-in the driver "
+                         "takes", v.id, builtin);
+    const auto pointee = pointees.find(v.type);
+    if (pointee == pointees.end() || components(pointee->second) != wanted)
+      return fmt::format("Input variable %{} (BuiltIn {}) is not of the built-in's type (a "
+                         "32-bit integer {})", v.id, builtin,
+                         wanted == 1 ? "scalar" : fmt::format("vector of {}", wanted));
   }
   return {};
 }

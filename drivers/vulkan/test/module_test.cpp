@@ -143,30 +143,43 @@ TEST_F(ModuleTest, MutatedImagesAreRefusedOrBuild) {
   EXPECT_GT(built, 0);
 }
 
-// fuzz_vulkan_module found it: an Input variable that is not a built-in passes the SPIR-V
-// validator, and lavapipe crashed (SIGSEGV on its queue thread) launching a kernel that read it.
-TEST_F(ModuleTest, AnInputVariableThatIsNotABuiltInIsInvalidModule) {
+// store_u32 with its `OpDecorate %gl_GlobalInvocationID BuiltIn GlobalInvocationId` changed
+// to |decoration| |operand|: SPIR-V the validator accepts.
+std::vector<uint8_t> store_u32_with_builtin_decoration(uint32_t decoration, uint32_t operand) {
   std::vector<uint8_t> bytes = kernel_spirv("store_u32");
-  ASSERT_EQ(bytes.size() % 4, 0u);
   std::vector<uint32_t> words(bytes.size() / 4);
-  std::memcpy(words.data(), bytes.data(), bytes.size());
-  // OpDecorate %gl_GlobalInvocationID BuiltIn GlobalInvocationId -> ... Location 0.
+  std::memcpy(words.data(), bytes.data(), words.size() * 4);
   bool rewritten = false;
-  for (size_t i = 5; i < words.size() && !rewritten; i += words[i] >> 16) {
-    ASSERT_NE(words[i] >> 16, 0u);
+  for (size_t i = 5; i < words.size() && (words[i] >> 16) != 0; i += words[i] >> 16) {
     if ((words[i] & 0xffffu) == 71 && (words[i] >> 16) == 4 && words[i + 2] == 11 &&
         words[i + 3] == 28) {
-      words[i + 2] = 30;  // Location
-      words[i + 3] = 0;
+      words[i + 2] = decoration;
+      words[i + 3] = operand;
       rewritten = true;
     }
   }
-  ASSERT_TRUE(rewritten) << "store_u32 has no BuiltIn GlobalInvocationId";
-  std::memcpy(bytes.data(), words.data(), bytes.size());
+  EXPECT_TRUE(rewritten) << "store_u32 has no BuiltIn GlobalInvocationId";
+  std::memcpy(bytes.data(), words.data(), words.size() * 4);
+  return bytes;
+}
+
+// fuzz_vulkan_module found both: the validator accepts them, and lavapipe crashed (SIGSEGV on
+// its queue thread, the second inside LLVM) launching kernels that read such inputs.
+TEST_F(ModuleTest, InputsThatAreNotBuiltInsOfTheirTypeAreInvalidModule) {
   udal_module_t module = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, bytes, &module),
+  // An Input variable that is not a built-in (Location 0).
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
+                    create_module(device_, store_u32_with_builtin_decoration(30, 0), &module),
                     "Input variable", "BuiltIn 0 times");
   EXPECT_EQ(nullptr, module);
+  // A v3uint decorated LocalInvocationIndex (a scalar built-in).
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
+                    create_module(device_, store_u32_with_builtin_decoration(11, 29), &module),
+                    "BuiltIn 29", "32-bit integer scalar");
+  EXPECT_EQ(nullptr, module);
+  // The unchanged module is taken.
+  UDAL_ASSERT_OK(create_module(device_, store_u32_with_builtin_decoration(11, 28), &module));
+  udal_module_destroy(module);
 }
 
 TEST_F(ModuleTest, SpecializationConstantsOfTheCallerAreApplied) {
