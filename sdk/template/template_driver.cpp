@@ -209,12 +209,9 @@ udal_result_t driver_get_device(udal_driver_t driver, uint32_t index, udal_devic
 }
 
 udal_result_t device_get_info(udal_device_t device, udal_device_info_t* out_info) {
-  if (udal_result_t r = udal::sdk::check_struct("udal_device_get_info", "out_info", out_info)) {
-    return r;
-  }
   // R5: only the bytes inside the caller's struct_size are written.
-  udal::sdk::write_struct(out_info, from_handle<Device>(device)->info);
-  return UDAL_SUCCESS;
+  return udal::sdk::answer_struct("udal_device_get_info", "out_info", out_info,
+                                  from_handle<Device>(device)->info);
 }
 
 udal_result_t device_get_memory_usage(udal_device_t handle, udal_memory_usage_t* out_usage) {

@@ -381,11 +381,8 @@ udal_result_t driver_get_device(udal_driver_t handle, uint32_t index, udal_devic
 }
 
 udal_result_t device_get_info(udal_device_t handle, udal_device_info_t* out_info) {
-  static constexpr const char* fn = "udal_device_get_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info)) return r;
-  udal::sdk::write_struct(out_info, to_device(handle)->state->info);
-  return UDAL_SUCCESS;
+  return udal::sdk::answer_struct("udal_device_get_info", "out_info", out_info,
+                                  to_device(handle)->state->info);
 }
 
 udal_result_t device_get_memory_usage(udal_device_t handle, udal_memory_usage_t* out_usage) {

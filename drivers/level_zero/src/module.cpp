@@ -231,15 +231,11 @@ udal_result_t module_destroy(udal_module_t handle) {
 }
 
 udal_result_t module_get_info(udal_module_t handle, udal_module_info_t* out_info) {
-  static constexpr const char* fn = "udal_module_get_info";
-  if (out_info == nullptr) return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: out_info is NULL", fn);
-  if (udal_result_t r = udal::sdk::check_struct(fn, "out_info", out_info)) return r;
   const Module* module = to_module(handle);
   udal_module_info_t info = udal::sdk::make_struct<udal_module_info_t>();
   info.format = module->format;
   info.image_index = module->image_index;
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::answer_struct("udal_module_get_info", "out_info", out_info, info);
 }
 
 // ----- kernels ----------------------------------------------------------------------------

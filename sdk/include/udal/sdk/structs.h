@@ -209,6 +209,20 @@ void write_struct(T* out, const T& value) noexcept {
   }
 }
 
+// The whole answer of a query entry (device_get_info, module_get_info, ...): refuses a NULL
+// |out| and a bad header (|out| is the struct |what| passed to |function|), then writes
+// |value| into it as write_struct does.
+template <typename T>
+udal_result_t answer_struct(const char* function, const char* what, T* out,
+                            const T& value) noexcept {
+  if (out == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: {} is NULL", function, what);
+  if (udal_result_t r = check_struct(function, what, out))
+    return r;
+  write_struct(out, value);
+  return UDAL_SUCCESS;
+}
+
 // Clears the bytes of |out| past its header and inside its struct_size (outputs are
 // cleared on entry, even on failure).
 template <typename T>
