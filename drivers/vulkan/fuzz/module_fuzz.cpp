@@ -11,8 +11,10 @@
 //
 // What the driver cannot be asked to make safe is not launched (Vulkan leaves it undefined
 // and it would crash lavapipe's JIT code, not the driver): shaders that use physical
-// pointers (a zero address from a zero push constant), and shaders with more than one loop
-// (lavapipe caps each loop at 65535 iterations, but nested ones multiply). Buffers are
+// pointers (a zero address from a zero push constant), shaders with Workgroup variables (an
+// index past one reads the heap: robustness does not cover Workgroup memory; found so), and
+// shaders with more than one loop (lavapipe caps each loop at 65535 iterations, but nested
+// ones multiply). Buffers are
 // bound with robustBufferAccess on (the fuzz build turns it on) so an index past a
 // buffer's end reads zero instead of the heap.
 #include <cstddef>
@@ -50,6 +52,8 @@ constexpr uint32_t kInputsPerDriver = 2000;
 constexpr uint32_t kOpLoopMerge = 246;
 constexpr uint32_t kOpCapability = 17;
 constexpr uint32_t kCapabilityPhysicalStorageBufferAddresses = 5347;
+constexpr uint32_t kOpVariable = 59;
+constexpr uint32_t kStorageWorkgroup = 4;
 
 udal_driver_table_t g_table;
 udal_driver_t g_driver = nullptr;
@@ -138,6 +142,13 @@ bool launchable(const uint8_t* data, size_t size) {
     const uint32_t length = word >> 16;
     if (length == 0) return false;
     if (opcode == kOpLoopMerge && ++loops > 1) return false;
+    // Workgroup (shared) memory: robustness does not cover it, and an index past it read
+    // the heap from lavapipe's JIT code.
+    if (opcode == kOpVariable && i + 3 < words && length >= 4) {
+      uint32_t storage;
+      std::memcpy(&storage, data + 4 * (i + 3), 4);
+      if (storage == kStorageWorkgroup) return false;
+    }
     if (opcode == kOpCapability && i + 1 < words) {
       uint32_t capability;
       std::memcpy(&capability, data + 4 * (i + 1), 4);
