@@ -19,7 +19,7 @@ std::unique_ptr<Context> Context::open(std::string* why) {
   VkApplicationInfo app = {};
   app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
   app.pApplicationName = "udal-bench raw Vulkan peer";
-  app.apiVersion = VK_API_VERSION_1_1;
+  app.apiVersion = VK_API_VERSION_1_2; // timeline semaphores, where the device has them
   VkInstanceCreateInfo instance_info = {};
   instance_info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
   instance_info.pApplicationInfo = &app;
@@ -62,8 +62,19 @@ std::unique_ptr<Context> Context::open(std::string* why) {
   queue_info.queueFamilyIndex = c->queue_family_;
   queue_info.queueCount = 1;
   queue_info.pQueuePriorities = &priority;
+  VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {};
+  timeline.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES;
+  VkPhysicalDeviceFeatures2 features = {};
+  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  features.pNext = &timeline;
+  if (props.apiVersion >= VK_API_VERSION_1_2)
+    vkGetPhysicalDeviceFeatures2(c->physical_, &features);
+  VkPhysicalDeviceTimelineSemaphoreFeatures enable_timeline = {};
+  enable_timeline.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES;
+  enable_timeline.timelineSemaphore = timeline.timelineSemaphore;
   VkDeviceCreateInfo device_info = {};
   device_info.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
+  device_info.pNext = timeline.timelineSemaphore ? &enable_timeline : nullptr;
   device_info.queueCreateInfoCount = 1;
   device_info.pQueueCreateInfos = &queue_info;
   r = vkCreateDevice(c->physical_, &device_info, nullptr, &c->device_);
@@ -99,7 +110,44 @@ std::unique_ptr<Context> Context::open(std::string* why) {
     *why = vk_failure("vkCreateFence", r);
     return nullptr;
   }
+  if (timeline.timelineSemaphore) {
+    VkSemaphoreTypeCreateInfo type = {};
+    type.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO;
+    type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
+    VkSemaphoreCreateInfo semaphore_info = {};
+    semaphore_info.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO;
+    semaphore_info.pNext = &type;
+    r = vkCreateSemaphore(c->device_, &semaphore_info, nullptr, &c->timeline_);
+    if (r != VK_SUCCESS) {
+      *why = vk_failure("vkCreateSemaphore (timeline)", r);
+      return nullptr;
+    }
+  }
   return c;
+}
+
+VkResult Context::signal_and_wait() {
+  if (timeline_ == VK_NULL_HANDLE)
+    return VK_ERROR_FEATURE_NOT_PRESENT;
+  const uint64_t value = ++timeline_value_;
+  VkTimelineSemaphoreSubmitInfo values = {};
+  values.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO;
+  values.signalSemaphoreValueCount = 1;
+  values.pSignalSemaphoreValues = &value;
+  VkSubmitInfo submit = {};
+  submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  submit.pNext = &values;
+  submit.signalSemaphoreCount = 1;
+  submit.pSignalSemaphores = &timeline_;
+  VkResult r = vkQueueSubmit(queue_, 1, &submit, VK_NULL_HANDLE);
+  if (r != VK_SUCCESS)
+    return r;
+  VkSemaphoreWaitInfo wait = {};
+  wait.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO;
+  wait.semaphoreCount = 1;
+  wait.pSemaphores = &timeline_;
+  wait.pValues = &value;
+  return vkWaitSemaphores(device_, &wait, UINT64_MAX);
 }
 
 Context::~Context() {
@@ -107,6 +155,8 @@ Context::~Context() {
     vkDeviceWaitIdle(device_);
     if (fence_ != VK_NULL_HANDLE)
       vkDestroyFence(device_, fence_, nullptr);
+    if (timeline_ != VK_NULL_HANDLE)
+      vkDestroySemaphore(device_, timeline_, nullptr);
     if (command_pool_ != VK_NULL_HANDLE)
       vkDestroyCommandPool(device_, command_pool_, nullptr);
     vkDestroyDevice(device_, nullptr);

@@ -55,6 +55,11 @@ public:
   VkResult dispatch_and_wait(const Pipeline& p, uint32_t groups, uint32_t count,
                              const void* push = nullptr);
 
+  // An empty submit that signals the next value of a timeline semaphore, then a host wait
+  // for it: the raw equivalent of recording an event on a stream and waiting for it.
+  // VK_ERROR_FEATURE_NOT_PRESENT where the device has no timeline semaphores.
+  VkResult signal_and_wait();
+
 private:
   Context() = default;
   VkInstance instance_ = VK_NULL_HANDLE;
@@ -65,6 +70,8 @@ private:
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
   VkCommandBuffer command_buffer_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
+  VkSemaphore timeline_ = VK_NULL_HANDLE;
+  uint64_t timeline_value_ = 0;
   VkPhysicalDeviceMemoryProperties memory_ = {};
   std::string device_name_;
 };

@@ -17,6 +17,24 @@ std::unique_ptr<raw_vulkan::Context> g_context;
 // The UDAL run's group-size rule (1024 or the device's limit): lavapipe's limit is 1024.
 constexpr uint32_t kSaxpyGroup = 1024;
 
+// The raw equivalent of an event record + wait: an empty submit signalling a timeline
+// semaphore, then a host wait for that value.
+void bm_event_round_trip(benchmark::State& state) {
+  raw_vulkan::Context& c = *g_context;
+  LatencySamples samples;
+  for (auto _ : state) {
+    samples.start();
+    const VkResult r = c.signal_and_wait();
+    samples.stop();
+    if (r != VK_SUCCESS) {
+      state.SkipWithError(r == VK_ERROR_FEATURE_NOT_PRESENT ? "no timeline semaphores"
+                                                            : "signal_and_wait failed");
+      break;
+    }
+  }
+  samples.report(state);
+}
+
 void bm_launch_latency(benchmark::State& state) {
   raw_vulkan::Context& c = *g_context;
   raw_vulkan::Pipeline p;
@@ -119,6 +137,7 @@ int register_raw_vulkan_benchmarks() {
   benchmark::RegisterBenchmark("launch_latency/vulkan-raw", bm_launch_latency)->UseRealTime();
   benchmark::RegisterBenchmark("launch_throughput/vulkan-raw", bm_launch_throughput)->UseRealTime();
   benchmark::RegisterBenchmark("saxpy/vulkan-raw", bm_saxpy)->UseRealTime();
+  benchmark::RegisterBenchmark("event_round_trip/vulkan-raw", bm_event_round_trip)->UseRealTime();
   return 1;
 }
 
