@@ -1,8 +1,15 @@
 #include "pipeline_cache.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
+
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, and used on purpose:
+// they are plain functions of their context, while EVP fetches the digest from the library's
+// global state, which OpenSSL's own atexit handler frees. A device torn down from another
+// library's exit-time destructor (libze_udal releases its instance so) saves its cache after
+// that handler has run, and EVP_Digest crashed there (udal-cts under scripts/main.sh).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -34,9 +41,10 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kVulkanHeaderBytes = 16 + VK_UUID_SIZE;
 
 bool sha256(const void* data, size_t size, Digest* out) noexcept {
-  unsigned int length = 0;
-  return EVP_Digest(data, size, out->data(), &length, EVP_sha256(), nullptr) == 1 &&
-         length == out->size();
+  static_assert(std::tuple_size_v<Digest> == SHA256_DIGEST_LENGTH);
+  SHA256_CTX context;
+  return SHA256_Init(&context) == 1 && SHA256_Update(&context, data, size) == 1 &&
+         SHA256_Final(out->data(), &context) == 1;
 }
 
 uint32_t read_u32(const uint8_t* p) noexcept {
