@@ -38,6 +38,32 @@ void fill_serial(std::byte* dst, uint64_t size, const FillPattern& pattern, uint
     std::memset(dst, static_cast<int>(pattern.bytes[0]), size);
     return;
   }
+#if defined(__x86_64__)
+  // Large fills of a pattern of up to 8 bytes use a string store (rep stosq), as glibc's
+  // memset does for its large sizes: like streaming stores it does not read the lines it
+  // writes, and it was 5 % faster than 16-byte streaming stores at 256 MiB on the 2-core
+  // build machines (udal-bench fill/udal:cpu 47.x against 44.8 GB/s, limit:cores 47.5).
+  // Every pattern size up to 8 divides 8, so one 8-byte word in the right phase fills every
+  // aligned word.
+  if (size >= kStreamingBytes && pattern.size <= 8) {
+    const uint64_t head = (8 - (reinterpret_cast<uintptr_t>(dst) & 7)) & 7;
+    for (uint64_t i = 0; i < head; ++i) {
+      dst[i] = static_cast<std::byte>(pattern.bytes[(phase + i) % pattern.size]);
+    }
+    uint64_t word = 0;
+    for (uint32_t i = 0; i < 8; ++i) {
+      word |= uint64_t{pattern.bytes[(phase + head + i) % pattern.size]} << (8 * i);
+    }
+    const uint64_t words = (size - head) / 8;
+    void* at = dst + head;
+    uint64_t count = words;
+    asm volatile("rep stosq" : "+D"(at), "+c"(count) : "a"(word) : "memory");
+    for (uint64_t i = head + words * 8; i < size; ++i) {
+      dst[i] = static_cast<std::byte>(pattern.bytes[(phase + i) % pattern.size]);
+    }
+    return;
+  }
+#endif
 #if defined(__SSE2__)
   // Large fills stream: ordinary stores first read every destination line, which cost a
   // fifth of memset's bandwidth at 256 MiB. Every pattern size divides 16, so one 16-byte

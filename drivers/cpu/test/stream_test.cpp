@@ -118,6 +118,35 @@ TEST_F(CpuDriverTest, FillsEveryPatternSizeAtOddOffsetsAndSizes) {
   }
 }
 
+// Fills of 4 MiB and more take the string-store path (patterns of up to 8 bytes) or the
+// streaming path (16 bytes), from an aligned word or vector with the pattern in phase: every
+// pattern size, at offsets that leave a head, sizes that leave a tail, on the serial path
+// (under 8 MiB) and the parallel one.
+TEST_F(CpuDriverTest, LargeFillsOfEveryPatternSizeKeepPhaseAndBounds) {
+  const uint8_t pattern[16] = {0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+                               0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf};
+  const uint64_t total = (uint64_t{20} << 20) + 64;
+  Buffer buffer = make_buffer(total);
+  Stream stream = make_stream();
+  const std::vector<uint8_t> background(total, 0xee);
+  for (const uint64_t size : {(uint64_t{5} << 20) + 7, (uint64_t{20} << 20) + 45}) {
+    for (const uint32_t pattern_size : {1u, 2u, 4u, 8u, 16u}) {
+      const uint64_t offset = 3;
+      write(buffer.get(), 0, background.data(), total);
+      UDAL_ASSERT_OK(udal_stream_fill_buffer(stream.get(), buffer.get(), offset, size, pattern,
+                                             pattern_size));
+      UDAL_ASSERT_OK(udal_stream_synchronize(stream.get(), UDAL_TIMEOUT_INFINITE));
+      auto back = read(buffer.get(), 0, total);
+      for (uint64_t i = 0; i < total; ++i) {
+        const bool filled = i >= offset && i < offset + size;
+        const uint8_t expected = filled ? pattern[(i - offset) % pattern_size] : 0xee;
+        ASSERT_EQ(static_cast<uint8_t>(back[i]), expected)
+            << "size " << size << " pattern " << pattern_size << " byte " << i;
+      }
+    }
+  }
+}
+
 TEST_F(CpuDriverTest, OutOfRangeTransfersAreRejectedWithTheValues) {
   Buffer a = make_buffer(4096);
   Buffer b = make_buffer(1024);
