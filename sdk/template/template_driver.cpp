@@ -171,11 +171,12 @@ void fill_info(udal_device_info_t& info, const char* driver_name) {
 udal_result_t driver_create(const udal_driver_table_t* dispatch,
                             const udal_driver_create_desc_t* desc_in, udal_driver_t* out_driver) {
   *out_driver = nullptr;  // R6: outputs cleared on entry
-  // R5: check the struct's type and refuse every chained struct this driver does not know.
-  if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct("driver_create", "desc", desc_in)) return r;
+  // R5: check the struct's type and refuse every chained struct this driver does not know
+  // (NULL is allowed here: the defaults).
+  udal_driver_create_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_optional_desc("driver_create", "desc", desc_in, &desc)) {
+    return r;
   }
-  const udal_driver_create_desc_t desc = udal::sdk::read_struct(desc_in);
   auto driver = std::make_unique<Driver>();
   driver->dispatch = dispatch;
   driver->device.dispatch = dispatch;  // R4: children carry the parent's table
@@ -215,16 +216,11 @@ udal_result_t device_get_info(udal_device_t device, udal_device_info_t* out_info
 }
 
 udal_result_t device_get_memory_usage(udal_device_t handle, udal_memory_usage_t* out_usage) {
-  if (udal_result_t r = udal::sdk::check_struct("udal_device_get_memory_usage", "out_usage",
-                                                out_usage)) {
-    return r;
-  }
   const Device* device = from_handle<Device>(handle);
   auto usage = udal::sdk::make_struct<udal_memory_usage_t>();
   usage.device_allocated_bytes = device->allocated;
   usage.device_budget_bytes = device->info.device_memory_bytes;
-  udal::sdk::write_struct(out_usage, usage);
-  return UDAL_SUCCESS;
+  return udal::sdk::answer_struct("udal_device_get_memory_usage", "out_usage", out_usage, usage);
 }
 
 // ==========================================================================================
@@ -235,8 +231,8 @@ udal_result_t buffer_create(udal_device_t handle, const udal_buffer_desc_t* desc
                             udal_buffer_t* out_buffer) {
   constexpr const char* kFn = "udal_buffer_create";
   *out_buffer = nullptr;
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  const udal_buffer_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_buffer_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_desc(kFn, "desc", desc_in, &desc)) return r;
   Device* device = from_handle<Device>(handle);
   const udal_device_info_t& info = device->info;
   if (desc.kind != UDAL_BUFFER_KIND_DEVICE) {
@@ -310,11 +306,8 @@ udal_result_t event_create(udal_device_t handle, const udal_event_desc_t* desc_i
                            udal_event_t* out_event) {
   constexpr const char* kFn = "udal_event_create";
   *out_event = nullptr;
-  // An optional desc: NULL means the defaults (read_struct gives them).
-  if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  }
-  const udal_event_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_event_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_optional_desc(kFn, "desc", desc_in, &desc)) return r;
   if (udal_result_t r = udal::sdk::check_event_flags(kFn, desc.flags)) return r;
   Device* device = from_handle<Device>(handle);
   auto event = std::make_unique<Event>();
@@ -360,8 +353,10 @@ udal_result_t event_elapsed_ns(udal_event_t start_handle, udal_event_t end_handl
 udal_result_t module_create(udal_device_t handle, const udal_module_desc_t* desc_in,
                             udal_module_t* out_module) {
   *out_module = nullptr;
-  if (udal_result_t r = udal::sdk::check_struct("udal_module_create", "desc", desc_in)) return r;
-  const udal_module_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_module_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_desc("udal_module_create", "desc", desc_in, &desc)) {
+    return r;
+  }
   Device* device = from_handle<Device>(handle);
   auto module = std::make_unique<Module>();
   module->dispatch = device->dispatch;
@@ -382,14 +377,10 @@ udal_result_t module_destroy(udal_module_t handle) {
 }
 
 udal_result_t module_get_info(udal_module_t handle, udal_module_info_t* out_info) {
-  if (udal_result_t r = udal::sdk::check_struct("udal_module_get_info", "out_info", out_info)) {
-    return r;
-  }
   auto info = udal::sdk::make_struct<udal_module_info_t>();
   info.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
   info.image_index = from_handle<Module>(handle)->image_index;
-  udal::sdk::write_struct(out_info, info);
-  return UDAL_SUCCESS;
+  return udal::sdk::answer_struct("udal_module_get_info", "out_info", out_info, info);
 }
 
 udal_result_t kernel_create(udal_module_t module_handle, const char* name,
@@ -435,10 +426,9 @@ udal_result_t stream_create(udal_device_t handle, const udal_stream_desc_t* desc
                             udal_stream_t* out_stream) {
   constexpr const char* kFn = "udal_stream_create";
   *out_stream = nullptr;
-  if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  }
-  if (const udal_stream_desc_t desc = udal::sdk::read_struct(desc_in); desc.flags != 0) {
+  udal_stream_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_optional_desc(kFn, "desc", desc_in, &desc)) return r;
+  if (desc.flags != 0) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: desc->flags {:#x} are unknown", kFn, desc.flags);
   }
   Device* device = from_handle<Device>(handle);
@@ -540,8 +530,8 @@ udal_result_t stream_read_buffer(udal_stream_t handle, udal_buffer_t src_handle,
 udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
                             const udal_launch_desc_t* desc_in) {
   constexpr const char* kFn = "udal_stream_launch";
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  const udal_launch_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_launch_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_desc(kFn, "desc", desc_in, &desc)) return r;
   Stream* stream = from_handle<Stream>(handle);
   const Kernel* kernel = from_handle<Kernel>(kernel_handle);
   if (udal_result_t r = check_same_device(kFn, "kernel", stream, kernel->device)) return r;

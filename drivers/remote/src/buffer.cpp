@@ -10,8 +10,8 @@ udal_result_t buffer_create(udal_device_t device_handle, const udal_buffer_desc_
                             udal_buffer_t* out_buffer) {
   *out_buffer = nullptr;
   constexpr const char* kFn = "udal_buffer_create";
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  const udal_buffer_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_buffer_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_desc(kFn, "desc", desc_in, &desc)) return r;
   Device* device = to<Device>(device_handle);
   Connection& connection = *device->connection;
   if (desc.kind != UDAL_BUFFER_KIND_DEVICE) {

@@ -20,10 +20,8 @@ udal_result_t event_create(udal_device_t device_handle, const udal_event_desc_t*
                            udal_event_t* out_event) {
   *out_event = nullptr;
   constexpr const char* kFn = "udal_event_create";
-  if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  }
-  const udal_event_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_event_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_optional_desc(kFn, "desc", desc_in, &desc)) return r;
   Device* device = to<Device>(device_handle);
   if ((desc.flags & UDAL_EVENT_FLAG_TIMING) &&
       !(device->info.features & UDAL_DEVICE_FEATURE_TIMESTAMPS)) {

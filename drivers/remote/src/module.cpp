@@ -42,8 +42,8 @@ udal_result_t module_create(udal_device_t device_handle, const udal_module_desc_
                             udal_module_t* out_module) {
   *out_module = nullptr;
   constexpr const char* kFn = "udal_module_create";
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  const udal_module_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_module_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_desc(kFn, "desc", desc_in, &desc)) return r;
   Device* device = to<Device>(device_handle);
   Connection& connection = *device->connection;
   // The first image, in the caller's order, whose format the device accepts.
@@ -156,6 +156,17 @@ udal_result_t kernel_create(udal_module_t module_handle, const char* name,
     ReplyData reply;
     if (udal_result_t r = connection.call(kFn, request, make_frame(builder), reply)) return r;
     kernel->info = std::move(reply.kernel);
+    kernel->name = name;
+    if ((kernel->info.flags & UDAL_KERNEL_FLAG_ARGUMENT_INFO) &&
+        kernel->format != UDAL_MODULE_FORMAT_SPIRV_COMPUTE) {
+      bool known = true;
+      for (const udal_kernel_arg_info_t& arg : kernel->info.args) {
+        known = known && (arg.kind == UDAL_ARG_KIND_BUFFER || arg.kind == UDAL_ARG_KIND_VALUE);
+        kernel->declarations.push_back({static_cast<uint32_t>(arg.kind),
+                                        static_cast<uint32_t>(arg.access), arg.value_size});
+      }
+      if (!known) kernel->declarations.clear();
+    }
     *out_kernel = udal::sdk::to_handle<udal_kernel_t>(module->device->live->adopt(std::move(kernel)));
     return UDAL_SUCCESS;
   });

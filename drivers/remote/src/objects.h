@@ -14,6 +14,7 @@
 
 #include "connection.h"
 #include "convert.h"
+#include "udal/sdk/checks.h"
 #include "udal/sdk/sdk.h"
 
 namespace udal::remote {
@@ -82,6 +83,11 @@ struct Kernel {
   uint64_t id;
   udal_module_format_t format;  // of its module: how launch arguments match declarations
   KernelInfoData info;
+  std::string name;
+  // What a launch is checked against (udal::sdk::check_launch): the argument count and
+  // declarations by position, except for Vulkan-flavoured SPIR-V (check_per_kind).
+  std::vector<udal::sdk::ArgDeclaration> declarations;
+  udal::sdk::KernelSignature signature() const noexcept;
 };
 UDAL_SDK_DISPATCHABLE(Kernel);
 

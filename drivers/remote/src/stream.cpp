@@ -12,7 +12,6 @@ using udal::sdk::fail;
 
 namespace {
 
-constexpr const char* kAxis[3] = {"x", "y", "z"};
 
 // [offset, offset + size) lies inside |buffer| (overflow-safe).
 bool in_range(const Buffer& buffer, uint64_t offset, uint64_t size) {
@@ -149,10 +148,8 @@ udal_result_t stream_create(udal_device_t device_handle, const udal_stream_desc_
                             udal_stream_t* out_stream) {
   *out_stream = nullptr;
   constexpr const char* kFn = "udal_stream_create";
-  if (desc_in != nullptr) {
-    if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  }
-  const udal_stream_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_stream_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_optional_desc(kFn, "desc", desc_in, &desc)) return r;
   Device* device = to<Device>(device_handle);
   Connection& connection = *device->connection;
   if (connection.lost()) return connection.lost_error(kFn);
@@ -316,11 +313,22 @@ udal_result_t stream_read_buffer(udal_stream_t stream_handle, udal_buffer_t src_
   });
 }
 
+udal::sdk::KernelSignature Kernel::signature() const noexcept {
+  udal::sdk::KernelSignature out;
+  out.name = name;
+  const bool per_kind = format == UDAL_MODULE_FORMAT_SPIRV_COMPUTE;
+  if (!per_kind) out.argument_count = info.argument_count;
+  out.declared = !declarations.empty() && declarations.size() == info.argument_count;
+  if (out.declared) out.args = declarations;
+  out.uses_local_memory = (info.flags & UDAL_KERNEL_FLAG_USES_LOCAL_MEMORY) != 0;
+  return out;
+}
+
 udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_handle,
                             const udal_launch_desc_t* desc_in) {
   constexpr const char* kFn = "udal_stream_launch";
-  if (udal_result_t r = udal::sdk::check_struct(kFn, "desc", desc_in)) return r;
-  const udal_launch_desc_t desc = udal::sdk::read_struct(desc_in);
+  udal_launch_desc_t desc;
+  if (udal_result_t r = udal::sdk::read_desc(kFn, "desc", desc_in, &desc)) return r;
   Stream& stream = *to<Stream>(stream_handle);
   const Kernel& kernel = *to<Kernel>(kernel_handle);
   const udal_device_info_t& info = stream.device->info;
@@ -329,136 +337,42 @@ udal_result_t stream_launch(udal_stream_t stream_handle, udal_kernel_t kernel_ha
                 "{}: kernel {} belongs to device '{}', the stream to device '{}'", kFn,
                 fmt::ptr(&kernel), kernel.device->info.name, info.name);
   }
-  uint64_t invocations = 1;
-  for (int axis = 0; axis < 3; ++axis) {
-    if (desc.group_count[axis] == 0 || desc.group_size[axis] == 0) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: group_{}[{}] ({}) is 0", kFn,
-                  desc.group_count[axis] == 0 ? "count" : "size", axis, kAxis[axis]);
+  auto resolve = [&](uint32_t i, udal_buffer_t handle, udal::sdk::BufferView& out) {
+    const Buffer& buffer = *to<Buffer>(handle);
+    if (buffer.dispatch != stream.dispatch || buffer.device != stream.device) {
+      return fail(UDAL_ERROR_INVALID_HANDLE,
+                  "{}: args[{}] is buffer {} of another device than the stream's", kFn, i,
+                  fmt::ptr(&buffer));
     }
-    if (desc.group_size[axis] > info.max_group_size[axis]) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: group_size[{}] = {} is over the device's max_group_size[{}] = {}", kFn,
-                  axis, desc.group_size[axis], axis, info.max_group_size[axis]);
-    }
-    if (desc.group_count[axis] > info.max_group_count[axis]) {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                  "{}: group_count[{}] = {} is over the device's max_group_count[{}] = {}", kFn,
-                  axis, desc.group_count[axis], axis, info.max_group_count[axis]);
-    }
-    invocations *= desc.group_size[axis];
+    out = {&buffer, buffer.size};
+    return UDAL_SUCCESS;
+  };
+  if (udal_result_t r = udal::sdk::check_launch(kFn, info, kernel.signature(), desc, resolve)) {
+    return r;
   }
-  const uint64_t max_invocations =
-      kernel.info.max_group_invocations != 0
-          ? std::min<uint64_t>(kernel.info.max_group_invocations, info.max_group_invocations)
-          : info.max_group_invocations;
-  if (invocations > max_invocations) {
+  // What the server told of this kernel beyond the device's limits.
+  uint64_t invocations = uint64_t{desc.group_size[0]} * desc.group_size[1];
+  invocations *= desc.group_size[2];  // within max_group_invocations (32 bits): no overflow
+  if (kernel.info.max_group_invocations != 0 && invocations > kernel.info.max_group_invocations) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                "{}: group size {}x{}x{} = {} work-items is over max_group_invocations {}", kFn,
-                desc.group_size[0], desc.group_size[1], desc.group_size[2], invocations,
-                max_invocations);
+                "{}: group size {}x{}x{} = {} work-items is over kernel '{}''s "
+                "max_group_invocations {}",
+                kFn, desc.group_size[0], desc.group_size[1], desc.group_size[2], invocations,
+                kernel.name, kernel.info.max_group_invocations);
   }
   if ((kernel.info.flags & UDAL_KERNEL_FLAG_REQUIRED_GROUP_SIZE) &&
       (desc.group_size[0] != kernel.info.required_group_size[0] ||
        desc.group_size[1] != kernel.info.required_group_size[1] ||
        desc.group_size[2] != kernel.info.required_group_size[2])) {
     return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                "{}: the kernel requires group size {}x{}x{}, the launch gives {}x{}x{}", kFn,
-                kernel.info.required_group_size[0], kernel.info.required_group_size[1],
-                kernel.info.required_group_size[2], desc.group_size[0], desc.group_size[1],
-                desc.group_size[2]);
-  }
-  if (desc.local_memory_bytes > info.max_local_memory_bytes) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                "{}: local_memory_bytes {} is over the device's max_local_memory_bytes {}", kFn,
-                desc.local_memory_bytes, info.max_local_memory_bytes);
-  }
-  if ((kernel.info.flags & UDAL_KERNEL_FLAG_USES_LOCAL_MEMORY) && desc.local_memory_bytes == 0) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                "{}: the kernel uses dynamic local memory but local_memory_bytes is 0", kFn);
-  }
-  if (desc.arg_count > info.max_kernel_arguments) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: arg_count {} is over max_kernel_arguments {}",
-                kFn, desc.arg_count, info.max_kernel_arguments);
+                "{}: kernel '{}' requires group size {}x{}x{}, the launch gives {}x{}x{}", kFn,
+                kernel.name, kernel.info.required_group_size[0],
+                kernel.info.required_group_size[1], kernel.info.required_group_size[2],
+                desc.group_size[0], desc.group_size[1], desc.group_size[2]);
   }
   // Vulkan-flavoured SPIR-V matches buffers to bindings and values to push-constant members,
   // each kind in its own order (docs/spec.md); every other format matches by position.
   const bool per_kind = kernel.format == UDAL_MODULE_FORMAT_SPIRV_COMPUTE;
-  if (!per_kind && kernel.info.argument_count != UDAL_ARGUMENT_COUNT_UNKNOWN &&
-      desc.arg_count != kernel.info.argument_count) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                "{}: the launch passes {} arguments but the kernel takes {}", kFn, desc.arg_count,
-                kernel.info.argument_count);
-  }
-  if (desc.arg_count > 0 && desc.args == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args is NULL with arg_count {}", kFn,
-                desc.arg_count);
-  }
-  const bool described = (kernel.info.flags & UDAL_KERNEL_FLAG_ARGUMENT_INFO) &&
-                         kernel.info.args.size() == desc.arg_count && !per_kind;
-  uint64_t value_bytes = 0;
-  for (uint32_t i = 0; i < desc.arg_count; ++i) {
-    const udal_kernel_arg_t& arg = desc.args[i];
-    if (arg.kind == UDAL_ARG_KIND_BUFFER) {
-      if (arg.buffer == nullptr) {
-        return fail(UDAL_ERROR_INVALID_HANDLE, "{}: args[{}] is a BUFFER with a NULL buffer", kFn,
-                    i);
-      }
-      const Buffer& buffer = *to<Buffer>(arg.buffer);
-      if (buffer.dispatch != stream.dispatch || buffer.device != stream.device) {
-        return fail(UDAL_ERROR_INVALID_HANDLE,
-                    "{}: args[{}] is buffer {} of another device than the stream's", kFn, i,
-                    fmt::ptr(&buffer));
-      }
-      if (arg.offset >= buffer.size) {
-        return fail(UDAL_ERROR_OUT_OF_RANGE,
-                    "{}: args[{}] offset {} is past the end of buffer {} ({} bytes)", kFn, i,
-                    arg.offset, fmt::ptr(&buffer), buffer.size);
-      }
-      if (arg.offset % info.buffer_argument_offset_alignment != 0) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                    "{}: args[{}] offset {} is not a multiple of the device's "
-                    "buffer_argument_offset_alignment {}",
-                    kFn, i, arg.offset, info.buffer_argument_offset_alignment);
-      }
-    } else if (arg.kind == UDAL_ARG_KIND_VALUE) {
-      if (arg.value == nullptr || arg.value_size == 0) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}] is a VALUE with {}", kFn, i,
-                    arg.value == nullptr ? "a NULL value" : "value_size 0");
-      }
-      value_bytes += arg.value_size;
-    } else {
-      return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: args[{}].kind {} is unknown", kFn, i,
-                  static_cast<int>(arg.kind));
-    }
-    if (described) {
-      const udal_kernel_arg_info_t& declared = kernel.info.args[i];
-      if (declared.kind != UDAL_ARG_KIND_UNKNOWN && declared.kind != arg.kind) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                    "{}: args[{}] is a {} but the kernel declares a {}", kFn, i,
-                    arg.kind == UDAL_ARG_KIND_BUFFER ? "BUFFER" : "VALUE",
-                    declared.kind == UDAL_ARG_KIND_BUFFER ? "BUFFER" : "VALUE");
-      }
-      if (declared.kind == UDAL_ARG_KIND_VALUE && declared.value_size != arg.value_size) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                    "{}: args[{}] has value_size {} but the kernel declares {} bytes", kFn, i,
-                    arg.value_size, declared.value_size);
-      }
-      if (declared.kind == UDAL_ARG_KIND_BUFFER &&
-          (static_cast<uint32_t>(declared.access) & ~static_cast<uint32_t>(arg.access)) != 0) {
-        return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                    "{}: args[{}] is passed with access {} but the kernel declares access {} "
-                    "(it {} what the caller said it only {})",
-                    kFn, i, static_cast<int>(arg.access), static_cast<int>(declared.access),
-                    (declared.access & UDAL_ARG_ACCESS_WRITE) ? "writes" : "reads",
-                    (declared.access & UDAL_ARG_ACCESS_WRITE) ? "reads" : "writes");
-      }
-    }
-  }
-  if (value_bytes > info.max_value_argument_bytes) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT,
-                "{}: the value arguments take {} bytes, over max_value_argument_bytes {}", kFn,
-                value_bytes, info.max_value_argument_bytes);
-  }
   if (per_kind && (kernel.info.flags & UDAL_KERNEL_FLAG_ARGUMENT_INFO)) {
     if (udal_result_t r = check_per_kind(kFn, kernel, desc)) return r;
   }

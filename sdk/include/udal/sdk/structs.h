@@ -11,7 +11,8 @@
 // which must refuse those it does not know. So the one call a driver makes per struct is
 //   if (udal_result_t r = udal::sdk::check_struct("udal_buffer_create", "desc", desc)) return r;
 // which checks the type (cheap, and it keeps a driver safe when called without libudal)
-// and refuses every chained struct (check_chain), then reads it with read_struct.
+// and refuses every chained struct (check_chain), then reads it with read_struct; read_desc
+// and read_optional_desc do both (and refuse a NULL struct) in one call.
 #ifndef UDAL_SDK_STRUCTS_H_
 #define UDAL_SDK_STRUCTS_H_
 
@@ -183,6 +184,36 @@ T read_struct(const T* in) noexcept {
   const std::size_t n = in->struct_size < sizeof(T) ? in->struct_size : sizeof(T);
   std::memcpy(static_cast<void*>(&copy), in, n);
   return copy;
+}
+
+// The whole reading of an input struct, the one call most entries make:
+//   udal_buffer_desc_t desc;
+//   if (udal_result_t r = udal::sdk::read_desc(kFn, "desc", desc_in, &desc)) return r;
+// refuses a NULL |in| and a bad header (as check_struct: |in| is the struct |what| passed to
+// |function|, its chain may hold only |known| types), then copies it into |*out| as
+// read_struct does. On failure |*out| holds the defaults.
+template <typename T>
+udal_result_t read_desc(const char* function, const char* what, const T* in, T* out,
+                        std::initializer_list<udal_structure_type_t> known = {}) noexcept {
+  *out = read_struct<T>(nullptr);
+  if (in == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "{}: {} is NULL", function, what);
+  if (udal_result_t r = check_struct(function, what, in, known))
+    return r;
+  *out = read_struct(in);
+  return UDAL_SUCCESS;
+}
+
+// read_desc for a desc the ABI makes optional (udal_stream_create's, udal_event_create's):
+// a NULL |in| gives the defaults (read_struct(nullptr)) and succeeds.
+template <typename T>
+udal_result_t read_optional_desc(const char* function, const char* what, const T* in, T* out,
+                                 std::initializer_list<udal_structure_type_t> known = {}) noexcept {
+  if (in == nullptr) {
+    *out = read_struct<T>(nullptr);
+    return UDAL_SUCCESS;
+  }
+  return read_desc(function, what, in, out, known);
 }
 
 // A zeroed T with its header set (type, struct_size = sizeof(T), next NULL): the value an
