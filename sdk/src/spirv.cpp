@@ -657,26 +657,18 @@ std::string Reader::instruction(uint32_t op, const uint32_t* w, uint32_t n, size
 std::string Reader::run() {
   if (std::string e = header(); !e.empty())
     return e;
-  const size_t count = words_.size();
-  size_t at = 5;
-  while (at < count) {
-    const uint32_t n = words_[at] >> 16;
-    const uint32_t op = words_[at] & 0xffffu;
-    if (n == 0)
-      return fmt::format("the instruction at word {} (opcode {}) has a word count of 0", at, op);
-    if (n > count - at) {
-      return fmt::format("the instruction at word {} (opcode {}, {} words) runs past the end of "
-                         "the module ({} words): the image is truncated (cut short) or corrupt",
-                         at, op, n, count);
-    }
+  auto visit = [&](uint32_t op, std::span<const uint32_t> w, size_t at) -> std::string {
     const size_t entries_before = entries_.size();
-    if (std::string e = instruction(op, words_.data() + at, n, at); !e.empty()) {
+    if (std::string e = instruction(op, w.data(), static_cast<uint32_t>(w.size()), at);
+        !e.empty()) {
       return fmt::format("{} (the instruction at word {})", e, at);
     }
     if (entries_.size() != entries_before)
       entries_.back().at = at;
-    at += n;
-  }
+    return {};
+  };
+  if (std::string e = for_each_instruction(words_, visit); !e.empty())
+    return e;
   if (current_function_ != 0) {
     return fmt::format("the module ends inside function %{} (no OpFunctionEnd): the image is "
                        "truncated (cut short)",

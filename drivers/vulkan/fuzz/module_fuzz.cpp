@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -133,30 +134,22 @@ void open_driver() {
 
 // Whether a module the driver accepted may be run (see the top of the file).
 bool launchable(const uint8_t* data, size_t size) {
-  const size_t words = size / 4;
+  std::vector<uint32_t> words(size / 4);
+  std::memcpy(words.data(), data, words.size() * 4);
   uint32_t loops = 0;
-  for (size_t i = 5; i < words;) {
-    uint32_t word;
-    std::memcpy(&word, data + 4 * i, 4);
-    const uint32_t opcode = word & 0xffffu;
-    const uint32_t length = word >> 16;
-    if (length == 0) return false;
-    if (opcode == kOpLoopMerge && ++loops > 1) return false;
-    // Workgroup (shared) memory: robustness does not cover it, and an index past it read
-    // the heap from lavapipe's JIT code.
-    if (opcode == kOpVariable && i + 3 < words && length >= 4) {
-      uint32_t storage;
-      std::memcpy(&storage, data + 4 * (i + 3), 4);
-      if (storage == kStorageWorkgroup) return false;
-    }
-    if (opcode == kOpCapability && i + 1 < words) {
-      uint32_t capability;
-      std::memcpy(&capability, data + 4 * (i + 1), 4);
-      if (capability == kCapabilityPhysicalStorageBufferAddresses) return false;
-    }
-    i += length;
-  }
-  return true;
+  const std::string stop = udal::sdk::spirv::for_each_instruction(
+      words, [&](uint32_t op, std::span<const uint32_t> instruction, size_t) -> std::string {
+        if (op == kOpLoopMerge && ++loops > 1) return "loops";
+        // Workgroup (shared) memory: robustness does not cover it, and an index past it
+        // read the heap from lavapipe's JIT code.
+        if (op == kOpVariable && instruction.size() >= 4 && instruction[3] == kStorageWorkgroup)
+          return "workgroup memory";
+        if (op == kOpCapability && instruction.size() >= 2 &&
+            instruction[1] == kCapabilityPhysicalStorageBufferAddresses)
+          return "physical pointers";
+        return {};
+      });
+  return stop.empty();
 }
 
 void launch(udal_kernel_t kernel) {

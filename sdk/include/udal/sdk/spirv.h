@@ -223,6 +223,36 @@ std::string read(std::span<const uint32_t> words, Module* out);
 // that is not a whole number of words.
 std::string read_bytes(const void* data, std::size_t size, Module* out);
 
+// Walks the instructions after the 5-word header of |words| in order: calls
+// |visit(opcode, instruction, at)| with each instruction's words (the first holds its word
+// count and opcode) and its word index; |visit| returns "" to go on, or a reason to stop,
+// which is returned. Also stops at a word count of 0 or one that runs past the end, saying
+// so. Checks nothing else (read() does): for a driver's or a tool's own scan of words that
+// read() accepted, or of any words, safely. Throws what |visit| throws and std::bad_alloc.
+//   udal::sdk::spirv::for_each_instruction(words, [&](uint32_t op, auto instruction, size_t) {
+//     if (op == 17 /* OpCapability */ && instruction.size() > 1) capabilities.insert(instruction[1]);
+//     return std::string();
+//   });
+template <typename Visit>
+std::string for_each_instruction(std::span<const uint32_t> words, Visit&& visit) {
+  for (std::size_t at = 5; at < words.size();) {
+    const uint32_t count = words[at] >> 16;
+    const uint32_t op = words[at] & 0xffffu;
+    if (count == 0) {
+      return "the instruction at word " + std::to_string(at) + " (opcode " + std::to_string(op) +
+             ") has a word count of 0";
+    }
+    if (count > words.size() - at) {
+      return "the instruction at word " + std::to_string(at) + " (opcode " + std::to_string(op) +
+             ", " + std::to_string(count) + " words) runs past the end of the module (" +
+             std::to_string(words.size()) + " words): the image is truncated (cut short) or corrupt";
+    }
+    if (std::string why = visit(op, words.subspan(at, count), at); !why.empty()) return why;
+    at += count;
+  }
+  return {};
+}
+
 // The entry point named |name| with execution model |model|, or null.
 const EntryPoint* find_entry_point(const Module& module, std::string_view name,
                                    uint32_t model) noexcept;
