@@ -238,7 +238,6 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
       writes[b].pBufferInfo = &buffer_infos[b];
     }
     return stream.record(fn, [&](VkCommandBuffer cb) {
-      vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
       if (!writes.empty()) {
         device.push_descriptor_set(cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel->layout(), 0,
                                   static_cast<uint32_t>(writes.size()), writes.data());
@@ -248,7 +247,7 @@ udal_result_t stream_launch(udal_stream_t handle, udal_kernel_t kernel_handle,
                            static_cast<uint32_t>(values.size()), values.data());
       }
       vkCmdDispatch(cb, desc.group_count[0], desc.group_count[1], desc.group_count[2]);
-    }, std::move(keep));
+    }, std::move(keep), pipeline);
   });
 }
 

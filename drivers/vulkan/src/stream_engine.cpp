@@ -159,7 +159,7 @@ VkResult StreamEngine::seal_tail() {
 // ===========================================================================================
 
 udal_result_t StreamEngine::record(const char* fn, const std::function<void(VkCommandBuffer)>& body,
-                                   KeepAlive keep) {
+                                   KeepAlive keep, VkPipeline pipeline) {
   Wake wake;
   DeletionQueue::Entries released;
   udal_result_t result = UDAL_SUCCESS;
@@ -175,6 +175,10 @@ udal_result_t StreamEngine::record(const char* fn, const std::function<void(VkCo
     // Deferred first: a failed allocation leaves nothing recorded.
     deletions_.defer(open_value(), std::move(keep));
     if (batch->operations > 0) order_after_previous(batch->command_buffer);
+    if (pipeline != VK_NULL_HANDLE && pipeline != batch->bound_pipeline) {
+      vkCmdBindPipeline(batch->command_buffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+      batch->bound_pipeline = pipeline;
+    }
     body(batch->command_buffer);
     ++batch->operations;
     advance(&wake);
