@@ -155,6 +155,47 @@ TEST(SdkStructs, CheckStructRefusesAnotherTypeNamingBoth) {
   EXPECT_NE(message().find("struct_size 12"), std::string::npos) << message();
 }
 
+TEST(SdkStructs, ReadDescRefusesNullAndBadHeadersAndCopiesTheRest) {
+  udal_buffer_desc_t out = UDAL_BUFFER_DESC_INIT;
+  out.size = 99;
+  EXPECT_EQ(udal::sdk::read_desc("udal_buffer_create", "desc",
+                                 static_cast<const udal_buffer_desc_t*>(nullptr), &out),
+            UDAL_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(message(), "udal_buffer_create: desc is NULL");
+  EXPECT_EQ(out.size, 0u);  // the defaults on failure, not what was there
+  udal_buffer_desc_t in = UDAL_BUFFER_DESC_INIT;
+  in.size = 4096;
+  in.type = UDAL_STRUCTURE_TYPE_EVENT_DESC;
+  EXPECT_EQ(udal::sdk::read_desc("udal_buffer_create", "desc", &in, &out),
+            UDAL_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(message().find("desc->type is 7"), std::string::npos) << message();
+  EXPECT_EQ(out.size, 0u);
+  in.type = UDAL_STRUCTURE_TYPE_BUFFER_DESC;
+  // An older caller's smaller struct: the fields past its size read as zero.
+  in.struct_size = offsetof(udal_buffer_desc_t, size) + sizeof(in.size);
+  in.kind = UDAL_BUFFER_KIND_HOST;
+  EXPECT_EQ(udal::sdk::read_desc("udal_buffer_create", "desc", &in, &out), UDAL_SUCCESS);
+  EXPECT_EQ(out.size, 4096u);
+  EXPECT_EQ(out.kind, udal_buffer_kind_t{});
+}
+
+TEST(SdkStructs, ReadOptionalDescTakesNullAsTheDefaults) {
+  udal_stream_desc_t out = UDAL_STREAM_DESC_INIT;
+  out.flags = 7;
+  EXPECT_EQ(udal::sdk::read_optional_desc("udal_stream_create", "desc",
+                                          static_cast<const udal_stream_desc_t*>(nullptr), &out),
+            UDAL_SUCCESS);
+  EXPECT_EQ(out.type, UDAL_STRUCTURE_TYPE_STREAM_DESC);
+  EXPECT_EQ(out.struct_size, sizeof(udal_stream_desc_t));
+  EXPECT_EQ(out.flags, 0u);
+  udal_event_desc_t wrong = UDAL_EVENT_DESC_INIT;
+  EXPECT_EQ(udal::sdk::read_optional_desc("udal_stream_create", "desc",
+                                          reinterpret_cast<const udal_stream_desc_t*>(&wrong),
+                                          &out),
+            UDAL_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(message().find("not UDAL_STRUCTURE_TYPE_STREAM_DESC"), std::string::npos) << message();
+}
+
 struct VendorExtension {
   udal_structure_type_t type;
   uint32_t struct_size;
