@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "udal/sdk/spirv.h"
@@ -120,6 +122,39 @@ const spirv::EntryPoint& entry(const spirv::Module& m, const char* name, uint32_
   if (e == nullptr)
     throw std::runtime_error(std::string("no entry point ") + name);
   return *e;
+}
+
+TEST(SdkSpirv, ForEachInstructionVisitsInOrderAndStopsAtBadCountsOrWhenAsked) {
+  // Header (5 words), OpCapability Shader (2 words), OpNop (1 word), OpMemoryModel (3 words).
+  std::vector<uint32_t> words = {spirv::kMagic, 0x00010300u, 0, 10, 0,
+                                 (2u << 16) | 17u, 1,
+                                 (1u << 16) | 0u,
+                                 (3u << 16) | 14u, 0, 1};
+  std::vector<std::pair<uint32_t, size_t>> seen;
+  auto record = [&](uint32_t op, std::span<const uint32_t> instruction, size_t at) {
+    EXPECT_EQ(instruction.size(), instruction[0] >> 16);
+    seen.emplace_back(op, at);
+    return std::string();
+  };
+  EXPECT_EQ(spirv::for_each_instruction(words, record), "");
+  EXPECT_EQ(seen, (std::vector<std::pair<uint32_t, size_t>>{{17, 5}, {0, 7}, {14, 8}}));
+  // A reason from the visitor stops the walk and is returned.
+  seen.clear();
+  EXPECT_EQ(spirv::for_each_instruction(words, [&](uint32_t op, auto, size_t) {
+              seen.emplace_back(op, 0);
+              return op == 0 ? std::string("stop") : std::string();
+            }),
+            "stop");
+  EXPECT_EQ(seen.size(), 2u);
+  // A word count of 0, and one past the end, are reported with the word.
+  words[7] = 0;
+  EXPECT_NE(spirv::for_each_instruction(words, record).find("word 7 (opcode 0) has a word count of 0"),
+            std::string::npos);
+  words[7] = (1u << 16);
+  words[8] = (4u << 16) | 14u;
+  EXPECT_NE(spirv::for_each_instruction(words, record).find("runs past the end"), std::string::npos);
+  // Fewer words than a header: nothing to visit.
+  EXPECT_EQ(spirv::for_each_instruction(std::span<const uint32_t>(words.data(), 3), record), "");
 }
 
 TEST(SdkSpirv, GlslSaxpyHasTwoBindingsAndTwoPushConstants) {
