@@ -382,6 +382,12 @@ std::string Report::markdown() const {
     row("saxpy", "saxpy", 0, "GB/s", gbps, "saxpy", "limit", 0,
         cpu ? +[](const Report&, const std::string&, double v, double lim,
                   uint64_t) { return fmt::format("≥ 90 % of limit: {}", verdict(v / lim >= 0.9)); }
+        : vulkan ? +[](const Report& r, const std::string&, double v, double, uint64_t) {
+            const double pv = r.get("saxpy", "vulkan-raw", 0, gbps);
+            return std::isnan(pv) ? std::string()
+                                  : fmt::format("≥ 0.95× raw Vulkan ({:.2f}×): {}", v / pv,
+                                                verdict(v / pv >= 0.95));
+          }
         : opencl ? +[](const Report& r, const std::string&, double v, double, uint64_t) {
             const double pv = r.get("saxpy", "opencl:pocl", 0, gbps);
             return std::isnan(pv) ? std::string()
