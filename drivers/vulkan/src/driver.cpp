@@ -176,25 +176,11 @@ udal_result_t driver_destroy(udal_driver_t handle) {
 }
 
 udal_result_t driver_get_device_count(udal_driver_t handle, uint32_t* out_count) {
-  if (out_count == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "driver_get_device_count: out_count is NULL");
-  }
-  *out_count = static_cast<uint32_t>(to_driver(handle)->state->devices.size());
-  return UDAL_SUCCESS;
+  return udal::sdk::answer_device_count(to_driver(handle)->state->devices, out_count);
 }
 
 udal_result_t driver_get_device(udal_driver_t handle, uint32_t index, udal_device_t* out_device) {
-  if (out_device == nullptr) {
-    return fail(UDAL_ERROR_INVALID_ARGUMENT, "driver_get_device: out_device is NULL");
-  }
-  *out_device = nullptr;
-  const auto& devices = to_driver(handle)->state->devices;
-  if (index >= devices.size()) {
-    return fail(UDAL_ERROR_NOT_FOUND, "driver_get_device: index {} is not below the device count {}",
-                index, devices.size());
-  }
-  *out_device = udal::sdk::to_handle<udal_device_t>(devices[index].get());
-  return UDAL_SUCCESS;
+  return udal::sdk::answer_device(to_driver(handle)->state->devices, index, out_device);
 }
 
 

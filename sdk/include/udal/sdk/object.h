@@ -13,8 +13,11 @@
 #define UDAL_SDK_OBJECT_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <type_traits>
 
+#include "udal/sdk/error.h"
 #include "udal/udal_driver.h"
 
 // Asserts that |Type| may stand behind a UDAL handle. Put it after the type's definition.
@@ -63,6 +66,35 @@ Object* from_handle(Handle handle) noexcept {
 template <typename Handle>
 const udal_driver_table_t* dispatch_of(Handle handle) noexcept {
   return *reinterpret_cast<const udal_driver_table_t* const*>(handle);
+}
+
+// The whole of driver_get_device_count and driver_get_device for a driver that keeps its
+// devices in |devices|, a random-access container of pointers (raw, unique_ptr or
+// shared_ptr) to dispatchable device objects, in the order the driver reports them:
+//   return udal::sdk::answer_device_count(to_driver(handle)->devices, out_count);
+//   return udal::sdk::answer_device(to_driver(handle)->devices, index, out_device);
+// A NULL out pointer is INVALID_ARGUMENT; an index past the end is NOT_FOUND, with
+// *out_device cleared.
+template <typename Devices>
+udal_result_t answer_device_count(const Devices& devices, uint32_t* out_count) noexcept {
+  if (out_count == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_driver_get_device_count: out_count is NULL");
+  *out_count = static_cast<uint32_t>(devices.size());
+  return UDAL_SUCCESS;
+}
+
+template <typename Devices>
+udal_result_t answer_device(const Devices& devices, uint32_t index,
+                            udal_device_t* out_device) noexcept {
+  if (out_device == nullptr)
+    return fail(UDAL_ERROR_INVALID_ARGUMENT, "udal_driver_get_device: out_device is NULL");
+  *out_device = nullptr;
+  if (index >= devices.size()) {
+    return fail(UDAL_ERROR_NOT_FOUND, "udal_driver_get_device: index {} is not below the device "
+                "count {}", index, devices.size());
+  }
+  *out_device = to_handle<udal_device_t>(std::to_address(devices[index]));
+  return UDAL_SUCCESS;
 }
 
 }  // namespace udal::sdk
