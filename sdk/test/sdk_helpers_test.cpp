@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "udal/sdk/sdk.h"
 
@@ -62,6 +64,29 @@ TEST(SdkError, GuardTurnsExceptionsIntoResults) {
 }
 
 // ---- structs -------------------------------------------------------------------------
+
+TEST(SdkObject, AnswerDeviceCountsAndHandsOutDevicesInOrder) {
+  udal_driver_table_t table = {};
+  std::vector<std::unique_ptr<Object>> devices;
+  devices.push_back(std::make_unique<Object>(Object{&table, 1}));
+  devices.push_back(std::make_unique<Object>(Object{&table, 2}));
+  uint32_t count = 0;
+  EXPECT_EQ(udal::sdk::answer_device_count(devices, &count), UDAL_SUCCESS);
+  EXPECT_EQ(count, 2u);
+  EXPECT_EQ(udal::sdk::answer_device_count(devices, nullptr), UDAL_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(message(), "udal_driver_get_device_count: out_count is NULL");
+  udal_device_t device = nullptr;
+  EXPECT_EQ(udal::sdk::answer_device(devices, 1, &device), UDAL_SUCCESS);
+  EXPECT_EQ(udal::sdk::from_handle<Object>(device), devices[1].get());
+  EXPECT_EQ(udal::sdk::answer_device(devices, 2, &device), UDAL_ERROR_NOT_FOUND);
+  EXPECT_EQ(device, nullptr);
+  EXPECT_EQ(message(), "udal_driver_get_device: index 2 is not below the device count 2");
+  EXPECT_EQ(udal::sdk::answer_device(devices, 0, nullptr), UDAL_ERROR_INVALID_ARGUMENT);
+  // Raw pointers do as well as owning ones.
+  std::vector<Object*> raw = {devices[0].get()};
+  EXPECT_EQ(udal::sdk::answer_device(raw, 0, &device), UDAL_SUCCESS);
+  EXPECT_EQ(udal::sdk::from_handle<Object>(device), devices[0].get());
+}
 
 TEST(SdkStructs, EveryStructKnowsItsType) {
   EXPECT_EQ(udal::sdk::structure_type_of<udal_buffer_desc_t>, UDAL_STRUCTURE_TYPE_BUFFER_DESC);
