@@ -26,7 +26,7 @@ TEST_F(CpuDriverTest, CreatesEveryKindWithTheDeviceAlignment) {
 
 TEST_F(CpuDriverTest, HonoursLargeAlignments) {
   for (uint64_t alignment : {uint64_t{64}, uint64_t{4096}, uint64_t{1} << 16, uint64_t{1} << 21}) {
-    Buffer buffer = make_buffer(100, UDAL_BUFFER_KIND_HOST, alignment);
+    Buffer buffer = make_buffer(100, UDAL_BUFFER_KIND_HOST, 0, alignment);
     ASSERT_TRUE(buffer);
     void* ptr = nullptr;
     UDAL_ASSERT_OK(udal_buffer_map(buffer.get(), 0, 100, &ptr));
@@ -79,7 +79,7 @@ TEST_F(CpuDriverTest, MapGivesHostAccessThatStreamsSee) {
   std::memset(ptr, 0x5a, 16);
   UDAL_ASSERT_OK(udal_buffer_unmap(buffer.get()));
   auto bytes = read(buffer.get(), 1024, 16);
-  for (std::byte b : bytes) EXPECT_EQ(b, std::byte{0x5a});
+  for (uint8_t b : bytes) EXPECT_EQ(b, 0x5a);
 }
 
 TEST_F(CpuDriverTest, MapMisuseIsRejected) {
@@ -121,7 +121,7 @@ TEST_F(CpuDriverTest, DestroyingAMappedBufferIsInvalidStateUntilUnmapped) {
 }
 
 TEST_F(CpuDriverTest, ADeviceAddressIsThePointerKernelsWriteThrough) {
-  Buffer buffer = make_buffer(256, UDAL_BUFFER_KIND_SHARED, 0, UDAL_BUFFER_FLAG_DEVICE_ADDRESS);
+  Buffer buffer = make_buffer(256, UDAL_BUFFER_KIND_SHARED, UDAL_BUFFER_FLAG_DEVICE_ADDRESS);
   ASSERT_TRUE(buffer);
   udal_buffer_info_t info = UDAL_BUFFER_INFO_INIT;
   UDAL_ASSERT_OK(udal_buffer_get_info(buffer.get(), &info));
@@ -170,7 +170,7 @@ TEST_F(CpuDriverTest, DeviceAddressMisuseIsRefused) {
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_get_device_address(plain.get(), &address),
                     "UDAL_BUFFER_FLAG_DEVICE_ADDRESS");
   EXPECT_EQ(address, 0u);
-  Buffer flagged = make_buffer(64, UDAL_BUFFER_KIND_DEVICE, 0, UDAL_BUFFER_FLAG_DEVICE_ADDRESS);
+  Buffer flagged = make_buffer(64, UDAL_BUFFER_KIND_DEVICE, UDAL_BUFFER_FLAG_DEVICE_ADDRESS);
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT, udal_buffer_get_device_address(flagged.get(), nullptr));
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_buffer_get_device_address(nullptr, &address));
 }

@@ -69,7 +69,7 @@ TEST_F(CpuDriverTest, DeviceInfoIsCompleteAndCoherent) {
 }
 
 TEST_F(CpuDriverTest, UuidIsStableAcrossInstances) {
-  Instance other = open_instance();
+  Instance other = open_cpu_instance();
   ASSERT_TRUE(other);
   udal_device_t device = nullptr;
   UDAL_ASSERT_OK(udal_instance_get_device(other.get(), 0, &device));

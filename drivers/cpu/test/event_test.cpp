@@ -101,7 +101,7 @@ TEST_F(CpuDriverTest, AStreamWaitsForAnotherStreamsEvent) {
   UDAL_ASSERT_OK(udal_event_signal(gate.get()));
   UDAL_ASSERT_OK(udal_stream_synchronize(consumer.get(), UDAL_TIMEOUT_INFINITE));
   auto back = read(b.get(), 0, 4096);
-  for (std::byte x : back) ASSERT_EQ(x, std::byte{0x77});
+  for (uint8_t x : back) ASSERT_EQ(x, 0x77);
 }
 
 TEST_F(CpuDriverTest, AWaitCapturesTheRecordLatestAtEnqueueTime) {

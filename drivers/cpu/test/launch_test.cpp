@@ -161,14 +161,9 @@ TEST_F(CpuDriverTest, LaunchesThatBreakTheKernelOrDeviceLimitsAreRejected) {
 }
 
 TEST_F(CpuDriverTest, BuffersOfAnotherInstancesDeviceAreInvalidHandles) {
-  const char* paths[] = {UDAL_CPU_MANIFEST};
-  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
-  desc.flags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT;
-  desc.driver_paths = paths;
-  desc.driver_path_count = 1;
-  udal_instance_t raw = nullptr;
-  UDAL_ASSERT_OK(udal_instance_create(&desc, &raw));
-  Instance other(raw);
+  Instance other = open_cpu_instance();
+  ASSERT_TRUE(other);
+  udal_instance_t raw = other.get();
   udal_device_t other_device = nullptr;
   UDAL_ASSERT_OK(udal_instance_get_device(raw, 0, &other_device));
   udal_buffer_desc_t bdesc = UDAL_BUFFER_DESC_INIT;

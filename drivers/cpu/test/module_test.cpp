@@ -16,7 +16,7 @@
 namespace udal::cpu::test {
 namespace {
 
-udal_module_image_t bytes_image(udal_module_format_t format, const std::vector<std::byte>& bytes) {
+udal_module_image_t bytes_image(udal_module_format_t format, const std::vector<uint8_t>& bytes) {
   udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
   image.format = format;
   image.data = bytes.data();
@@ -45,7 +45,7 @@ class ScratchDirectory {
   ScratchDirectory(const ScratchDirectory&) = delete;
   ScratchDirectory& operator=(const ScratchDirectory&) = delete;
   const std::string& path() const { return path_; }
-  std::string write(const std::string& name, const std::vector<std::byte>& bytes) const {
+  std::string write(const std::string& name, const std::vector<uint8_t>& bytes) const {
     const std::string file = path_ + "/" + name;
     std::ofstream(file, std::ios::binary)
         .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -66,7 +66,7 @@ constexpr const char* kForeignMachineName = "AArch64";
 
 // The test kernels with their ELF header's machine (e_machine, at byte 18 in host byte
 // order) changed: an image of another machine, well formed otherwise.
-std::vector<std::byte> foreign_kernels() {
+std::vector<uint8_t> foreign_kernels() {
   auto bytes = read_file(UDAL_CPU_TEST_KERNELS);
   if (bytes.size() >= 20) std::memcpy(bytes.data() + 18, &kForeignMachine, sizeof kForeignMachine);
   return bytes;
@@ -95,7 +95,7 @@ class ModuleTest : public CpuDriverTest {
 };
 
 TEST_F(ModuleTest, TakesTheFirstImageInAFormatTheDeviceAccepts) {
-  std::vector<std::byte> spirv(64, std::byte{0x03});
+  std::vector<uint8_t> spirv(64, 0x03);
   auto host = read_file(UDAL_CPU_TEST_KERNELS);
   udal_module_t raw = nullptr;
   UDAL_ASSERT_OK(create({bytes_image(UDAL_MODULE_FORMAT_SPIRV_COMPUTE, spirv),
@@ -135,7 +135,7 @@ TEST_F(ModuleTest, ModulesFromBytesAreTheImagesGivenEvenAfterOthersAreDestroyed)
 }
 
 TEST_F(ModuleTest, NoImageInAnAcceptedFormatIsUnsupportedNamingTheFormats) {
-  std::vector<std::byte> bytes(64, std::byte{1});
+  std::vector<uint8_t> bytes(64, 1);
   udal_module_t raw = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_UNSUPPORTED,
                     create({bytes_image(UDAL_MODULE_FORMAT_SPIRV_KERNEL, bytes),
@@ -146,7 +146,7 @@ TEST_F(ModuleTest, NoImageInAnAcceptedFormatIsUnsupportedNamingTheFormats) {
 }
 
 TEST_F(ModuleTest, CorruptBytesAreAnInvalidModuleWithTheLoaderError) {
-  std::vector<std::byte> garbage(4096, std::byte{0x42});
+  std::vector<uint8_t> garbage(4096, 0x42);
   udal_module_t raw = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
                     create({bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, garbage)}, &raw),
@@ -209,7 +209,7 @@ TEST_F(ModuleTest, HostNativeFilesAreCheckedBeforeTheyAreOpenedSayingWhichCheckF
   expect_refused(big, "size", "1073741825 bytes");
 
   const std::string text_bytes = "#!/bin/sh\necho not a shared object\n";
-  std::vector<std::byte> text(text_bytes.size());
+  std::vector<uint8_t> text(text_bytes.size());
   std::memcpy(text.data(), text_bytes.data(), text.size());
   expect_refused(dir.write("script.so", text), "ELF magic", "23 21 2f 62");
 
@@ -245,7 +245,7 @@ TEST_F(ModuleTest, HostNativeBytesAreCheckedBeforeTheyAreRead) {
                     create({bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, foreign_kernels())}, &raw),
                     "ELF machine", kForeignMachineName);
   auto other_class = image;
-  other_class[EI_CLASS] = std::byte{sizeof(void*) == 8 ? ELFCLASS32 : ELFCLASS64};
+  other_class[EI_CLASS] = sizeof(void*) == 8 ? ELFCLASS32 : ELFCLASS64;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
                     create({bytes_image(UDAL_MODULE_FORMAT_HOST_NATIVE, other_class)}, &raw),
                     "ELF class");

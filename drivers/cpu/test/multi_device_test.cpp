@@ -23,7 +23,7 @@ std::vector<udal_device_t> devices_of(udal_instance_t instance) {
 
 TEST(CpuDeviceCount, TheEnvironmentSetsHowManyDevicesThereAre) {
   ScopedEnvironment count("UDAL_CPU_DEVICE_COUNT", "3");
-  Instance instance = open_instance();
+  Instance instance = open_cpu_instance();
   ASSERT_TRUE(instance);
   std::vector<udal_device_t> devices = devices_of(instance.get());
   ASSERT_EQ(devices.size(), 3u);
@@ -41,7 +41,7 @@ TEST(CpuDeviceCount, TheEnvironmentSetsHowManyDevicesThereAre) {
   EXPECT_EQ(names.size(), 3u);
   EXPECT_EQ(uuids.size(), 3u) << "UUIDs must be unique per device";
   // And stable: the same count gives the same UUIDs.
-  Instance again = open_instance();
+  Instance again = open_cpu_instance();
   udal_device_info_t first = UDAL_DEVICE_INFO_INIT;
   UDAL_ASSERT_OK(udal_device_get_info(devices_of(again.get())[2], &first));
   EXPECT_EQ(uuids.count(std::string(reinterpret_cast<const char*>(first.uuid), UDAL_UUID_SIZE)), 1u);
@@ -50,7 +50,7 @@ TEST(CpuDeviceCount, TheEnvironmentSetsHowManyDevicesThereAre) {
 TEST(CpuDeviceCount, ABadCountFailsTheDriverWithTheReason) {
   for (const char* value : {"0", "17", "two", "3x", "-1"}) {
     ScopedEnvironment count("UDAL_CPU_DEVICE_COUNT", value);
-    Instance instance = open_instance();
+    Instance instance = open_cpu_instance();
     ASSERT_TRUE(instance);
     uint32_t devices = 1;
     UDAL_ASSERT_OK(udal_instance_get_device_count(instance.get(), &devices));
@@ -69,7 +69,7 @@ class TwoDevicesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ScopedEnvironment count("UDAL_CPU_DEVICE_COUNT", "2");
-    instance_ = open_instance();
+    instance_ = open_cpu_instance();
     ASSERT_TRUE(instance_);
     std::vector<udal_device_t> devices = devices_of(instance_.get());
     ASSERT_EQ(devices.size(), 2u);
@@ -89,18 +89,10 @@ class TwoDevicesTest : public ::testing::Test {
       udal_event_t event = nullptr;
       UDAL_ASSERT_OK(udal_event_create(side.device, &event_desc, &event));
       side.event.reset(event);
-      udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
-      image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
-      image.path = UDAL_CPU_TEST_KERNELS;
-      udal_module_desc_t module_desc = UDAL_MODULE_DESC_INIT;
-      module_desc.images = &image;
-      module_desc.image_count = 1;
-      udal_module_t module = nullptr;
-      UDAL_ASSERT_OK(udal_module_create(side.device, &module_desc, &module));
-      side.module.reset(module);
-      udal_kernel_t kernel = nullptr;
-      UDAL_ASSERT_OK(udal_kernel_create(module, "add_one", &kernel));
-      side.kernel.reset(kernel);
+      side.module = make_module(side.device, UDAL_MODULE_FORMAT_HOST_NATIVE, UDAL_CPU_TEST_KERNELS);
+      ASSERT_TRUE(side.module);
+      side.kernel = make_kernel(side.module.get(), "add_one");
+      ASSERT_TRUE(side.kernel);
     }
   }
 

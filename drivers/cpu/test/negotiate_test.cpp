@@ -8,6 +8,7 @@
 #include <string>
 
 #include "udal/udal_driver.h"
+#include "udal_test.h"
 
 namespace {
 
@@ -75,13 +76,7 @@ TEST_F(NegotiateTest, AnOlderLoaderGetsOnlyWhatItsTableHolds) {
 }
 
 TEST_F(NegotiateTest, ANewerLoaderKeepsItsOwnEntriesEmpty) {
-  struct NewerTable {
-    udal_driver_table_t known;
-    void* later_entries[8];
-  } newer;
-  std::memset(&newer, 0, sizeof(newer));
-  newer.known.type = UDAL_STRUCTURE_TYPE_DRIVER_TABLE;
-  newer.known.struct_size = sizeof(newer);
+  udal::test::NewerDriverTable<8> newer;
   ASSERT_EQ(negotiate_(UDAL_MAKE_VERSION(1, 9), &newer.known), UDAL_SUCCESS);
   EXPECT_EQ(newer.known.struct_size, sizeof(newer));
   EXPECT_NE(newer.known.stream_synchronize, nullptr);

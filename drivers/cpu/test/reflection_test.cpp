@@ -68,7 +68,8 @@ TEST_F(CpuDriverTest, ArgumentInfoMisuseIsRefused) {
 }
 
 TEST_F(CpuDriverTest, KernelsWithBadDeclarationsAreInvalidModules) {
-  Module module = make_module_from_file(UDAL_CPU_BAD_DECLARATIONS);
+  Module module =
+      make_module(device_, UDAL_MODULE_FORMAT_HOST_NATIVE, read_file(UDAL_CPU_BAD_DECLARATIONS));
   ASSERT_TRUE(module);
   const std::pair<const char*, const char*> bad[] = {
       {"bad_kind", "kind 7"},        {"bad_access", "access 0"},
@@ -102,7 +103,7 @@ class LaunchCheckTest : public CpuDriverTest {
   void ExpectNothingRan() {
     UDAL_ASSERT_OK(udal_stream_synchronize(stream_.get(), UDAL_TIMEOUT_INFINITE));
     auto bytes = read(buffer_.get(), 0, 4096);
-    for (std::size_t i = 0; i < bytes.size(); ++i) ASSERT_EQ(bytes[i], std::byte{0}) << i;
+    for (std::size_t i = 0; i < bytes.size(); ++i) ASSERT_EQ(bytes[i], 0) << i;
   }
   Stream stream_;
   Buffer buffer_;
@@ -188,8 +189,7 @@ TEST_F(LaunchCheckTest, BufferOffsetsNeedNoAlignmentOnThisDevice) {
                         {udal_arg_buffer(buffer_.get(), 3), udal_arg_value(&n, 4)}, 1, 2));
   UDAL_ASSERT_OK(udal_stream_synchronize(stream_.get(), UDAL_TIMEOUT_INFINITE));
   auto bytes = read(buffer_.get(), 0, 8);
-  const std::byte expected[8] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1},
-                                 std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0}};
+  const uint8_t expected[8] = {0, 0, 0, 1, 1, 0, 0, 0};
   for (int i = 0; i < 8; ++i) EXPECT_EQ(bytes[i], expected[i]) << "byte " << i;
 }
 

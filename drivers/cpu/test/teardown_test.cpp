@@ -36,7 +36,7 @@ TEST(CpuTeardown, ReleasingAnInstanceWithWorkInFlightRunsItAndStopsEveryThread) 
   g_host_calls = 0;
   {
     ScopedEnvironment count("UDAL_CPU_DEVICE_COUNT", "2");
-    Instance instance = open_instance();
+    Instance instance = open_cpu_instance();
     ASSERT_TRUE(instance);
     udal_device_t device = nullptr;
     UDAL_ASSERT_OK(udal_instance_get_device(instance.get(), 1, &device));
@@ -46,14 +46,9 @@ TEST(CpuTeardown, ReleasingAnInstanceWithWorkInFlightRunsItAndStopsEveryThread) 
     gate_desc.flags = UDAL_EVENT_FLAG_HOST_SIGNAL;
     udal_event_t gate = nullptr;
     UDAL_ASSERT_OK(udal_event_create(device, &gate_desc, &gate));
-    udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
-    image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
-    image.path = UDAL_CPU_TEST_KERNELS;
-    udal_module_desc_t module_desc = UDAL_MODULE_DESC_INIT;
-    module_desc.images = &image;
-    module_desc.image_count = 1;
-    udal_module_t module = nullptr;
-    UDAL_ASSERT_OK(udal_module_create(device, &module_desc, &module));
+    udal_module_t module =
+        make_module(device, UDAL_MODULE_FORMAT_HOST_NATIVE, UDAL_CPU_TEST_KERNELS).release();
+    ASSERT_NE(module, nullptr);
     udal_kernel_t kernel = nullptr;
     UDAL_ASSERT_OK(udal_kernel_create(module, "add_one", &kernel));
     for (int i = 0; i < 2; ++i) {
