@@ -140,7 +140,7 @@ TEST_F(TwoDeviceTest, ObjectsOfAnotherDeviceAreInvalidHandle) {
   UDAL_ASSERT_OK(udal_event_create(other_, nullptr, &raw_event));
   Event their_event(raw_event);
   udal_module_t raw_module = nullptr;
-  UDAL_ASSERT_OK(create_module(other_, kernel_spirv("store_u32"), &raw_module));
+  UDAL_ASSERT_OK(create_module(other_, kSpirv, kernel_spirv("store_u32"), &raw_module));
   Module their_module(raw_module);
   udal_kernel_t raw_kernel = nullptr;
   UDAL_ASSERT_OK(udal_kernel_create(raw_module, "store_u32", &raw_kernel));

@@ -370,7 +370,8 @@ TEST_F(LaunchTest, ArrayMemberTakesItsElementsOrTheWholeArray) {
 // kernel of the module (lavapipe ran them all at 8x1x1): refused at creation.
 TEST_F(LaunchTest, ModuleLinkingAFixedSizeKernelWithOthersIsInvalidModule) {
   udal_module_t module = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, kernel_spirv("multi_fixed"), &module),
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
+                    create_module(device_, kSpirv, kernel_spirv("multi_fixed"), &module),
                     "WorkgroupSize", "module of its own");
   EXPECT_EQ(nullptr, module);
 }

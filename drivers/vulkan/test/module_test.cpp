@@ -23,7 +23,7 @@ TEST_F(ModuleTest, EntryPointsAreKernelsWithTheirArgumentCounts) {
 TEST_F(ModuleTest, UnknownKernelIsKernelNotFound) {
   std::vector<uint8_t> spirv = kernel_spirv("vector_add");
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, spirv, &module));
+  UDAL_ASSERT_OK(create_module(device_, kSpirv, spirv, &module));
   Module owner(module);
   udal_kernel_t kernel = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_KERNEL_NOT_FOUND, udal_kernel_create(module, "main", &kernel),
@@ -48,7 +48,8 @@ TEST_F(ModuleTest, CorruptImagesAreInvalidModule) {
       {"shorter than", &header_only}, {"runs past the end", &bad_length}};
   for (auto [what, bytes] : cases) {
     udal_module_t module = nullptr;
-    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, *bytes, &module), what);
+    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, kSpirv, *bytes, &module),
+                      what);
     EXPECT_EQ(nullptr, module) << what;
   }
 }
@@ -65,7 +66,8 @@ TEST_F(ModuleTest, WhatTheDriverDoesNotModelIsInvalidModuleAtCreation) {
     const std::vector<uint8_t> bytes = kernel_spirv(file);
     ASSERT_FALSE(bytes.empty()) << file;
     udal_module_t module = nullptr;
-    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, bytes, &module), what, file);
+    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, kSpirv, bytes, &module),
+                      what, file);
     EXPECT_EQ(nullptr, module) << file;
   }
 }
@@ -88,7 +90,7 @@ TEST_F(ModuleTest, FixedGroupSizeOverTheLimitsIsInvalidModule) {
   ASSERT_TRUE(patched);
   std::memcpy(bytes.data(), words.data(), bytes.size());
   udal_module_t module = nullptr;
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, bytes, &module),
+  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, kSpirv, bytes, &module),
                     "fixes its group size", "maxComputeWorkGroupSize");
 }
 
@@ -104,7 +106,8 @@ TEST_F(ModuleTest, ImagesTheValidatorRefusesAreInvalidModule) {
   opcode[21] = 0x7f;
   for (const auto* image : {&version, &opcode}) {
     udal_module_t module = nullptr;
-    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, *image, &module), "SPIR-V");
+    UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE, create_module(device_, kSpirv, *image, &module),
+                      "SPIR-V");
     EXPECT_EQ(nullptr, module);
   }
 }
@@ -124,7 +127,7 @@ TEST_F(ModuleTest, MutatedImagesAreRefusedOrBuild) {
     const size_t at = 20 + (x >> 8) % (bytes.size() - 20);
     bytes[at] = static_cast<uint8_t>(x >> 24);
     udal_module_t module = nullptr;
-    if (create_module(device_, bytes, &module) != UDAL_SUCCESS) {
+    if (create_module(device_, kSpirv, bytes, &module) != UDAL_SUCCESS) {
       EXPECT_GT(std::strlen(udal_last_error_message()), 0u);
       ++refused;
       continue;
@@ -168,17 +171,20 @@ std::vector<uint8_t> store_u32_with_builtin_decoration(uint32_t decoration, uint
 TEST_F(ModuleTest, InputsThatAreNotBuiltInsOfTheirTypeAreInvalidModule) {
   udal_module_t module = nullptr;
   // An Input variable that is not a built-in (Location 0).
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device_, store_u32_with_builtin_decoration(30, 0), &module),
-                    "Input variable", "BuiltIn 0 times");
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_MODULE,
+      create_module(device_, kSpirv, store_u32_with_builtin_decoration(30, 0), &module),
+      "Input variable", "BuiltIn 0 times");
   EXPECT_EQ(nullptr, module);
   // A v3uint decorated LocalInvocationIndex (a scalar built-in).
-  UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device_, store_u32_with_builtin_decoration(11, 29), &module),
-                    "BuiltIn 29", "32-bit integer scalar");
+  UDAL_EXPECT_FAILS(
+      UDAL_ERROR_INVALID_MODULE,
+      create_module(device_, kSpirv, store_u32_with_builtin_decoration(11, 29), &module),
+      "BuiltIn 29", "32-bit integer scalar");
   EXPECT_EQ(nullptr, module);
   // The unchanged module is taken.
-  UDAL_ASSERT_OK(create_module(device_, store_u32_with_builtin_decoration(11, 28), &module));
+  UDAL_ASSERT_OK(
+      create_module(device_, kSpirv, store_u32_with_builtin_decoration(11, 28), &module));
   udal_module_destroy(module);
 }
 
@@ -251,7 +257,7 @@ TEST_F(ModuleTest, NoSpirvImageIsUnsupported) {
   const std::vector<uint8_t> bytes = kernel_spirv("vector_add");
   udal_module_t module = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_UNSUPPORTED,
-                    create_module(device_, bytes, &module, UDAL_MODULE_FORMAT_HOST_NATIVE),
+                    create_module(device_, UDAL_MODULE_FORMAT_HOST_NATIVE, bytes, &module),
                     "SPIRV_COMPUTE");
 }
 

@@ -112,7 +112,7 @@ class PipelineCacheTest : public ::testing::Test {
     udal_device_t device = nullptr;
     UDAL_ASSERT_OK(udal_instance_get_device(raw, 0, &device));
     udal_module_t raw_module = nullptr;
-    UDAL_ASSERT_OK(create_module(device, kernel_spirv("fixed_size"), &raw_module));
+    UDAL_ASSERT_OK(create_module(device, kSpirv, kernel_spirv("fixed_size"), &raw_module));
     Module module(raw_module);
     udal_kernel_t raw_kernel = nullptr;
     UDAL_ASSERT_OK(udal_kernel_create(raw_module, "fixed_size", &raw_kernel));

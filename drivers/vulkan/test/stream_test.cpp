@@ -346,13 +346,8 @@ void mark_ran(void* user_data) { static_cast<std::atomic<int>*>(user_data)->fetc
 // function enqueued after it has run when the release returns) and drops work still held
 // behind an unsignalled event; no driver thread outlives the release.
 TEST_F(StreamTest, InstanceReleaseWaitsForWorkInFlight) {
-  const char* paths[] = {UDAL_VULKAN_MANIFEST};
-  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
-  desc.flags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT;
-  desc.driver_paths = paths;
-  desc.driver_path_count = 1;
   udal_instance_t instance = nullptr;
-  UDAL_ASSERT_OK(udal_instance_create(&desc, &instance));
+  UDAL_ASSERT_OK(create_instance(UDAL_VULKAN_MANIFEST, &instance));
   udal_device_t device = nullptr;
   UDAL_ASSERT_OK(udal_instance_get_device(instance, 0, &device));
   udal_stream_t running = nullptr, held = nullptr;
