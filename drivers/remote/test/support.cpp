@@ -239,23 +239,6 @@ std::pair<int, std::string> run_server_to_exit(const std::vector<std::string>& a
           read_text(dir.file("stderr")) + read_text(dir.file("stdout"))};
 }
 
-ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
-  if (const char* old = std::getenv(name)) old_ = old;
-  if (value != nullptr) {
-    setenv(name, value, 1);
-  } else {
-    unsetenv(name);
-  }
-}
-
-ScopedEnv::~ScopedEnv() {
-  if (old_) {
-    setenv(name_.c_str(), old_->c_str(), 1);
-  } else {
-    unsetenv(name_.c_str());
-  }
-}
-
 // ==========================================================================================
 // Clients
 // ==========================================================================================
@@ -279,23 +262,16 @@ ClientSettings insecure_client(const std::string& servers) {
 
 Instance open_remote(const ClientSettings& s) {
   auto value = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
-  ScopedEnv servers("UDAL_REMOTE_SERVERS", value(s.servers));
-  ScopedEnv insecure("UDAL_REMOTE_INSECURE", s.insecure ? "1" : nullptr);
-  ScopedEnv cert("UDAL_REMOTE_CERT", value(s.cert));
-  ScopedEnv key("UDAL_REMOTE_KEY", value(s.key));
-  ScopedEnv ca("UDAL_REMOTE_CA", value(s.ca));
-  ScopedEnv keepalive("UDAL_REMOTE_KEEPALIVE_TIMEOUT_MS", value(s.keepalive_timeout_ms));
-  ScopedEnv connect("UDAL_REMOTE_CONNECT_TIMEOUT_MS", value(s.connect_timeout_ms));
-  ScopedEnv config("UDAL_REMOTE_CONFIG", nullptr);
-  ScopedEnv xdg("XDG_CONFIG_HOME", "/nonexistent-udal-remote-test");
-  const char* paths[] = {UDAL_REMOTE_MANIFEST};
-  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
-  desc.driver_paths = paths;
-  desc.driver_path_count = 1;
-  udal_instance_t instance = nullptr;
-  const udal_result_t result = udal_instance_create(&desc, &instance);
-  EXPECT_EQ(result, UDAL_SUCCESS) << udal_last_error_message();
-  return Instance(instance);
+  ScopedEnvironment servers("UDAL_REMOTE_SERVERS", value(s.servers));
+  ScopedEnvironment insecure("UDAL_REMOTE_INSECURE", s.insecure ? "1" : nullptr);
+  ScopedEnvironment cert("UDAL_REMOTE_CERT", value(s.cert));
+  ScopedEnvironment key("UDAL_REMOTE_KEY", value(s.key));
+  ScopedEnvironment ca("UDAL_REMOTE_CA", value(s.ca));
+  ScopedEnvironment keepalive("UDAL_REMOTE_KEEPALIVE_TIMEOUT_MS", value(s.keepalive_timeout_ms));
+  ScopedEnvironment connect("UDAL_REMOTE_CONNECT_TIMEOUT_MS", value(s.connect_timeout_ms));
+  ScopedEnvironment config("UDAL_REMOTE_CONFIG", nullptr);
+  ScopedEnvironment xdg("XDG_CONFIG_HOME", "/nonexistent-udal-remote-test");
+  return ::udal::test::open_instance(UDAL_REMOTE_MANIFEST);
 }
 
 udal_driver_status_t remote_status(udal_instance_t instance) {
@@ -305,31 +281,6 @@ udal_driver_status_t remote_status(udal_instance_t instance) {
   return status;
 }
 
-uint32_t device_count(udal_instance_t instance) {
-  uint32_t count = 0;
-  EXPECT_EQ(udal_instance_get_device_count(instance, &count), UDAL_SUCCESS);
-  return count;
-}
-
-udal_device_t device(udal_instance_t instance, uint32_t index) {
-  udal_device_t device = nullptr;
-  EXPECT_EQ(udal_instance_get_device(instance, index, &device), UDAL_SUCCESS)
-      << udal_last_error_message();
-  return device;
-}
-
-Module load_test_kernels(udal_device_t device) {
-  udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
-  image.path = UDAL_REMOTE_TEST_KERNELS;
-  image.format = UDAL_MODULE_FORMAT_HOST_NATIVE;
-  udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
-  desc.images = &image;
-  desc.image_count = 1;
-  udal_module_t module = nullptr;
-  const udal_result_t result = udal_module_create(device, &desc, &module);
-  EXPECT_EQ(result, UDAL_SUCCESS) << udal_last_error_message();
-  return Module(module);
-}
 
 // ==========================================================================================
 // Listener

@@ -1,6 +1,7 @@
-// support.h — what the remote driver's tests share: certificates made with the openssl
-// command, udal-server processes on loopback addresses, instances of the remote driver,
-// and a raw protocol client that sends what a real client never would.
+// support.h — what the remote driver's tests share beyond testing/udal_test.h (RAII handles,
+// result assertions, instances of one manifest, modules): certificates made with the openssl
+// command, udal-server processes on loopback addresses, instances of the remote driver, and
+// a raw protocol client that sends what a real client never would.
 #ifndef UDAL_REMOTE_TEST_SUPPORT_H_
 #define UDAL_REMOTE_TEST_SUPPORT_H_
 
@@ -18,29 +19,19 @@
 
 #include "frame.h"
 #include "udal/udal.h"
+#include "udal_test.h"
 
 namespace udal::remote::test {
 
-#define UDAL_ASSERT_OK(call)                                                              \
-  do {                                                                                    \
-    udal_result_t udal_r_ = (call);                                                       \
-    ASSERT_EQ(udal_r_, UDAL_SUCCESS) << #call << ": " << udal_result_name(udal_r_) << ": " \
-                                     << udal_last_error_message();                        \
-  } while (0)
-
-template <auto Destroy>
-struct HandleDeleter {
-  template <typename T>
-  void operator()(T* handle) const noexcept {
-    Destroy(handle);
-  }
-};
-using Instance = std::unique_ptr<udal_instance_s, HandleDeleter<udal_instance_release>>;
-using Buffer = std::unique_ptr<udal_buffer_s, HandleDeleter<udal_buffer_destroy>>;
-using Stream = std::unique_ptr<udal_stream_s, HandleDeleter<udal_stream_destroy>>;
-using Event = std::unique_ptr<udal_event_s, HandleDeleter<udal_event_destroy>>;
-using Module = std::unique_ptr<udal_module_s, HandleDeleter<udal_module_destroy>>;
-using Kernel = std::unique_ptr<udal_kernel_s, HandleDeleter<udal_kernel_destroy>>;
+using ::udal::test::Buffer;
+using ::udal::test::device;
+using ::udal::test::device_count;
+using ::udal::test::Event;
+using ::udal::test::Instance;
+using ::udal::test::Kernel;
+using ::udal::test::Module;
+using ::udal::test::ScopedEnvironment;
+using ::udal::test::Stream;
 
 // A directory removed with its contents at the end.
 class TempDir {
@@ -122,19 +113,6 @@ inline ServerProcess::Options tls_server_on(std::string host) {
 // Runs udal-server with |args| to its exit (at most 30 s); its exit status and stderr.
 std::pair<int, std::string> run_server_to_exit(const std::vector<std::string>& args);
 
-// Sets (or unsets, with nullptr) an environment variable for the life of the object.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value);
-  ~ScopedEnv();
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
-
 // The UDAL_REMOTE_* settings of one client.
 struct ClientSettings {
   std::string servers;
@@ -152,11 +130,12 @@ ClientSettings tls_client(const std::string& servers);
 ClientSettings insecure_client(const std::string& servers);
 // The remote driver's status in |instance| (state, reason).
 udal_driver_status_t remote_status(udal_instance_t instance);
-uint32_t device_count(udal_instance_t instance);
-udal_device_t device(udal_instance_t instance, uint32_t index);
 
 // The test kernels' module on |device|.
-Module load_test_kernels(udal_device_t device);
+inline Module load_test_kernels(udal_device_t device) {
+  return ::udal::test::make_module(device, UDAL_MODULE_FORMAT_HOST_NATIVE,
+                                   UDAL_REMOTE_TEST_KERNELS);
+}
 
 // A client that speaks the protocol by hand over plain TCP, to send what the remote driver
 // never sends. Every receive is bounded by |timeout|.
