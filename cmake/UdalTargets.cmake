@@ -38,10 +38,10 @@ endfunction()
 #                      [TEST <ctest name>] [SEEDS <dir> | COLLECT_SEEDS <dir>]
 #                      [RUNS <n>] [TIMEOUT <seconds>])
 #
-# A libFuzzer executable <name> (clang: -fsanitize=fuzzer,address,undefined, -O1 -g) with
-# the project's warnings, and a ctest that runs it over its seeds for a bounded number of
-# executions (fuzz/RunFuzzer.cmake), labelled fuzz. <stem> is <name> without its `fuzz_`
-# prefix.
+# A libFuzzer executable <name> (-fsanitize=fuzzer,address,undefined, -O1 -g) with the
+# project's warnings, and a ctest that runs it over its seeds for a bounded number of
+# executions (fuzz/RunFuzzer.cmake), labelled fuzz. Under any compiler but clang the
+# configuration fails here. <stem> is <name> without its `fuzz_` prefix.
 #   SOURCES, INCLUDES, DEFINITIONS, LINK: the target's own (all PRIVATE).
 #   TEST           the ctest's name (default fuzz.<stem>.short). CI runs the tests that
 #                  match `(^|[.])fuzz[.]`.
@@ -60,6 +60,10 @@ function(udal_add_fuzz_target name)
   if(fuzz_UNPARSED_ARGUMENTS OR NOT fuzz_SOURCES)
     message(FATAL_ERROR "udal_add_fuzz_target(${name}): SOURCES is required; "
                         "unexpected arguments: '${fuzz_UNPARSED_ARGUMENTS}'")
+  endif()
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "udal_add_fuzz_target(${name}): libFuzzer needs clang (configure with "
+                        "CC=clang-14 CXX=clang++-14); the compiler is ${CMAKE_CXX_COMPILER_ID}")
   endif()
   if(fuzz_SEEDS AND fuzz_COLLECT_SEEDS)
     message(FATAL_ERROR "udal_add_fuzz_target(${name}): SEEDS or COLLECT_SEEDS, not both")
