@@ -14,25 +14,18 @@
 
 #include "udal/udal.h"
 #include "udal/udal_level_zero.h"
+#include "udal_test.h"
 
 namespace {
 
-std::vector<uint8_t> read_file(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using udal::test::read_file;
 
+// An instance of the Level Zero driver alone; the test releases it.
 udal_instance_t make_instance() {
-  const char* paths[] = {UDAL_ZE_DRIVER_MANIFEST};
-  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
-  desc.driver_paths = paths;
-  desc.driver_path_count = 1;
-  udal_instance_t instance = nullptr;
-  EXPECT_EQ(UDAL_SUCCESS, udal_instance_create(&desc, &instance));
-  return instance;
+  return udal::test::open_instance(UDAL_ZE_DRIVER_MANIFEST).release();
 }
 
-std::string message() { return udal_last_error_message(); }
+std::string message() { return udal::test::last_message(); }
 
 TEST(NoLevelZero, TheDriverIsListedAsNotLoadedWithTheLoadersResult) {
   udal_instance_t instance = make_instance();
@@ -87,15 +80,9 @@ class LevelZero : public ::testing::Test {
   }
   udal_module_t module(const void* data, size_t size, udal_module_format_t format = UDAL_MODULE_FORMAT_SPIRV_KERNEL,
                        udal_result_t expect = UDAL_SUCCESS) {
-    udal_module_image_t image = UDAL_MODULE_IMAGE_INIT;
-    image.data = data;
-    image.size = size;
-    image.format = format;
-    udal_module_desc_t desc = UDAL_MODULE_DESC_INIT;
-    desc.images = &image;
-    desc.image_count = 1;
     udal_module_t m = nullptr;
-    EXPECT_EQ(expect, udal_module_create(device_, &desc, &m)) << message();
+    const std::span<const uint8_t> bytes(static_cast<const uint8_t*>(data), size);
+    EXPECT_EQ(expect, udal::test::create_module(device_, format, bytes, &m)) << message();
     return m;
   }
   udal_kernel_t kernel(udal_module_t m, const char* name) {

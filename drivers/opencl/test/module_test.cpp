@@ -99,7 +99,7 @@ protected:
 
 TEST_F(ModuleTest, OpenclCSourceBuildsAndRuns) {
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, kernel_source(), UDAL_MODULE_FORMAT_OPENCL_C, &module));
+  UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, kernel_source(), &module));
   Module owned(module);
   udal_module_info_t info = UDAL_MODULE_INFO_INIT;
   UDAL_ASSERT_OK(udal_module_get_info(module, &info));
@@ -116,7 +116,7 @@ TEST_F(ModuleTest, SpirvCompiledFromOpenclCRuns) {
   std::vector<uint8_t> spirv = kernel_spirv();
   ASSERT_FALSE(spirv.empty());
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module));
+  UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_SPIRV_KERNEL, spirv, &module));
   Module owned(module);
   expect_vector_add_works(module);
 }
@@ -140,8 +140,8 @@ TEST_F(ModuleTest, SpirvThroughTheTranslatorToolAndLibraryWithSpecializationCons
     const int32_t seven = 5;
     const float eight = 2.5f;
     udal_module_t module = nullptr;
-    UDAL_ASSERT_OK(create_module(device, kernel_spirv("spec_constants.spv"),
-                                 UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+    UDAL_ASSERT_OK(create_module(device, UDAL_MODULE_FORMAT_SPIRV_KERNEL,
+                                 kernel_spirv("spec_constants.spv"), &module, nullptr,
                                  {{7, 4, &seven}, {8, 4, &eight}}));
     Module module_owner(module);
     udal_kernel_t kernel = nullptr;
@@ -207,7 +207,7 @@ TEST_F(ModuleTest, SpirvTheTranslatorRefusesIsInvalidModule) {
   std::memcpy(spirv.data(), words.data(), spirv.size());
   udal_module_t module = reinterpret_cast<udal_module_t>(1);
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module),
+                    create_module(device, UDAL_MODULE_FORMAT_SPIRV_KERNEL, spirv, &module),
                     "llvm-spirv");
   EXPECT_EQ(module, nullptr);
 }
@@ -223,7 +223,7 @@ TEST_F(ModuleTest, SpecializationConstantsApplyAndBadOnesAreRefused) {
     if (set)
       constants = {{7, 4, &seven}, {8, 4, &eight}};
     udal_module_t module = nullptr;
-    UDAL_ASSERT_OK(create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+    UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_SPIRV_KERNEL, spirv, &module, nullptr,
                                  constants));
     modules_.emplace_back(module);
     udal_kernel_t raw = nullptr;
@@ -239,15 +239,15 @@ TEST_F(ModuleTest, SpecializationConstantsApplyAndBadOnesAreRefused) {
   const uint64_t wide = 1;
   udal_module_t module = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+                    create_module(device_, UDAL_MODULE_FORMAT_SPIRV_KERNEL, spirv, &module, nullptr,
                                   {{9, 4, &wide}}),
                     "id 9", "7, 8");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    create_module(device_, spirv, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module, nullptr,
+                    create_module(device_, UDAL_MODULE_FORMAT_SPIRV_KERNEL, spirv, &module, nullptr,
                                   {{7, 8, &wide}}),
                     "size 8");
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_ARGUMENT,
-                    create_module(device_, kernel_source(), UDAL_MODULE_FORMAT_OPENCL_C, &module,
+                    create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, kernel_source(), &module,
                                   nullptr, {{7, 4, &wide}}),
                     "OPENCL_C");
   EXPECT_EQ(module, nullptr);
@@ -270,7 +270,7 @@ TEST_F(ModuleTest, CorruptOrForeignSpirvIsInvalidModule) {
   for (const auto& [bytes, why] : cases) {
     udal_module_t module = reinterpret_cast<udal_module_t>(1);
     UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                      create_module(device_, bytes, UDAL_MODULE_FORMAT_SPIRV_KERNEL, &module), why);
+                      create_module(device_, UDAL_MODULE_FORMAT_SPIRV_KERNEL, bytes, &module), why);
     EXPECT_EQ(module, nullptr);
   }
 }
@@ -279,8 +279,8 @@ TEST_F(ModuleTest, FailedBuildIsInvalidModuleWithTheBuildLog) {
   const std::string text = "kernel void broken(global uint* out) { out[0] = undeclared_thing; }";
   udal_module_t module = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device_, std::vector<uint8_t>(text.begin(), text.end()),
-                                  UDAL_MODULE_FORMAT_OPENCL_C, &module),
+                    create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C,
+                                  std::vector<uint8_t>(text.begin(), text.end()), &module),
                     "build log", "undeclared_thing");
   EXPECT_EQ(module, nullptr);
 }
@@ -292,7 +292,7 @@ TEST_F(ModuleTest, BuildOptionsReachTheCompiler) {
     const std::string options = "-DVALUE=" + std::to_string(value);
     udal_module_t module = nullptr;
     UDAL_ASSERT_OK(
-        create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module, options.c_str()));
+        create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, source, &module, options.c_str()));
     modules_.emplace_back(module);
     udal_kernel_t raw = nullptr;
     UDAL_ASSERT_OK(udal_kernel_create(module, "k", &raw));
@@ -303,7 +303,7 @@ TEST_F(ModuleTest, BuildOptionsReachTheCompiler) {
   }
   udal_module_t module = nullptr;
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_MODULE,
-                    create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module), "VALUE");
+                    create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, source, &module), "VALUE");
 }
 
 TEST_F(ModuleTest, FirstAcceptedImageIsTakenAndOthersAreUnsupported) {
@@ -375,7 +375,7 @@ TEST_F(ModuleTest, PlatformBinaryIsAVendorFormat) {
   ASSERT_GT(size, 0u);
 
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, binary, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, &module));
+  UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, binary, &module));
   Module owned(module);
   udal_kernel_t raw = nullptr;
   UDAL_ASSERT_OK(udal_kernel_create(module, "add_u32", &raw));
@@ -405,11 +405,11 @@ TEST_F(ModuleTest, PlatformBinaryIsAVendorFormat) {
   udal_module_t broken = nullptr;
   UDAL_EXPECT_FAILS(
       UDAL_ERROR_INVALID_MODULE,
-      create_module(device_, garbage, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, &broken));
+      create_module(device_, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, garbage, &broken));
   binary.resize(64);
   UDAL_EXPECT_FAILS(
       UDAL_ERROR_INVALID_MODULE,
-      create_module(device_, binary, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, &broken));
+      create_module(device_, UDAL_MODULE_FORMAT_OPENCL_PROGRAM_BINARY, binary, &broken));
   EXPECT_EQ(broken, nullptr);
 }
 
@@ -420,7 +420,7 @@ TEST_F(ModuleTest, KernelsTheDriverCannotLaunchAreRefusedByName) {
       continue;
     udal_module_t module = nullptr;
     UDAL_ASSERT_OK(create_module(
-        device_, format == UDAL_MODULE_FORMAT_OPENCL_C ? kernel_source() : kernel_spirv(), format,
+        device_, format, format == UDAL_MODULE_FORMAT_OPENCL_C ? kernel_source() : kernel_spirv(),
         &module));
     Module owned(module);
     udal_kernel_t kernel = reinterpret_cast<udal_kernel_t>(1);
@@ -442,7 +442,7 @@ TEST_F(ModuleTest, ProgramCacheKeepsABuildAndLoadsItTheNextTime) {
   use_private_cache();
   const std::vector<uint8_t> source = fresh_source();
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module));
+  UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, source, &module));
   modules_.emplace_back(module);
   std::vector<std::string> files = cache_files();
   ASSERT_EQ(files.size(), 1u) << "no cache entry in " << cache_dir();
@@ -455,7 +455,7 @@ TEST_F(ModuleTest, ProgramCacheKeepsABuildAndLoadsItTheNextTime) {
     inodes.emplace_back(f, st.st_ino);
   }
   udal_module_t again = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &again));
+  UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, source, &again));
   modules_.emplace_back(again);
   EXPECT_EQ(cache_files().size(), 1u);
   for (const auto& [f, inode] : inodes) {
@@ -478,7 +478,7 @@ TEST_F(ModuleTest, DamagedOrForeignCacheEntriesAreRebuiltNeverTrusted) {
   use_private_cache();
   const std::vector<uint8_t> source = fresh_source();
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &module));
+  UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, source, &module));
   modules_.emplace_back(module);
   const std::vector<std::string> files = cache_files();
   ASSERT_EQ(files.size(), 1u);
@@ -501,7 +501,7 @@ TEST_F(ModuleTest, DamagedOrForeignCacheEntriesAreRebuiltNeverTrusted) {
   for (int what = 0; what < 4; ++what) {
     replace_with(what);
     udal_module_t rebuilt = nullptr;
-    UDAL_ASSERT_OK(create_module(device_, source, UDAL_MODULE_FORMAT_OPENCL_C, &rebuilt));
+    UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, source, &rebuilt));
     Module owned(rebuilt);
     expect_vector_add_works(rebuilt);
   }
@@ -512,7 +512,7 @@ TEST_F(ModuleTest, CacheOffKeepsNothing) {
   setenv("UDAL_OPENCL_CACHE", "0", 1);
   use_private_cache();
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(device_, fresh_source(), UDAL_MODULE_FORMAT_OPENCL_C, &module));
+  UDAL_ASSERT_OK(create_module(device_, UDAL_MODULE_FORMAT_OPENCL_C, fresh_source(), &module));
   Module owned(module);
   EXPECT_EQ(cache_files().size(), 0u);
 }

@@ -314,7 +314,7 @@ TEST(TwoDevices, ObjectsOfAnotherDeviceAreInvalidHandles) {
                     "device");
   std::vector<uint8_t> source = kernel_source();
   udal_module_t module = nullptr;
-  UDAL_ASSERT_OK(create_module(b, source, UDAL_MODULE_FORMAT_OPENCL_C, &module));
+  UDAL_ASSERT_OK(create_module(b, UDAL_MODULE_FORMAT_OPENCL_C, source, &module));
   Module module_owner(module);
   udal_kernel_t kernel = nullptr;
   UDAL_ASSERT_OK(udal_kernel_create(module, "add_u32", &kernel));
@@ -329,7 +329,7 @@ TEST(TwoDevices, ObjectsOfAnotherDeviceAreInvalidHandles) {
   UDAL_EXPECT_FAILS(UDAL_ERROR_INVALID_HANDLE, udal_stream_launch(stream, kernel, &launch),
                     "device");
   udal_module_t own_module = nullptr;
-  UDAL_ASSERT_OK(create_module(a, source, UDAL_MODULE_FORMAT_OPENCL_C, &own_module));
+  UDAL_ASSERT_OK(create_module(a, UDAL_MODULE_FORMAT_OPENCL_C, source, &own_module));
   Module own_module_owner(own_module);
   udal_kernel_t own_kernel = nullptr;
   UDAL_ASSERT_OK(udal_kernel_create(own_module, "add_u32", &own_kernel));
