@@ -14,20 +14,12 @@ uint64_t align_up(uint64_t value, uint64_t alignment) noexcept {
   return (value + alignment - 1) & ~(alignment - 1);
 }
 
-// The first offset at or after |offset| in |block| that is a multiple of |alignment| and,
-// when the block is mapped, whose host address is one too.
-uint64_t aligned_start(const Block& block, uint64_t offset, uint64_t alignment) noexcept {
-  if (block.mapped == nullptr) return align_up(offset, alignment);
-  const auto base = reinterpret_cast<uintptr_t>(block.mapped);
-  return align_up(base + offset, alignment) - base;
-}
-
 }  // namespace
 
 Allocation::~Allocation() {
   if (counter_ != nullptr) counter_->fetch_sub(counted_, std::memory_order_relaxed);
   buffer_.reset();
-  pool_->release(block_, offset_, size_);
+  if (block_ != nullptr) pool_->release(block_, range_);
 }
 
 MemoryPool::~MemoryPool() = default;
@@ -45,7 +37,7 @@ Block* MemoryPool::new_block(uint32_t type, uint64_t size, bool dedicated, VkRes
   // first.
   if (heap_used_[heap] + size > budget_(heap)) {
     for (auto it = blocks_.begin(); it != blocks_.end();) {
-      if ((*it)->used == 0 && (*it)->heap == heap) {
+      if ((*it)->ranges.used() == 0 && (*it)->heap == heap) {
         heap_used_[heap] -= (*it)->size;
         it = blocks_.erase(it);
       } else {
@@ -57,31 +49,44 @@ Block* MemoryPool::new_block(uint32_t type, uint64_t size, bool dedicated, VkRes
     *error = VK_ERROR_OUT_OF_DEVICE_MEMORY;
     return nullptr;
   }
-  auto block = std::make_unique<Block>();
+  // What may throw comes before the device memory is taken, or while its owner would free it.
+  blocks_.reserve(blocks_.size() + 1);
   VkMemoryAllocateFlagsInfo flags{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO};
   flags.flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT;
   VkMemoryAllocateInfo info{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   if (device_address_) info.pNext = &flags;
   info.allocationSize = size;
   info.memoryTypeIndex = type;
-  VkDeviceMemory memory = VK_NULL_HANDLE;
-  *error = vkAllocateMemory(device_, &info, nullptr, &memory);
+  VkDeviceMemory raw = VK_NULL_HANDLE;
+  *error = vkAllocateMemory(device_, &info, nullptr, &raw);
   if (*error != VK_SUCCESS) return nullptr;
-  block->memory = UniqueMemory(device_, memory);
-  block->type = type;
-  block->heap = heap;
-  block->size = size;
-  block->dedicated = dedicated;
+  UniqueMemory memory(device_, raw);
+  std::byte* mapped = nullptr;
   if (properties_.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
-    void* mapped = nullptr;
-    *error = vkMapMemory(device_, memory, 0, VK_WHOLE_SIZE, 0, &mapped);
+    void* address = nullptr;
+    *error = vkMapMemory(device_, raw, 0, VK_WHOLE_SIZE, 0, &address);
     if (*error != VK_SUCCESS) return nullptr;
-    block->mapped = static_cast<std::byte*>(mapped);
+    mapped = static_cast<std::byte*>(address);
   }
-  block->free_ranges.emplace(0, size);
-  blocks_.push_back(std::move(block));
+  blocks_.push_back(std::make_unique<Block>(std::move(memory), type, heap, size, mapped, dedicated));
   heap_used_[heap] += size;
   return blocks_.back().get();
+}
+
+// Called with mutex_ held, on a block new_block has just made: a range of |size| bytes at
+// |alignment|, or nullopt when the block cannot hold one; the block goes back to the device
+// unless a range was carved from it.
+std::optional<udal::sdk::Range> MemoryPool::carve_new(Block* block, uint64_t size,
+                                                      uint64_t alignment) {
+  std::optional<udal::sdk::Range> range;
+  try {
+    range = block->ranges.allocate(size, alignment);
+  } catch (...) {
+    drop_block(block);
+    throw;
+  }
+  if (!range) drop_block(block);
+  return range;
 }
 
 std::shared_ptr<Allocation> MemoryPool::allocate(const AllocationRequest& request,
@@ -106,66 +111,49 @@ std::shared_ptr<Allocation> MemoryPool::allocate(const AllocationRequest& reques
   }
   alignment = std::max<uint64_t>(alignment, requirements.alignment);
   const uint64_t needed = align_up(requirements.size, 4);
+  // Made before a range is taken: from then on nothing throws until it holds the range.
+  auto allocation = std::make_shared<Allocation>(this, std::move(buffer));
 
   std::unique_lock lock(mutex_);
   Block* chosen = nullptr;
-  uint64_t range_offset = 0, range_size = 0, aligned = 0;
+  std::optional<udal::sdk::Range> range;
   if (needed <= kDedicatedAbove && alignment <= kDedicatedAbove) {
     for (auto& block : blocks_) {
       if (block->dedicated || block->type != type) continue;
-      for (auto [offset, free_size] : block->free_ranges) {
-        const uint64_t start = aligned_start(*block, offset, alignment);
-        if (start - offset + needed <= free_size) {
-          chosen = block.get();
-          range_offset = offset;
-          range_size = start - offset + needed;
-          aligned = start;
-          break;
-        }
+      range = block->ranges.allocate(needed, alignment);
+      if (range) {
+        chosen = block.get();
+        break;
       }
-      if (chosen) break;
     }
     if (!chosen) {
+      // A fresh block always holds it: padding and size are each at most a quarter of it.
       chosen = new_block(type, kBlockBytes, false, error);
       if (!chosen) return nullptr;
-      range_offset = 0;
-      aligned = aligned_start(*chosen, 0, alignment);
-      range_size = aligned + needed;
+      range = carve_new(chosen, needed, alignment);
     }
   } else {
     // A dedicated block; over-allocated by the alignment when its mapping is not aligned
     // enough by itself.
     chosen = new_block(type, needed, true, error);
     if (!chosen) return nullptr;
-    aligned = aligned_start(*chosen, 0, alignment);
-    if (aligned != 0) {
-      drop_block(chosen);  // never used
+    range = carve_new(chosen, needed, alignment);
+    if (!range) {
       chosen = new_block(type, needed + alignment, true, error);
       if (!chosen) return nullptr;
-      aligned = aligned_start(*chosen, 0, alignment);
+      range = carve_new(chosen, needed, alignment);
     }
-    range_offset = 0;
-    range_size = chosen->size;
   }
-  if (range_size > chosen->size - range_offset) {
-    // Only a fresh block whose mapping sits badly for a large alignment gets here.
+  if (!range) {
     *error = VK_ERROR_OUT_OF_DEVICE_MEMORY;
     return nullptr;
   }
-  // Carve [range_offset, range_offset + range_size) out of its free range.
-  auto it = chosen->free_ranges.find(range_offset);
-  const uint64_t free_size = it->second;
-  chosen->free_ranges.erase(it);
-  if (free_size > range_size) {
-    chosen->free_ranges.emplace(range_offset + range_size, free_size - range_size);
-  }
-  chosen->used += range_size;
+  allocation->block_ = chosen;
+  allocation->range_ = *range;
   lock.unlock();
-  *error = vkBindBufferMemory(device_, raw, chosen->memory.get(), aligned);
-  std::byte* mapped = chosen->mapped ? chosen->mapped + aligned : nullptr;
-  auto allocation = std::make_shared<Allocation>(this, chosen, range_offset, range_size,
-                                                 std::move(buffer), mapped);
-  if (*error != VK_SUCCESS) return nullptr;  // the Allocation gives the range back
+  *error = vkBindBufferMemory(device_, allocation->buffer(), chosen->memory.get(), range->start);
+  if (*error != VK_SUCCESS) return nullptr;  // the allocation gives the range back
+  if (chosen->mapped != nullptr) allocation->mapped_ = chosen->mapped + range->start;
   return allocation;
 }
 
@@ -176,37 +164,18 @@ void MemoryPool::drop_block(Block* block) noexcept {
                              [block](const auto& b) { return b.get() == block; }));
 }
 
-void MemoryPool::release(Block* block, uint64_t offset, uint64_t size) noexcept {
+void MemoryPool::release(Block* block, const udal::sdk::Range& range) noexcept {
   std::lock_guard lock(mutex_);
-  block->used -= size;
-  if (block->used == 0) {
-    // One empty shared block per memory type is kept, so a program that allocates and frees
-    // does not allocate device memory each time; the others (and dedicated ones) go back to
-    // the device, where another process may need them.
-    const bool keep = !block->dedicated && std::none_of(blocks_.begin(), blocks_.end(), [block](const auto& b) {
-      return b.get() != block && b->used == 0 && !b->dedicated && b->type == block->type;
-    });
-    if (!keep) {
-      drop_block(block);
-      return;
-    }
-    block->free_ranges.clear();
-    block->free_ranges.emplace(0, block->size);
-    return;
-  }
-  auto [it, inserted] = block->free_ranges.emplace(offset, size);
-  auto next = std::next(it);
-  if (next != block->free_ranges.end() && it->first + it->second == next->first) {
-    it->second += next->second;
-    block->free_ranges.erase(next);
-  }
-  if (it != block->free_ranges.begin()) {
-    auto prev = std::prev(it);
-    if (prev->first + prev->second == it->first) {
-      prev->second += it->second;
-      block->free_ranges.erase(it);
-    }
-  }
+  block->ranges.free(range);
+  if (block->ranges.used() != 0) return;
+  // One empty shared block per memory type is kept, so a program that allocates and frees
+  // does not allocate device memory each time; the others (and dedicated ones) go back to
+  // the device, where another process may need them.
+  const bool keep =
+      !block->dedicated && std::none_of(blocks_.begin(), blocks_.end(), [block](const auto& b) {
+        return b.get() != block && b->ranges.used() == 0 && !b->dedicated && b->type == block->type;
+      });
+  if (!keep) drop_block(block);
 }
 
 }  // namespace udal::vulkan

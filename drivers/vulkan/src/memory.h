@@ -8,11 +8,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "udal/sdk/suballocator.h"
 #include "vk_util.h"
 
 namespace udal::vulkan {
@@ -25,10 +26,11 @@ struct Block;
 // that work: the range goes back to the pool when the last holder lets go.
 class Allocation {
  public:
-  Allocation(MemoryPool* pool, Block* block, uint64_t offset, uint64_t size, UniqueBuffer buffer,
-             std::byte* mapped) noexcept
-      : pool_(pool), block_(block), offset_(offset), size_(size), buffer_(std::move(buffer)),
-        mapped_(mapped) {}
+  // Holds no memory until the pool gives it a range (MemoryPool::allocate), so the pool can
+  // make it before taking one: nothing that may throw comes between taking the range and
+  // handing the allocation that gives it back.
+  Allocation(MemoryPool* pool, UniqueBuffer buffer) noexcept
+      : pool_(pool), buffer_(std::move(buffer)) {}
   ~Allocation();
   Allocation(const Allocation&) = delete;
   Allocation& operator=(const Allocation&) = delete;
@@ -36,7 +38,6 @@ class Allocation {
   VkBuffer buffer() const noexcept { return buffer_.get(); }
   // The host address of byte 0, or nullptr when the memory is not host-visible.
   std::byte* mapped() const noexcept { return mapped_; }
-  uint64_t size() const noexcept { return size_; }
 
   // Counts |bytes| in |*counter| for as long as the allocation lives (what
   // udal_device_get_memory_usage reports).
@@ -47,25 +48,34 @@ class Allocation {
   }
 
  private:
+  friend class MemoryPool;
+
   MemoryPool* pool_;
-  Block* block_;
-  uint64_t offset_;  // in the block, of the range handed out (before alignment)
-  uint64_t size_;    // of the range handed out
+  Block* block_ = nullptr;  // nullptr until a range is taken
+  udal::sdk::Range range_;  // taken from block_->ranges; the buffer is bound at range_.start
   UniqueBuffer buffer_;
-  std::byte* mapped_;
+  std::byte* mapped_ = nullptr;
   std::atomic<uint64_t>* counter_ = nullptr;
   uint64_t counted_ = 0;
 };
 
+// One VkDeviceMemory and the ranges carved from it. The allocator's base is the block's
+// mapped address when it is host-visible, so a range's start aligns the host pointer as the
+// request asks (the device offset too, given a mapping aligned at least that much).
 struct Block {
+  Block(UniqueMemory memory_in, uint32_t type_in, uint32_t heap_in, uint64_t size_in,
+        std::byte* mapped_in, bool dedicated_in)
+      : memory(std::move(memory_in)), type(type_in), heap(heap_in), size(size_in),
+        mapped(mapped_in), dedicated(dedicated_in),
+        ranges(size_in, reinterpret_cast<uintptr_t>(mapped_in)) {}
+
   UniqueMemory memory;
-  uint32_t type = 0;
-  uint32_t heap = 0;
-  uint64_t size = 0;
-  std::byte* mapped = nullptr;  // persistently mapped when host-visible
-  bool dedicated = false;
-  std::map<uint64_t, uint64_t> free_ranges;  // offset -> size, coalesced
-  uint64_t used = 0;
+  uint32_t type;
+  uint32_t heap;
+  uint64_t size;
+  std::byte* mapped;  // persistently mapped when host-visible, else nullptr
+  bool dedicated;
+  udal::sdk::RangeAllocator ranges;  // guarded by the pool's mutex
 };
 
 struct AllocationRequest {
@@ -99,8 +109,9 @@ class MemoryPool {
 
  private:
   friend class Allocation;
-  void release(Block* block, uint64_t offset, uint64_t size) noexcept;
+  void release(Block* block, const udal::sdk::Range& range) noexcept;
   Block* new_block(uint32_t type, uint64_t size, bool dedicated, VkResult* error);
+  std::optional<udal::sdk::Range> carve_new(Block* block, uint64_t size, uint64_t alignment);
   void drop_block(Block* block) noexcept;
 
   VkDevice device_;
