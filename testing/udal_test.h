@@ -44,20 +44,14 @@ using Kernel = std::unique_ptr<udal_kernel_s, HandleDeleter<udal_kernel_destroy>
 // libudal's message for this thread's last failure.
 std::string last_message();
 
-// Asserts |call| returns UDAL_SUCCESS, printing the code and the message when not.
-#define UDAL_ASSERT_OK(call)                                                              \
+// Asserts (or expects) |call| returns UDAL_SUCCESS, printing the code and the message when not.
+#define UDAL_ASSERT_OK(call) UDAL_TEST_CHECK_OK_(ASSERT_EQ, call)
+#define UDAL_EXPECT_OK(call) UDAL_TEST_CHECK_OK_(EXPECT_EQ, call)
+#define UDAL_TEST_CHECK_OK_(check, call)                                                  \
   do {                                                                                    \
     udal_result_t udal_r_ = (call);                                                       \
-    ASSERT_EQ(udal_r_, UDAL_SUCCESS) << #call << ": " << udal_result_name(udal_r_) << ": " \
-                                     << udal_last_error_message();                        \
-  } while (0)
-
-// Expects |call| to return UDAL_SUCCESS, printing the code and the message when not.
-#define UDAL_EXPECT_OK(call)                                                              \
-  do {                                                                                    \
-    udal_result_t udal_r_ = (call);                                                       \
-    EXPECT_EQ(udal_r_, UDAL_SUCCESS) << #call << ": " << udal_result_name(udal_r_) << ": " \
-                                     << udal_last_error_message();                        \
+    check(udal_r_, UDAL_SUCCESS) << #call << ": " << udal_result_name(udal_r_) << ": "    \
+                                 << udal_last_error_message();                            \
   } while (0)
 
 // Expects |call| to return exactly |code| with a message of the driver's own (not empty, not
