@@ -50,12 +50,6 @@ constexpr uint64_t kSyncTimeoutNs = 20'000'000'000ull;
 // this many inputs, so what lavapipe keeps per pipeline does not grow without bound.
 constexpr uint32_t kInputsPerDriver = 2000;
 
-constexpr uint32_t kOpLoopMerge = 246;
-constexpr uint32_t kOpCapability = 17;
-constexpr uint32_t kCapabilityPhysicalStorageBufferAddresses = 5347;
-constexpr uint32_t kOpVariable = 59;
-constexpr uint32_t kStorageWorkgroup = 4;
-
 udal_driver_table_t g_table;
 udal_driver_t g_driver = nullptr;
 udal_device_t g_device = nullptr;
@@ -134,6 +128,10 @@ void open_driver() {
 
 // Whether a module the driver accepted may be run (see the top of the file).
 bool launchable(const uint8_t* data, size_t size) {
+  // SPIR-V's numbers for what is looked for (unified1/spirv.h).
+  constexpr uint32_t kOpCapability = 17, kOpVariable = 59, kOpLoopMerge = 246;
+  constexpr uint32_t kCapabilityPhysicalStorageBufferAddresses = 5347;
+  using udal::sdk::spirv::kStorageWorkgroup;
   std::vector<uint32_t> words(size / 4);
   std::memcpy(words.data(), data, words.size() * 4);
   uint32_t loops = 0;
