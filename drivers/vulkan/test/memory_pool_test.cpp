@@ -50,8 +50,8 @@ struct Carved {
   uint64_t size = 0;
   uint64_t alignment = 0;
   uint32_t tag = 0;
-  uintptr_t host_address = 0;    // of byte 0, when the kind maps
-  uint64_t device_address = 0;   // when the device has UDAL_DEVICE_FEATURE_DEVICE_ADDRESS
+  uintptr_t host_address = 0;   // of byte 0, when the kind maps
+  uint64_t device_address = 0;  // when the device has UDAL_DEVICE_FEATURE_DEVICE_ADDRESS
 };
 
 class MemoryPoolTest : public VulkanDriverTest {
