@@ -1,10 +1,17 @@
-# ctest driver: run udal-cts on a Vulkan driver with the Khronos validation layer and fail
-# on any validation message. The loader's own log proves the layer was inserted, so a
-# machine without the layer fails here instead of passing with nothing checked.
+# ctest driver: run udal-cts on a Vulkan driver (or any program that drives one) with the
+# Khronos validation layer and fail on any validation message. The loader's own log proves
+# the layer was inserted, so a machine without the layer fails here instead of passing with
+# nothing checked.
 #   cmake -DCTS=<udal-cts> -DDRIVER=<name> -P ValidationClean.cmake
+#   cmake "-DPROGRAM=<program>;<arg>..." -P ValidationClean.cmake
 set(ENV{VK_INSTANCE_LAYERS} VK_LAYER_KHRONOS_validation)
 set(ENV{VK_LOADER_DEBUG} layer)
-execute_process(COMMAND ${CTS} --driver ${DRIVER} --gtest_brief=1
+if(DEFINED PROGRAM)
+  set(command ${PROGRAM})
+else()
+  set(command ${CTS} --driver ${DRIVER} --gtest_brief=1)
+endif()
+execute_process(COMMAND ${command}
                 RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(log "${out}${err}")
 if(NOT log MATCHES "Insert instance layer \"VK_LAYER_KHRONOS_validation\"")
@@ -17,6 +24,6 @@ if(count GREATER 0)
   message(FATAL_ERROR "${count} validation message(s):\n${text}")
 endif()
 if(NOT result EQUAL 0)
-  message(FATAL_ERROR "udal-cts --driver ${DRIVER} failed under the validation layer (${result}):\n${out}")
+  message(FATAL_ERROR "${command} failed under the validation layer (${result}):\n${out}${err}")
 endif()
-message(STATUS "udal-cts on '${DRIVER}' with VK_LAYER_KHRONOS_validation: no validation message")
+message(STATUS "${command} with VK_LAYER_KHRONOS_validation: no validation message")

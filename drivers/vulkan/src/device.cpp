@@ -220,6 +220,10 @@ std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
   device_info.pQueueCreateInfos = &queue_info;
   device_info.enabledExtensionCount = static_cast<uint32_t>(enabled_extensions.size());
   device_info.ppEnabledExtensionNames = enabled_extensions.data();
+  // The state exists before the VkDevice, so whatever fails later (an allocation too)
+  // destroys the device with it.
+  auto state = std::make_unique<DeviceState>();
+  DeviceState& s = *state;
   VkDevice vk_device = VK_NULL_HANDLE;
   const VkResult created = vkCreateDevice(physical, &device_info, nullptr, &vk_device);
   if (created != VK_SUCCESS) {
@@ -227,9 +231,6 @@ std::unique_ptr<Device> make_device(const udal_driver_table_t* dispatch,
                        vk_result_name(created));
     return nullptr;
   }
-
-  auto state = std::make_unique<DeviceState>();
-  DeviceState& s = *state;
   s.device = vk_device;
   s.physical = physical;
   s.properties = properties;

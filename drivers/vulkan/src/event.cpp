@@ -101,8 +101,9 @@ std::shared_ptr<UniqueSemaphore> make_timeline(VkDevice device, uint64_t initial
   VkSemaphore semaphore = VK_NULL_HANDLE;
   *error = vkCreateSemaphore(device, &info, nullptr, &semaphore);
   if (*error != VK_SUCCESS) return nullptr;
-  auto owner = std::make_unique<UniqueSemaphore>(device, semaphore);
-  return std::shared_ptr<UniqueSemaphore>(std::move(owner));
+  // Owned before anything may throw: a failed allocation destroys it here.
+  UniqueSemaphore owner(device, semaphore);
+  return std::make_shared<UniqueSemaphore>(std::move(owner));
 }
 
 // ===========================================================================================

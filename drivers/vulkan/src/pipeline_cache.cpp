@@ -222,12 +222,20 @@ std::unique_ptr<PipelineCache> PipelineCache::open(VkDevice device,
     *error = r;
     return nullptr;
   }
+  // Owned before anything more may throw (the object's allocation, the log's message): a
+  // failure destroys the VkPipelineCache with it, before the device goes.
+  std::unique_ptr<PipelineCache> owned;
+  try {
+    owned.reset(new PipelineCache(device, cache, path, digest, log));
+  } catch (...) {
+    vkDestroyPipelineCache(device, cache, nullptr);
+    throw;
+  }
   if (!payload.empty()) {
     log(UDAL_LOG_LEVEL_INFO, fmt::format("pipeline cache {}: loaded {} bytes", path.string(),
                                          payload.size()));
   }
-  return std::unique_ptr<PipelineCache>(
-      new PipelineCache(device, cache, std::move(path), digest, std::move(log)));
+  return owned;
 }
 
 PipelineCache::PipelineCache(VkDevice device, VkPipelineCache cache, std::filesystem::path path,
