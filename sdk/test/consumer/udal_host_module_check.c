@@ -5,6 +5,8 @@
 
 #include <udal/udal.h>
 
+#include "consumer.h"
+
 #define COUNT 1000u
 #define GROUP 64u
 #define TIMEOUT_NS (60ull * 1000 * 1000 * 1000)
@@ -92,13 +94,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: %s <manifest> <module.so>\n", argv[0]);
     return 2;
   }
-  const char* paths[1] = {argv[1]};
-  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
-  desc.flags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT;
-  desc.driver_paths = paths;
-  desc.driver_path_count = 1;
   udal_instance_t instance = NULL;
-  CHECK(udal_instance_create(&desc, &instance));
+  if (open_one_manifest(argv[1], &instance) != UDAL_SUCCESS) return 1;
   int rc = run(instance, argv[2]);
   udal_instance_release(instance);
   return rc;

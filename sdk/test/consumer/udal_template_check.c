@@ -5,24 +5,17 @@
 
 #include <udal/udal.h>
 
+#include "consumer.h"
+
 int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s <manifest> <device name>\n", argv[0]);
     return 2;
   }
-  const char* paths[1] = {argv[1]};
-  udal_instance_desc_t desc = UDAL_INSTANCE_DESC_INIT;
-  desc.flags = UDAL_INSTANCE_FLAG_IGNORE_ENVIRONMENT;
-  desc.driver_paths = paths;
-  desc.driver_path_count = 1;
   udal_instance_t instance = NULL;
-  udal_result_t r = udal_instance_create(&desc, &instance);
-  if (r != UDAL_SUCCESS) {
-    fprintf(stderr, "udal_instance_create: %s: %s\n", udal_result_name(r), udal_last_error_message());
-    return 1;
-  }
+  if (open_one_manifest(argv[1], &instance) != UDAL_SUCCESS) return 1;
   udal_driver_status_t status = UDAL_DRIVER_STATUS_INIT;
-  r = udal_instance_get_driver_status(instance, 0, &status);
+  udal_result_t r = udal_instance_get_driver_status(instance, 0, &status);
   if (r != UDAL_SUCCESS || status.state != UDAL_DRIVER_STATE_LOADED) {
     fprintf(stderr, "the driver did not load: %s\n", r == UDAL_SUCCESS ? status.reason : udal_last_error_message());
     return 1;
