@@ -139,12 +139,10 @@ TEST_F(TwoDeviceTest, ObjectsOfAnotherDeviceAreInvalidHandle) {
   udal_event_t raw_event = nullptr;
   UDAL_ASSERT_OK(udal_event_create(other_, nullptr, &raw_event));
   Event their_event(raw_event);
-  udal_module_t raw_module = nullptr;
-  UDAL_ASSERT_OK(create_module(other_, kSpirv, kernel_spirv("store_u32"), &raw_module));
-  Module their_module(raw_module);
-  udal_kernel_t raw_kernel = nullptr;
-  UDAL_ASSERT_OK(udal_kernel_create(raw_module, "store_u32", &raw_kernel));
-  Kernel their_kernel(raw_kernel);
+  Module their_module = make_module(other_, kSpirv, kernel_spirv("store_u32"));
+  ASSERT_TRUE(their_module);
+  Kernel their_kernel = ::udal::test::make_kernel(their_module.get(), "store_u32");
+  ASSERT_TRUE(their_kernel);
 
   udal_stream_t s = io_stream_.get();
   const uint32_t value = 1, n = 1, word = 0;

@@ -111,12 +111,10 @@ class PipelineCacheTest : public ::testing::Test {
     Instance instance(raw);
     udal_device_t device = nullptr;
     UDAL_ASSERT_OK(udal_instance_get_device(raw, 0, &device));
-    udal_module_t raw_module = nullptr;
-    UDAL_ASSERT_OK(create_module(device, kSpirv, kernel_spirv("fixed_size"), &raw_module));
-    Module module(raw_module);
-    udal_kernel_t raw_kernel = nullptr;
-    UDAL_ASSERT_OK(udal_kernel_create(raw_module, "fixed_size", &raw_kernel));
-    Kernel kernel(raw_kernel);
+    Module module = make_module(device, kSpirv, kernel_spirv("fixed_size"));
+    ASSERT_TRUE(module);
+    Kernel kernel = make_kernel(module.get(), "fixed_size");
+    ASSERT_TRUE(kernel);
     udal_buffer_desc_t buffer_desc = UDAL_BUFFER_DESC_INIT;
     buffer_desc.size = 8 * sizeof(uint32_t);
     buffer_desc.kind = UDAL_BUFFER_KIND_HOST;
@@ -133,7 +131,7 @@ class PipelineCacheTest : public ::testing::Test {
     launch.group_size[1] = launch.group_size[2] = 1;
     launch.args = &arg;
     launch.arg_count = 1;
-    UDAL_ASSERT_OK(udal_stream_launch(raw_stream, raw_kernel, &launch));
+    UDAL_ASSERT_OK(udal_stream_launch(raw_stream, kernel.get(), &launch));
     uint32_t out[8] = {};
     UDAL_ASSERT_OK(udal_stream_read_buffer(raw_stream, raw_buffer, 0, out, sizeof out));
     UDAL_ASSERT_OK(udal_stream_synchronize(raw_stream, kWaitNs));
